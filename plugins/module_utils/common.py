@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers shared by the engine and its adapters."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+
+
+def now() -> str:
+    """The current time as an ISO-8601 UTC timestamp (what the store keeps)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def canonical_json(value) -> str:
+    """JSON text that is equal for equal values: used to detect real changes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def load_mapping(value, what: str) -> dict:
+    """Accept a mapping or a YAML/JSON string holding one, as modules allow.
+
+    ``None`` and the empty string are an empty mapping.  Anything else that is
+    not a mapping is a :class:`ValidationError` naming ``what``.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        data = value
+    elif isinstance(value, (str, bytes)):
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        if not text.strip():
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            import yaml  # PyYAML ships with ansible-core
+
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ValidationError("%s is neither JSON nor YAML: %s" % (what, exc)) from exc
+        if data is None:
+            return {}
+    else:
+        raise ValidationError("%s must be a mapping or a YAML/JSON string, not %s" % (what, type(value).__name__))
+    if not isinstance(data, dict):
+        raise ValidationError("%s must be a mapping, got %s" % (what, type(data).__name__))
+    try:
+        # round trip: rejects values that cannot live in the store (sets, NaN, ...)
+        return json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("%s cannot be stored as JSON: %s" % (what, exc)) from exc

@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The store's schema, as an ordered list of migrations.
+
+Each migration is a list of statements written in the portable subset of SQL
+that SQLite and PostgreSQL share.  Dialect-specific spellings are written as
+placeholders that :mod:`dialects` fills in:
+
+``{pk}``        an auto-incrementing integer primary key column type
+``{json}``      a column holding a JSON document as text
+``{bool}``      a boolean column (0/1 integers in SQLite)
+``{ts}``        a timestamp column (ISO-8601 text in UTC)
+``{without_rowid}``  SQLite's WITHOUT ROWID table option (empty elsewhere)
+
+Table and column names follow AWX's model field names.  Facts are stored one
+row per top-level fact key (``host_facts``), keyed by an interned key id
+(``fact_keys``): a fact-path search then reads one small JSON value per host
+instead of parsing every host's whole fact document.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS = [
+    # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
+    # steps fill.
+    [
+        """CREATE TABLE inventories (
+            id {pk},
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '' CHECK (kind IN ('', 'smart', 'constructed')),
+            host_filter TEXT NOT NULL DEFAULT '',
+            variables {json} NOT NULL DEFAULT '{{}}',
+            pending_delete {bool} NOT NULL DEFAULT 0,
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL
+        )""",
+        """CREATE TABLE hosts (
+            id {pk},
+            inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            enabled {bool} NOT NULL DEFAULT 1,
+            instance_id TEXT NOT NULL DEFAULT '',
+            variables {json} NOT NULL DEFAULT '{{}}',
+            ansible_facts_modified {ts},
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL,
+            UNIQUE (inventory_id, name)
+        )""",
+        "CREATE INDEX hosts_name ON hosts (name)",
+        "CREATE INDEX hosts_instance_id ON hosts (instance_id)",
+        """CREATE TABLE groups (
+            id {pk},
+            inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            variables {json} NOT NULL DEFAULT '{{}}',
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL,
+            UNIQUE (inventory_id, name)
+        )""",
+        "CREATE INDEX groups_name ON groups (name)",
+        """CREATE TABLE group_hosts (
+            group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            PRIMARY KEY (group_id, host_id)
+        ){without_rowid}""",
+        "CREATE INDEX group_hosts_host ON group_hosts (host_id)",
+        """CREATE TABLE group_children (
+            parent_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            child_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            PRIMARY KEY (parent_id, child_id)
+        ){without_rowid}""",
+        "CREATE INDEX group_children_child ON group_children (child_id)",
+        """CREATE TABLE fact_keys (
+            id {pk},
+            name TEXT NOT NULL UNIQUE
+        )""",
+        # One row per (top-level fact key, host).  Clustered by key so that a
+        # fact search reads the rows of one key contiguously.
+        """CREATE TABLE host_facts (
+            key_id INTEGER NOT NULL REFERENCES fact_keys(id),
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            value {json} NOT NULL,
+            PRIMARY KEY (key_id, host_id)
+        ){without_rowid}""",
+        "CREATE INDEX host_facts_host ON host_facts (host_id)",
+        """CREATE TABLE projects (
+            id {pk},
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            scm_type TEXT NOT NULL DEFAULT 'git',
+            scm_url TEXT NOT NULL DEFAULT '',
+            scm_branch TEXT NOT NULL DEFAULT '',
+            scm_refspec TEXT NOT NULL DEFAULT '',
+            credential {json} NOT NULL DEFAULT '{{}}',
+            local_path TEXT NOT NULL DEFAULT '',
+            scm_revision TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'never updated',
+            last_updated {ts},
+            inventory_files {json} NOT NULL DEFAULT '[]',
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL
+        )""",
+        """CREATE TABLE inventory_sources (
+            id {pk},
+            inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            source_project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
+            source_path TEXT NOT NULL DEFAULT '',
+            source_vars {json} NOT NULL DEFAULT '{{}}',
+            overwrite {bool} NOT NULL DEFAULT 0,
+            overwrite_vars {bool} NOT NULL DEFAULT 0,
+            update_on_launch {bool} NOT NULL DEFAULT 0,
+            update_on_project_update {bool} NOT NULL DEFAULT 0,
+            update_cache_timeout INTEGER NOT NULL DEFAULT 0,
+            "limit" TEXT NOT NULL DEFAULT '',
+            verbosity INTEGER NOT NULL DEFAULT 1,
+            enabled_var TEXT NOT NULL DEFAULT '',
+            enabled_value TEXT NOT NULL DEFAULT '',
+            instance_id_var TEXT NOT NULL DEFAULT '',
+            scm_last_revision TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'never updated',
+            last_updated {ts},
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL,
+            UNIQUE (inventory_id, name)
+        )""",
+        """CREATE TABLE project_updates (
+            id {pk},
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            status TEXT NOT NULL DEFAULT 'pending',
+            launch_type TEXT NOT NULL DEFAULT 'manual',
+            scm_revision TEXT NOT NULL DEFAULT '',
+            result_stdout TEXT NOT NULL DEFAULT '',
+            job_explanation TEXT NOT NULL DEFAULT '',
+            created {ts} NOT NULL,
+            started {ts},
+            finished {ts}
+        )""",
+        """CREATE TABLE inventory_updates (
+            id {pk},
+            inventory_source_id INTEGER NOT NULL REFERENCES inventory_sources(id) ON DELETE CASCADE,
+            inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+            source_project_update_id INTEGER REFERENCES project_updates(id) ON DELETE SET NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            launch_type TEXT NOT NULL DEFAULT 'manual',
+            scm_revision TEXT NOT NULL DEFAULT '',
+            result_stdout TEXT NOT NULL DEFAULT '',
+            job_explanation TEXT NOT NULL DEFAULT '',
+            counts {json} NOT NULL DEFAULT '{{}}',
+            created {ts} NOT NULL,
+            started {ts},
+            finished {ts}
+        )""",
+        "CREATE INDEX inventory_updates_source ON inventory_updates (inventory_source_id)",
+        # Ordered inputs of a constructed inventory.
+        """CREATE TABLE inventory_input_inventories (
+            inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
+            input_inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (inventory_id, position)
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,685 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backing store: inventories, hosts, groups and facts.
+
+This is the engine every adapter shares (modules, inventory plugins, the
+cache plugin, the HTTP service).  It knows nothing of AnsibleModule or HTTP:
+it takes plain values, raises :mod:`errors`, and returns plain dicts that use
+AWX's field names.
+
+Every logical change runs in one transaction (:meth:`Store.transaction`); a
+``dry_run`` transaction does the work and rolls it back, which is how modules
+implement check mode with a truthful ``changed`` and diff.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+
+from ansible_collections.fleet.inventory.plugins.module_utils import schema
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, load_mapping, now
+from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
+
+ENV_STORE = "FLEET_INVENTORY_STORE"
+CFG_SECTION = "fleet_inventory"
+INVENTORY_KINDS = ("", "smart", "constructed")
+# sqlite's default limit of bound parameters is 32766 (3.32+); stay well below
+CHUNK = 900
+
+
+def default_store_path() -> str:
+    """``$XDG_DATA_HOME/fleet.inventory/store.db`` (``~/.local/share`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "fleet.inventory", "store.db")
+
+
+def _ansible_cfg_paths():
+    # Same search order as ansible-core: ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg
+    cfg = os.environ.get("ANSIBLE_CONFIG")
+    if cfg:
+        yield os.path.join(cfg, "ansible.cfg") if os.path.isdir(cfg) else cfg
+    yield os.path.join(os.getcwd(), "ansible.cfg")
+    yield os.path.expanduser("~/.ansible.cfg")
+    yield "/etc/ansible/ansible.cfg"
+
+
+def store_from_ansible_cfg():
+    """``[fleet_inventory] store`` from the first ansible.cfg found, or None."""
+    for path in _ansible_cfg_paths():
+        if not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path)
+        except configparser.Error:
+            return None
+        value = parser.get(CFG_SECTION, "store", fallback="").strip()
+        return os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(value)) if value else None
+    return None
+
+
+def resolve_store(store=None) -> str:
+    """Where the store lives: the argument, then $FLEET_INVENTORY_STORE, then
+    ansible.cfg ``[fleet_inventory] store``, then :func:`default_store_path`."""
+    for candidate in (store, os.environ.get(ENV_STORE), store_from_ansible_cfg()):
+        if candidate and str(candidate).strip():
+            return str(candidate).strip()
+    return default_store_path()
+
+
+def _dialect_for(target: str):
+    if target.startswith(("postgresql://", "postgres://")):
+        raise StoreError(
+            "store %s: the PostgreSQL backend is not available in this release; use a SQLite file path" % target.split("@")[-1])
+    return DIALECTS["sqlite"]()
+
+
+def _loads(text, default):
+    return json.loads(text) if text else default
+
+
+class Store:
+    """A connection to one store.  Not shared between threads; open one per thread."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.dialect = _dialect_for(target)
+        self.conn = self.dialect.connect(target)
+        self._depth = 0
+        self._lock = threading.RLock()
+        self._fact_key_ids: dict[str, int] = {}
+        self._search_ready = False
+        self._migrate()
+
+    # -- connection, transactions ------------------------------------------------
+
+    @classmethod
+    def open(cls, store=None) -> "Store":
+        return cls(resolve_store(store))
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self, dry_run: bool = False):
+        """One atomic unit of work.  Nested calls join the outer transaction.
+
+        With ``dry_run`` the work is rolled back at the end (check mode); the
+        caller still sees its own writes inside the block.
+        """
+        with self._lock:
+            if self._depth:
+                if dry_run:
+                    raise StoreError("a dry-run transaction cannot be nested in another transaction")
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                # IMMEDIATE takes the write lock up front: two writers wait on
+                # busy_timeout instead of deadlocking on a lock upgrade.
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError("store %s is busy or read-only: %s" % (self.target, exc)) from exc
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self.conn.execute("ROLLBACK")
+                self._fact_key_ids.clear()
+                raise
+            self._depth = 0
+            if dry_run:
+                self.conn.execute("ROLLBACK")
+                self._fact_key_ids.clear()
+            else:
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self.conn.execute("ROLLBACK")
+                    raise StoreError("cannot write store %s: %s" % (self.target, exc)) from exc
+
+    def execute(self, sql: str, params=()):
+        try:
+            return self.conn.execute(self.dialect.sql(sql), params)
+        except sqlite3.OperationalError as exc:
+            raise StoreError("store %s: %s" % (self.target, exc)) from exc
+
+    def executemany(self, sql: str, rows):
+        try:
+            return self.conn.executemany(self.dialect.sql(sql), rows)
+        except sqlite3.OperationalError as exc:
+            raise StoreError("store %s: %s" % (self.target, exc)) from exc
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        cur = self.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def query_one(self, sql: str, params=()):
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def _migrate(self):
+        try:
+            with self.transaction():
+                self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                row = self.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                current = row[0] or 0
+                if current > schema.SCHEMA_VERSION:
+                    raise StoreError(
+                        "store %s has schema version %d, newer than this collection knows (%d); upgrade fleet.inventory"
+                        % (self.target, current, schema.SCHEMA_VERSION))
+                for version in range(current + 1, schema.SCHEMA_VERSION + 1):
+                    for statement in schema.MIGRATIONS[version - 1]:
+                        self.execute(self.dialect.ddl(statement))
+                    self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError("store %s is not a usable SQLite database: %s" % (self.target, exc)) from exc
+
+    @property
+    def schema_version(self) -> int:
+        return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+
+    # -- inventories ---------------------------------------------------------------
+
+    @staticmethod
+    def _inventory_row(row):
+        if row is None:
+            return None
+        row = dict(row)
+        row["variables"] = _loads(row["variables"], {})
+        row["pending_delete"] = bool(row["pending_delete"])
+        return row
+
+    def get_inventory(self, name_or_id):
+        if isinstance(name_or_id, int):
+            row = self.query_one("SELECT * FROM inventories WHERE id = ?", (name_or_id,))
+        else:
+            row = self.query_one("SELECT * FROM inventories WHERE name = ?", (name_or_id,))
+        return self._inventory_row(row)
+
+    def require_inventory(self, name_or_id, kinds=None, purpose=None):
+        """The inventory, or NotFound; with ``kinds``, a ValidationError when it is of another kind."""
+        inv = self.get_inventory(name_or_id)
+        if inv is None:
+            raise NotFound("inventory %s does not exist" % _quote(name_or_id))
+        if kinds is not None and inv["kind"] not in kinds:
+            raise ValidationError("%s: inventory '%s' is a %s inventory" % (
+                purpose or "not allowed", inv["name"], _kind_name(inv["kind"])))
+        return inv
+
+    def list_inventories(self, kind=None) -> list[dict]:
+        if kind is None:
+            rows = self.query("SELECT * FROM inventories ORDER BY id")
+        else:
+            rows = self.query("SELECT * FROM inventories WHERE kind = ? ORDER BY id", (kind,))
+        return [self._inventory_row(r) for r in rows]
+
+    def save_inventory(self, name, description=None, kind=None, host_filter=None, variables=None):
+        """Create or update an inventory; returns ``(before, after)`` (before is None on create).
+
+        ``kind`` is fixed at creation.  A smart inventory needs a valid
+        ``host_filter``; other kinds refuse one.
+        """
+        if not name or not str(name).strip():
+            raise ValidationError("inventory name must not be empty")
+        if kind is not None and kind not in INVENTORY_KINDS:
+            raise ValidationError("kind must be one of '', 'smart', 'constructed', not '%s'" % kind)
+        with self.transaction():
+            before = self.get_inventory(name)
+            if before is not None and kind is not None and kind != before["kind"]:
+                raise ValidationError(
+                    "inventory '%s' is a %s inventory; kind is set at creation and cannot be changed to %s"
+                    % (name, _kind_name(before["kind"]), _kind_name(kind)))
+            new = {
+                "description": before["description"] if before else "",
+                "kind": before["kind"] if before else (kind or ""),
+                "host_filter": before["host_filter"] if before else "",
+                "variables": before["variables"] if before else {},
+            }
+            if description is not None:
+                new["description"] = description
+            if host_filter is not None:
+                new["host_filter"] = host_filter.strip()
+            if variables is not None:
+                new["variables"] = load_mapping(variables, "variables")
+            self._validate_host_filter(name, new["kind"], new["host_filter"])
+            stamp = now()
+            if before is None:
+                self.execute(
+                    "INSERT INTO inventories (name, description, kind, host_filter, variables, created, modified)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, new["description"], new["kind"], new["host_filter"], json.dumps(new["variables"]), stamp, stamp))
+            elif any(new[k] != before[k] for k in new):
+                self.execute(
+                    "UPDATE inventories SET description = ?, host_filter = ?, variables = ?, modified = ? WHERE id = ?",
+                    (new["description"], new["host_filter"], json.dumps(new["variables"]), stamp, before["id"]))
+            return before, self.get_inventory(name)
+
+    @staticmethod
+    def _validate_host_filter(name, kind, host_filter):
+        if kind == "smart":
+            if not host_filter:
+                raise ValidationError("smart inventory '%s' needs a host_filter" % name)
+            from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
+
+            try:
+                parse_host_filter(host_filter)
+            except HostFilterError as exc:
+                raise ValidationError("smart inventory '%s': %s" % (name, exc)) from exc
+        elif host_filter:
+            raise ValidationError(
+                "inventory '%s' is a %s inventory: host_filter only applies to smart inventories" % (name, _kind_name(kind)))
+
+    def delete_inventory(self, name):
+        """Delete an inventory with its hosts, groups and facts; returns what was deleted (or None)."""
+        with self.transaction():
+            before = self.get_inventory(name)
+            if before is not None:
+                used_by = self.query(
+                    "SELECT i.name FROM inventory_input_inventories ii JOIN inventories i ON i.id = ii.inventory_id"
+                    " WHERE ii.input_inventory_id = ?", (before["id"],))
+                if used_by:
+                    raise ValidationError("inventory '%s' is an input of constructed inventory %s; remove it there first"
+                                          % (name, ", ".join("'%s'" % r["name"] for r in used_by)))
+                self.execute("DELETE FROM inventories WHERE id = ?", (before["id"],))
+            return before
+
+    def _inventory_for_content(self, inventory, what):
+        """The inventory named, when hosts/groups may be added to it by hand."""
+        inv = self.require_inventory(inventory)
+        if inv["kind"]:
+            raise ValidationError("cannot add %s to %s inventory '%s': its hosts come from %s" % (
+                what, _kind_name(inv["kind"]), inv["name"],
+                "its host_filter" if inv["kind"] == "smart" else "its input inventories"))
+        return inv
+
+    # -- hosts -----------------------------------------------------------------------
+
+    @staticmethod
+    def _host_row(row):
+        if row is None:
+            return None
+        row = dict(row)
+        row["variables"] = _loads(row["variables"], {})
+        row["enabled"] = bool(row["enabled"])
+        return row
+
+    def get_host(self, inventory, name, with_groups=True):
+        inv = self.require_inventory(inventory)
+        row = self._host_row(self.query_one(
+            "SELECT * FROM hosts WHERE inventory_id = ? AND name = ?", (inv["id"], name)))
+        if row is not None:
+            row["inventory"] = inv["name"]
+            if with_groups:
+                row["groups"] = [r["name"] for r in self.query(
+                    "SELECT g.name FROM group_hosts gh JOIN groups g ON g.id = gh.group_id WHERE gh.host_id = ? ORDER BY g.name",
+                    (row["id"],))]
+        return row
+
+    def list_hosts(self, inventory) -> list[dict]:
+        inv = self.require_inventory(inventory)
+        rows = self.query("SELECT * FROM hosts WHERE inventory_id = ? ORDER BY name", (inv["id"],))
+        out = []
+        for r in rows:
+            r = self._host_row(r)
+            r["inventory"] = inv["name"]
+            out.append(r)
+        return out
+
+    def save_host(self, inventory, name, description=None, enabled=None, instance_id=None, variables=None, groups=None):
+        """Create or update a host; ``groups`` (names) when given is the exact set of its groups.
+
+        Returns ``(before, after)``.
+        """
+        if not name or not str(name).strip():
+            raise ValidationError("host name must not be empty")
+        with self.transaction():
+            inv = self._inventory_for_content(inventory, "hosts")
+            before = self.get_host(inv["name"], name)
+            new = {
+                "description": before["description"] if before else "",
+                "enabled": before["enabled"] if before else True,
+                "instance_id": before["instance_id"] if before else "",
+                "variables": before["variables"] if before else {},
+            }
+            for key, value in (("description", description), ("enabled", enabled), ("instance_id", instance_id)):
+                if value is not None:
+                    new[key] = value
+            if variables is not None:
+                new["variables"] = load_mapping(variables, "variables")
+            stamp = now()
+            if before is None:
+                cur = self.execute(
+                    "INSERT INTO hosts (inventory_id, name, description, enabled, instance_id, variables, created, modified)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (inv["id"], name, new["description"], int(bool(new["enabled"])), new["instance_id"],
+                     json.dumps(new["variables"]), stamp, stamp))
+                host_id = cur.lastrowid
+            else:
+                host_id = before["id"]
+                if any(new[k] != before[k] for k in new):
+                    self.execute(
+                        "UPDATE hosts SET description = ?, enabled = ?, instance_id = ?, variables = ?, modified = ? WHERE id = ?",
+                        (new["description"], int(bool(new["enabled"])), new["instance_id"], json.dumps(new["variables"]),
+                         stamp, host_id))
+            if groups is not None:
+                group_ids = self._group_ids(inv, groups)
+                self._replace_links("group_hosts", "host_id", host_id, "group_id", group_ids)
+            return before, self.get_host(inv["name"], name)
+
+    def delete_host(self, inventory, name):
+        with self.transaction():
+            before = self.get_host(inventory, name)
+            if before is not None:
+                self.execute("DELETE FROM hosts WHERE id = ?", (before["id"],))
+            return before
+
+    # -- groups ------------------------------------------------------------------------
+
+    def get_group(self, inventory, name):
+        inv = self.require_inventory(inventory)
+        row = self.query_one("SELECT * FROM groups WHERE inventory_id = ? AND name = ?", (inv["id"], name))
+        if row is None:
+            return None
+        row["variables"] = _loads(row["variables"], {})
+        row["inventory"] = inv["name"]
+        row["hosts"] = [r["name"] for r in self.query(
+            "SELECT h.name FROM group_hosts gh JOIN hosts h ON h.id = gh.host_id WHERE gh.group_id = ? ORDER BY h.name",
+            (row["id"],))]
+        row["children"] = [r["name"] for r in self.query(
+            "SELECT g.name FROM group_children gc JOIN groups g ON g.id = gc.child_id WHERE gc.parent_id = ? ORDER BY g.name",
+            (row["id"],))]
+        return row
+
+    def list_groups(self, inventory) -> list[dict]:
+        inv = self.require_inventory(inventory)
+        return [self.get_group(inv["name"], r["name"]) for r in self.query(
+            "SELECT name FROM groups WHERE inventory_id = ? ORDER BY name", (inv["id"],))]
+
+    def save_group(self, inventory, name, description=None, variables=None, hosts=None, children=None,
+                   preserve_existing_hosts=False, preserve_existing_children=False):
+        """Create or update a group.  ``hosts``/``children`` (names, which must exist in
+        the same inventory) set the memberships exactly, or add to them with the
+        ``preserve_existing_*`` flags.  Returns ``(before, after)``."""
+        if not name or not str(name).strip():
+            raise ValidationError("group name must not be empty")
+        if name in ("all", "ungrouped"):
+            raise ValidationError("'%s' is a group every inventory has implicitly; it cannot be stored" % name)
+        with self.transaction():
+            inv = self._inventory_for_content(inventory, "groups")
+            before = self.get_group(inv["name"], name)
+            new = {
+                "description": before["description"] if before else "",
+                "variables": before["variables"] if before else {},
+            }
+            if description is not None:
+                new["description"] = description
+            if variables is not None:
+                new["variables"] = load_mapping(variables, "variables")
+            stamp = now()
+            if before is None:
+                cur = self.execute(
+                    "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)",
+                    (inv["id"], name, new["description"], json.dumps(new["variables"]), stamp, stamp))
+                group_id = cur.lastrowid
+            else:
+                group_id = before["id"]
+                if any(new[k] != before[k] for k in new):
+                    self.execute("UPDATE groups SET description = ?, variables = ?, modified = ? WHERE id = ?",
+                                 (new["description"], json.dumps(new["variables"]), stamp, group_id))
+            if hosts is not None:
+                host_ids = self._host_ids(inv, hosts)
+                self._replace_links("group_hosts", "group_id", group_id, "host_id", host_ids, keep=preserve_existing_hosts)
+            if children is not None:
+                child_ids = self._group_ids(inv, children)
+                if group_id in child_ids:
+                    raise ValidationError("group '%s' cannot be its own child" % name)
+                ancestors = self._ancestor_ids([group_id])
+                loops = [c for c, cid in zip(dict.fromkeys(str(c) for c in children), child_ids) if cid in ancestors]
+                if loops:
+                    raise ValidationError("group '%s' cannot have %s as a child: that would make a cycle" % (
+                        name, ", ".join("'%s'" % c for c in loops)))
+                self._replace_links("group_children", "parent_id", group_id, "child_id", child_ids,
+                                    keep=preserve_existing_children)
+            return before, self.get_group(inv["name"], name)
+
+    def delete_group(self, inventory, name):
+        with self.transaction():
+            before = self.get_group(inventory, name)
+            if before is not None:
+                self.execute("DELETE FROM groups WHERE id = ?", (before["id"],))
+            return before
+
+    def _ancestor_ids(self, group_ids) -> set:
+        """The groups that contain any of ``group_ids``, transitively (cycle-safe)."""
+        seen, frontier = set(), set(group_ids)
+        while frontier:
+            rows = []
+            for chunk in _chunks(sorted(frontier)):
+                rows += self.execute("SELECT parent_id FROM group_children WHERE child_id IN (%s)" % _marks(chunk), chunk).fetchall()
+            frontier = {r[0] for r in rows} - seen
+            seen |= frontier
+        return seen
+
+    def _host_ids(self, inv, names):
+        return self._ids("hosts", "host", inv, names)
+
+    def _group_ids(self, inv, names):
+        return self._ids("groups", "group", inv, names)
+
+    def _ids(self, table, what, inv, names):
+        names = list(dict.fromkeys(str(n) for n in names))
+        found = {}
+        for chunk in _chunks(names):
+            for row in self.execute("SELECT name, id FROM %s WHERE inventory_id = ? AND name IN (%s)" % (table, _marks(chunk)),
+                                    [inv["id"]] + chunk).fetchall():
+                found[row[0]] = row[1]
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise NotFound("no %s named %s in inventory '%s'" % (what, ", ".join("'%s'" % n for n in missing), inv["name"]))
+        return [found[n] for n in names]
+
+    def _replace_links(self, table, own_col, own_id, other_col, other_ids, keep=False):
+        current = {r[0] for r in self.execute("SELECT %s FROM %s WHERE %s = ?" % (other_col, table, own_col), (own_id,)).fetchall()}
+        wanted = set(other_ids)
+        if not keep:
+            gone = current - wanted
+            for chunk in _chunks(sorted(gone)):
+                self.execute("DELETE FROM %s WHERE %s = ? AND %s IN (%s)" % (table, own_col, other_col, _marks(chunk)),
+                             [own_id] + chunk)
+        self.executemany("INSERT INTO %s (%s, %s) VALUES (?, ?)" % (table, own_col, other_col),
+                         [(own_id, o) for o in sorted(wanted - current)])
+
+    # -- facts ---------------------------------------------------------------------------
+
+    def fact_key_id(self, name: str) -> int:
+        key_id = self._fact_key_ids.get(name)
+        if key_id is None:
+            self.execute(self.dialect.insert_ignore("fact_keys", ["name"], ["name"]), (name,))
+            key_id = self.execute("SELECT id FROM fact_keys WHERE name = ?", (name,)).fetchone()[0]
+            self._fact_key_ids[name] = key_id
+        return key_id
+
+    def get_facts(self, host_id: int) -> dict:
+        return self.facts_for_hosts([host_id]).get(host_id, {})
+
+    def facts_for_hosts(self, host_ids) -> dict:
+        """``{host_id: facts}`` for the hosts that have any facts."""
+        out: dict = {}
+        for chunk in _chunks(list(host_ids)):
+            for host_id, key, value in self.execute(
+                    "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
+                    " WHERE hf.host_id IN (%s) ORDER BY hf.host_id, fk.name" % _marks(chunk), chunk).fetchall():
+                out.setdefault(host_id, {})[key] = json.loads(value)
+        return out
+
+    def set_facts(self, host_id: int, facts: dict, merge: bool = True) -> bool:
+        """Store ``facts`` for one host; see :meth:`set_facts_many`."""
+        return bool(self.set_facts_many([(host_id, facts)], merge=merge))
+
+    def set_facts_many(self, items, merge: bool = True) -> list:
+        """Store facts for many hosts in bulk statements.
+
+        ``items`` is an iterable of ``(host_id, facts)``.  With ``merge`` the
+        new top-level keys replace or add to the stored ones (AWX merges facts
+        per host); without it the stored facts become exactly ``facts``.
+        ``ansible_facts_modified`` moves only for hosts whose facts really
+        changed.  Returns the ids of those hosts.
+        """
+        items = [(int(h), f) for h, f in items]
+        for _host, facts in items:
+            if not isinstance(facts, dict):
+                raise ValidationError("facts must be a mapping, not %s" % type(facts).__name__)
+        changed = []
+        with self.transaction():
+            existing = self._fact_texts([h for h, _ in items])
+            upserts, deletes = [], []
+            for host_id, facts in items:
+                stored = existing.get(host_id, {})
+                dirty = False
+                for key, value in facts.items():
+                    try:
+                        text = canonical_json(value)
+                    except (TypeError, ValueError) as exc:
+                        raise ValidationError("fact '%s' cannot be stored as JSON: %s" % (key, exc)) from exc
+                    if stored.get(key) != text:
+                        upserts.append((self.fact_key_id(str(key)), host_id, text))
+                        dirty = True
+                if not merge:
+                    for key in set(stored) - set(str(k) for k in facts):
+                        deletes.append((self.fact_key_id(key), host_id))
+                        dirty = True
+                if dirty:
+                    changed.append(host_id)
+            if upserts:
+                self.executemany(self.dialect.upsert("host_facts", ["key_id", "host_id", "value"], ["key_id", "host_id"], ["value"]),
+                                 upserts)
+            if deletes:
+                self.executemany("DELETE FROM host_facts WHERE key_id = ? AND host_id = ?", deletes)
+            if changed:
+                stamp = now()
+                self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
+        return changed
+
+    def clear_facts(self, host_id: int) -> bool:
+        with self.transaction():
+            cur = self.execute("DELETE FROM host_facts WHERE host_id = ?", (host_id,))
+            if cur.rowcount:
+                self.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", (now(), host_id))
+            return cur.rowcount > 0
+
+    def _fact_texts(self, host_ids) -> dict:
+        out: dict = {}
+        for chunk in _chunks(sorted(set(host_ids))):
+            for host_id, key, value in self.execute(
+                    "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
+                    " WHERE hf.host_id IN (%s)" % _marks(chunk), chunk).fetchall():
+                out.setdefault(host_id, {})[key] = value
+        return out
+
+    def hosts_named(self, name) -> list[dict]:
+        """Every stored host called ``name``, in any inventory (lowest id first)."""
+        return [self._host_row(r) for r in self.query("SELECT * FROM hosts WHERE name = ? ORDER BY id", (name,))]
+
+    # -- search --------------------------------------------------------------------------
+
+    def compile_filter(self, host_filter):
+        """``(where_sql, params)`` for a host_filter text, over ``hosts h``."""
+        from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import compile_sql
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
+
+        if not self._search_ready:
+            self.dialect.prepare_search(self.conn)
+            self._search_ready = True
+        try:
+            return compile_sql(parse_host_filter(host_filter), dialect=self.dialect.name)
+        except HostFilterError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def search_hosts(self, host_filter, one_per_name=False, inventory=None, limit=None) -> list[dict]:
+        """Hosts matching ``host_filter`` over every stored host, by name then id.
+
+        ``one_per_name`` keeps only the lowest id of each name (a smart
+        inventory's rule); ``inventory`` restricts to one inventory.  Hosts of
+        inventories pending deletion are never returned.
+        """
+        where, params = self.compile_filter(host_filter)
+        sql = ("SELECT h.*, i.name AS inventory FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+               " WHERE i.pending_delete = 0 AND (%s)" % where)
+        params = list(params)
+        if inventory is not None:
+            sql += " AND h.inventory_id = ?"
+            params.append(self.require_inventory(inventory)["id"])
+        if one_per_name:
+            sql = ("SELECT * FROM (%s) m WHERE m.id IN (SELECT MIN(x.id) FROM (%s) x GROUP BY x.name)" % (sql, sql))
+            params = params + params
+        sql += " ORDER BY name, id" if one_per_name else " ORDER BY h.name, h.id"
+        if limit is not None:
+            sql += " LIMIT %d" % int(limit)
+        return [self._host_row(r) for r in self.query(sql, params)]
+
+    def smart_inventory_hosts(self, inventory) -> list[dict]:
+        """The hosts of a smart inventory: its host_filter over all hosts, one per name."""
+        inv = self.require_inventory(inventory, kinds=("smart",), purpose="expected a smart inventory")
+        return self.search_hosts(inv["host_filter"], one_per_name=True)
+
+    def groups_for_hosts(self, host_ids) -> dict:
+        """The groups the hosts belong to, with their ancestors, for building an inventory.
+
+        Returns ``{"groups": {group_id: {"name", "variables", "inventory_id"}},
+        "children": [(parent_id, child_id)], "memberships": [(group_id, host_id)]}``.
+        """
+        memberships = []
+        for chunk in _chunks(list(host_ids)):
+            memberships += self.execute(
+                "SELECT group_id, host_id FROM group_hosts WHERE host_id IN (%s)" % _marks(chunk), chunk).fetchall()
+        direct = {g for g, _ in memberships}
+        all_ids = direct | self._ancestor_ids(direct)
+        groups, children = {}, []
+        ids = sorted(all_ids)
+        for chunk in _chunks(ids):
+            for row in self.query("SELECT id, inventory_id, name, variables FROM groups WHERE id IN (%s)" % _marks(chunk), chunk):
+                groups[row["id"]] = {"name": row["name"], "inventory_id": row["inventory_id"],
+                                     "variables": _loads(row["variables"], {})}
+            children += self.execute(
+                "SELECT parent_id, child_id FROM group_children WHERE child_id IN (%s)" % _marks(chunk), chunk).fetchall()
+        children = [(p, c) for p, c in children if p in all_ids]
+        return {"groups": groups, "children": sorted(children), "memberships": sorted(memberships)}
+
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _marks(chunk) -> str:
+    return ", ".join(["?"] * len(chunk))
+
+
+def _quote(value) -> str:
+    return "id %d" % value if isinstance(value, int) else "'%s'" % value
+
+
+def _kind_name(kind) -> str:
+    return kind or "normal"
