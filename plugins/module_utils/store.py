@@ -631,12 +631,17 @@ class Store:
             sql += " AND h.inventory_id = ?"
             params.append(self.require_inventory(inventory)["id"])
         if one_per_name:
-            sql = ("SELECT * FROM (%s) m WHERE m.id IN (SELECT MIN(x.id) FROM (%s) x GROUP BY x.name)" % (sql, sql))
-            params = params + params
-        sql += " ORDER BY name, id" if one_per_name else " ORDER BY h.name, h.id"
+            # the filter runs once; the window keeps the lowest id of each name
+            sql = sql.replace("SELECT h.*,", "SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank,", 1)
+            sql = "SELECT * FROM (%s) m WHERE m.name_rank = 1 ORDER BY m.name, m.id" % sql
+        else:
+            sql += " ORDER BY h.name, h.id"
         if limit is not None:
             sql += " LIMIT %d" % int(limit)
-        return [self._host_row(r) for r in self.query(sql, params)]
+        rows = self.query(sql, params)
+        for row in rows:
+            row.pop("name_rank", None)
+        return [self._host_row(r) for r in rows]
 
     def smart_inventory_hosts(self, inventory) -> list[dict]:
         """The hosts of a smart inventory: its host_filter over all hosts, one per name."""
