@@ -30,11 +30,10 @@ options:
     description:
       - Where the fleet.inventory store lives.
       - A filesystem path of a SQLite database file, or a C(postgresql://) URL.
-      - Defaults to C(~/.local/share/fleet.inventory/store.db) (under E(XDG_DATA_HOME) when set).
+      - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
+        C(store) in the C([fleet_inventory]) section of C(ansible.cfg) (a relative path there is
+        relative to the directory of that C(ansible.cfg)), then
+        C(~/.local/share/fleet.inventory/store.db) (under E(XDG_DATA_HOME) when set).
+      - Modules, inventory plugins and the cache plugin resolve it the same way.
     type: str
-    env:
-      - name: FLEET_INVENTORY_STORE
-    ini:
-      - section: fleet_inventory
-        key: store
 """
