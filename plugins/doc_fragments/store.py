@@ -17,7 +17,7 @@ options:
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
         C(store) in the C([fleet_inventory]) section of C(ansible.cfg), then
         C(~/.local/share/fleet.inventory/store.db) (under E(XDG_DATA_HOME) when set).
-      - Modules run on the controller; use C(delegate_to: localhost) or C(connection: local).
+      - Modules run on the controller; use C(delegate_to=localhost) or C(connection=local).
     type: str
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.

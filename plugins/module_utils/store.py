@@ -304,7 +304,7 @@ class Store:
                 self.execute("DELETE FROM inventories WHERE id = ?", (before["id"],))
             return before
 
-    def _inventory_for_content(self, inventory, what):
+    def require_normal_inventory(self, inventory, what):
         """The inventory named, when hosts/groups may be added to it by hand."""
         inv = self.require_inventory(inventory)
         if inv["kind"]:
@@ -354,7 +354,7 @@ class Store:
         if not name or not str(name).strip():
             raise ValidationError("host name must not be empty")
         with self.transaction():
-            inv = self._inventory_for_content(inventory, "hosts")
+            inv = self.require_normal_inventory(inventory, "hosts")
             before = self.get_host(inv["name"], name)
             new = {
                 "description": before["description"] if before else "",
@@ -426,7 +426,7 @@ class Store:
         if name in ("all", "ungrouped"):
             raise ValidationError("'%s' is a group every inventory has implicitly; it cannot be stored" % name)
         with self.transaction():
-            inv = self._inventory_for_content(inventory, "groups")
+            inv = self.require_normal_inventory(inventory, "groups")
             before = self.get_group(inv["name"], name)
             new = {
                 "description": before["description"] if before else "",
