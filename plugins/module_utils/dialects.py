@@ -18,6 +18,9 @@ import sqlite3
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
 
 
+MEMORY = ":memory:"
+
+
 class Dialect:
     """Interface of a backend.  ``name`` also selects the host_filter compiler."""
 
@@ -27,6 +30,10 @@ class Dialect:
 
     def connect(self, target):  # pragma: no cover - interface
         raise NotImplementedError
+
+    def exists(self, target) -> bool:
+        """Whether the store already exists (so opening it creates nothing)."""
+        return True
 
     def prepare_search(self, conn):
         """Called once per connection before the first host_filter search."""
@@ -56,8 +63,13 @@ class SqliteDialect(Dialect):
     }
     busy_timeout = 30.0
 
-    def connect(self, path):
-        path = os.path.abspath(os.path.expanduser(path))
+    def exists(self, target) -> bool:
+        return target == MEMORY or os.path.exists(os.path.expanduser(target))
+
+    def connect(self, target):
+        if target == MEMORY:
+            return self._open(target, target)
+        path = os.path.abspath(os.path.expanduser(target))
         parent = os.path.dirname(path)
         try:
             os.makedirs(parent, exist_ok=True)
@@ -70,6 +82,9 @@ class SqliteDialect(Dialect):
                 raise StoreError("store %s cannot be read and written by this user" % path)
         elif not os.access(parent, os.W_OK | os.X_OK):
             raise StoreError("cannot create the store %s: directory %s is not writable" % (path, parent))
+        return self._open(path, path)
+
+    def _open(self, path, target):
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one
             # transaction per logical change.
@@ -82,7 +97,7 @@ class SqliteDialect(Dialect):
             raise StoreError("store %s is not a SQLite database (%s)" % (path, exc)) from exc
         except sqlite3.Error as exc:
             raise StoreError("cannot open store %s: %s" % (path, exc)) from exc
-        if str(mode).lower() != "wal":
+        if str(mode).lower() != "wal" and target != MEMORY:
             conn.close()
             raise StoreError("store %s cannot use write-ahead logging (journal_mode is %s)" % (path, mode))
         return conn

@@ -43,7 +43,7 @@ class FleetModule(AnsibleModule):
     @property
     def store(self) -> "Store":
         if self._store is None:
-            self._store = self.guard(Store.open, self.params.get("store"))
+            self._store = self.guard(Store.open, self.params.get("store"), create=not self.check_mode)
         return self._store
 
     def guard(self, func, *args, **kwargs):

@@ -101,8 +101,17 @@ class Store:
     # -- connection, transactions ------------------------------------------------
 
     @classmethod
-    def open(cls, store=None) -> "Store":
-        return cls(resolve_store(store))
+    def open(cls, store=None, create=True) -> "Store":
+        """Open (and create or migrate) the store.
+
+        With ``create=False`` a store that does not exist yet is not created:
+        an empty in-memory store stands in, so check mode reports what would
+        be created without leaving a file behind.
+        """
+        target = resolve_store(store)
+        if not create and not _dialect_for(target).exists(target):
+            return cls(":memory:")
+        return cls(target)
 
     def close(self):
         if self.conn is not None:
@@ -552,7 +561,7 @@ class Store:
                 raise ValidationError("facts must be a mapping, not %s" % type(facts).__name__)
         changed = []
         with self.transaction():
-            existing = self._fact_texts([h for h, _ in items])
+            existing = self._fact_texts([item[0] for item in items])
             upserts, deletes = [], []
             for host_id, facts in items:
                 stored = existing.get(host_id, {})
@@ -658,7 +667,7 @@ class Store:
         for chunk in _chunks(list(host_ids)):
             memberships += self.execute(
                 "SELECT group_id, host_id FROM group_hosts WHERE host_id IN (%s)" % _marks(chunk), chunk).fetchall()
-        direct = {g for g, _ in memberships}
+        direct = {link[0] for link in memberships}
         all_ids = direct | self._ancestor_ids(direct)
         groups, children = {}, []
         ids = sorted(all_ids)

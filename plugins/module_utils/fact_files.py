@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading per-host fact files, and finding stored hosts by name in bulk.
+
+Used by the ``host_facts`` module.  A facts directory may hold, one file per host:
+
+* ``<host>`` or ``<host>.json``: a JSON object, the host's facts (what AWX's fact
+  cache directory and ansible-core before 2.19's ``jsonfile`` cache hold);
+  a setup module result (``ansible -m setup --tree DIR``), that is an object with
+  an ``ansible_facts`` mapping, counts as those facts;
+* ``s<N>_<host>``: ansible-core 2.19+'s ``jsonfile`` fact cache, an object
+  ``{"__payload__": "<JSON text>"}`` whose payload keeps data tags as
+  ``{"__ansible_type": ..., "value": ...}`` wrappers; the tags are dropped and
+  dates become ISO-8601 strings.  Only schema ``s1`` is known.
+
+Hidden files (``.name``) and sub-directories are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+
+PAYLOAD_KEY = "__payload__"
+TYPE_KEY = "__ansible_type"
+KNOWN_CACHE_SCHEMAS = ("1",)
+_CACHE_NAME = re.compile(r"^s(\d+)_(.+)$")
+# sqlite's default limit of bound parameters is 32766; stay well below
+_CHUNK = 900
+
+
+def untag(value, where="facts"):
+    """A plain JSON value from ansible's cache-persistence encoding (tags dropped)."""
+    if isinstance(value, dict):
+        if TYPE_KEY in value:
+            if "value" in value:  # tagged str/int/list/dict/..., vaulted strings (kept encrypted)
+                return untag(value["value"], where)
+            if "iso8601" in value:  # date, time, datetime
+                return value["iso8601"]
+            raise ValidationError("%s: cannot read a value of ansible type '%s'" % (where, value[TYPE_KEY]))
+        return {k: untag(v, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [untag(v, where) for v in value]
+    return value
+
+
+def read_fact_file(path):
+    """``(host, facts)`` for one file of a facts directory; :class:`ValidationError` when unreadable."""
+    name = os.path.basename(path)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError("fact file %s cannot be read as JSON: %s" % (path, exc)) from exc
+    if not isinstance(data, dict):
+        raise ValidationError("fact file %s does not hold a JSON object but %s" % (path, type(data).__name__))
+    if PAYLOAD_KEY in data:
+        match = _CACHE_NAME.match(name)
+        if not match:
+            raise ValidationError(
+                "fact file %s holds an ansible fact cache entry, but its name does not start with the cache's"
+                " schema prefix s<N>_ (a fact_caching_prefix is not supported)" % path)
+        schema, host = match.groups()
+        if schema not in KNOWN_CACHE_SCHEMAS:
+            raise ValidationError("fact file %s uses ansible fact cache schema s%s; only s%s is understood"
+                                  % (path, schema, ", s".join(KNOWN_CACHE_SCHEMAS)))
+        payload = data[PAYLOAD_KEY]
+        try:
+            facts = json.loads(payload) if isinstance(payload, str) else payload
+        except ValueError as exc:
+            raise ValidationError("fact file %s: its __payload__ is not JSON: %s" % (path, exc)) from exc
+        facts = untag(facts, "fact file %s" % path)
+    else:
+        host = name[:-len(".json")] if name.endswith(".json") else name
+        facts = data.get("ansible_facts") if isinstance(data.get("ansible_facts"), dict) else data
+    if not isinstance(facts, dict):
+        raise ValidationError("fact file %s does not hold a mapping of facts" % path)
+    if not host:
+        raise ValidationError("fact file %s does not name a host" % path)
+    return host, facts
+
+
+def read_facts_dir(directory):
+    """``{host: (facts, path)}`` for every fact file of ``directory`` (see the module docstring)."""
+    if not os.path.isdir(directory):
+        raise ValidationError("facts_dir %s is not a directory" % directory)
+    out: dict = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        raise ValidationError("facts_dir %s cannot be listed: %s" % (directory, exc.strerror or exc)) from exc
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        host, facts = read_fact_file(path)
+        if host in out:
+            raise ValidationError("facts for host '%s' come from two files: %s and %s; keep one" % (host, out[host][1], path))
+        out[host] = (facts, path)
+    return out
+
+
+def hosts_by_name(store, names, inventory=None):
+    """``{name: [host rows]}`` for the stored hosts called any of ``names`` (lowest id first).
+
+    With ``inventory`` only that inventory's hosts (it must exist); without it
+    every inventory's, as the fact cache does.  Hosts of inventories pending
+    deletion are left out.  Each row has ``id``, ``name``, ``inventory``,
+    ``inventory_id`` and ``ansible_facts_modified``.
+    """
+    inv_id = store.require_inventory(inventory)["id"] if inventory is not None else None
+    names = list(dict.fromkeys(str(n) for n in names))
+    out: dict = {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start:start + _CHUNK]
+        sql = ("SELECT h.id, h.name, i.name AS inventory, h.inventory_id, h.ansible_facts_modified"
+               " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+               " WHERE i.pending_delete = 0 AND h.name IN (%s)" % ", ".join(["?"] * len(chunk)))
+        params = list(chunk)
+        if inv_id is not None:
+            sql += " AND h.inventory_id = ?"
+            params.append(inv_id)
+        for row in store.query(sql + " ORDER BY h.id", params):
+            out.setdefault(row["name"], []).append(row)
+    return out

@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host_info
+short_description: Search the hosts of the fleet.inventory store with a host_filter
+version_added: 0.1.0
+author:
+  - fleet.inventory contributors (@fleet-inventory)
+description:
+  - Returns the stored hosts that match a host_filter, searched over every host of every inventory
+    and their cached facts; the module form of AWX's C(/api/v2/hosts/?host_filter=).
+  - The host_filter language is AWX's SmartFilter language (C(key=value) terms, C(and), C(or),
+    parentheses, Django-style lookups such as C(__icontains), C(groups__name), C(ansible_facts__a__b)),
+    plus C(not) and comparisons on fact values.
+  - This module never changes anything.
+extends_documentation_fragment:
+  - fleet.inventory.store
+options:
+  host_filter:
+    description:
+      - The search, for example V(groups__name=web and ansible_facts__ansible_distribution=Debian).
+      - A malformed filter is an error that names the problem and its position.
+    type: str
+    required: true
+  inventory:
+    description:
+      - Only search the hosts of this inventory, which must exist.
+    type: str
+  one_per_name:
+    description:
+      - Keep only the first stored host (lowest id) of each host name, as a smart inventory does.
+    type: bool
+    default: false
+  facts:
+    description:
+      - Include each host's C(ansible_facts) in the results.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Runs in check mode; it never changes anything.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: N/A
+seealso:
+  - module: fleet.inventory.inventory
+  - module: fleet.inventory.host_facts
+"""
+
+EXAMPLES = r"""
+- name: Every Debian host in the web group, in any inventory
+  fleet.inventory.host_info:
+    host_filter: groups__name=web and ansible_facts__ansible_distribution=Debian
+  delegate_to: localhost
+  run_once: true
+  register: found
+
+- name: Their names
+  ansible.builtin.debug:
+    msg: "{{ found.hosts | map(attribute='name') | list }}"
+
+- name: Hosts with an Intel processor in one inventory, with their facts
+  fleet.inventory.host_info:
+    host_filter: ansible_facts__ansible_processor[]="GenuineIntel"
+    inventory: production
+    facts: true
+    store: /srv/fleet/store.db
+  delegate_to: localhost
+  run_once: true
+  register: intel
+"""
+
+RETURN = r"""
+hosts:
+  description:
+    - The matching hosts, ordered by name then id, with AWX's field names.
+    - C(inventory) is the inventory's name and C(inventory_id) its id.
+    - C(ansible_facts) is only there with O(facts=true) (an empty mapping for a host without facts).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 12
+      name: web1.example.com
+      inventory: production
+      inventory_id: 1
+      description: ''
+      enabled: true
+      instance_id: ''
+      variables:
+        ansible_host: 10.0.0.11
+      ansible_facts_modified: '2025-01-01T10:00:00.000000+00:00'
+      created: '2025-01-01T10:00:00.000000+00:00'
+      modified: '2025-01-01T10:00:00.000000+00:00'
+"""
+
+from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
+
+FIELDS = ("id", "name", "inventory", "inventory_id", "description", "enabled", "instance_id", "variables",
+          "ansible_facts_modified", "created", "modified")
+
+
+def main():
+    module = FleetModule(argument_spec(
+        host_filter=dict(type="str", required=True),
+        inventory=dict(type="str"),
+        one_per_name=dict(type="bool", default=False),
+        facts=dict(type="bool", default=False),
+    ))
+    p = module.params
+    store = module.store
+
+    def search():
+        rows = store.search_hosts(p["host_filter"], one_per_name=p["one_per_name"], inventory=p["inventory"])
+        hosts = [{k: row.get(k) for k in FIELDS} for row in rows]
+        if p["facts"]:
+            facts = store.facts_for_hosts([h["id"] for h in hosts])
+            for host in hosts:
+                host["ansible_facts"] = facts.get(host["id"], {})
+        return hosts
+
+    module.exit_json(changed=False, hosts=module.guard(search))
+
+
+if __name__ == "__main__":
+    main()
