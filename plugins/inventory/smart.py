@@ -1,0 +1,431 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: smart
+short_description: Hosts of an AWX-style smart inventory kept in the fleet.inventory store
+version_added: 0.1.0
+author:
+  - fleet.inventory contributors (@fleet-inventory)
+description:
+  - Builds an inventory from the hosts of every stored inventory that match a C(host_filter),
+    the way an AWX/Tower Smart Inventory does.
+  - The filter is either the C(host_filter) of a stored smart inventory (O(inventory)) or given
+    inline (O(host_filter)). Exactly one of the two is required.
+  - Like AWX, each host name appears once; of several stored hosts with the same name the one
+    with the lowest id (the oldest) is used. Disabled hosts are left out unless
+    O(include_disabled) is set, as AWX leaves them out of the inventory a job runs against.
+  - The host's stored C(variables) become its host vars; the smart inventory's own C(variables)
+    become vars of the C(all) group. Stored variables are trusted as templates, like the vars of
+    an inventory file.
+  - By default the result has AWX's shape, hosts only (they appear in C(ungrouped)).
+    With O(source_groups) the hosts' groups from their source inventories are added too.
+  - Cached facts of the hosts (gathered with the P(fleet.inventory.store#cache) fact cache or set by
+    M(fleet.inventory.host_facts)) are available to O(compose), O(groups) and O(keyed_groups)
+    expressions as a fact cache makes them available to C(ansible.builtin.constructed);
+    every top-level fact key is a variable (C(ansible_distribution)) and C(ansible_facts)
+    holds them without the C(ansible_) prefix (C(ansible_facts.distribution)). Facts are only
+    read when one of these options is set, only the fact keys the expressions name when that
+    can be told from the expressions, and they are not added to the host vars of the result.
+  - The inventory file name must end in C(smart.yml) or C(smart.yaml) (for example
+    C(smart.yml), C(prod.smart.yml)), or be any C(.yml)/C(.yaml) file whose C(plugin) key is
+    C(fleet.inventory.smart).
+options:
+  plugin:
+    description: Marks this file as a source for this plugin.
+    required: true
+    type: str
+    choices: ['fleet.inventory.smart']
+  inventory:
+    description:
+      - Name of a stored smart inventory whose C(host_filter) and C(variables) to use.
+      - Mutually exclusive with O(host_filter); one of them is required.
+    type: str
+  host_filter:
+    description:
+      - An inline host_filter (AWX SmartFilter syntax, for example
+        C(ansible_facts__ansible_distribution="Ubuntu" and groups__name=web)).
+      - Mutually exclusive with O(inventory); one of them is required.
+    type: str
+  source_groups:
+    description:
+      - Also create the groups that the selected hosts belong to in their source inventories,
+        with their nesting (a parent group is created even when it holds no selected host
+        directly) and their group vars.
+      - Groups of the same name from several inventories become one group holding the hosts and
+        children of all of them. Their variables are merged key by key; when they disagree on a
+        key the group of the inventory with the lowest id wins (the rule that also picks one host
+        per name) and a warning names the group and the keys.
+    type: bool
+    default: false
+  include_disabled:
+    description:
+      - Keep hosts whose C(enabled) is false. AWX leaves them out of a job's inventory.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+  - fleet.inventory.store.plugin
+notes:
+  - With O(cache) on, the data read from the store (hosts, variables, groups and the facts the
+    expressions need) is kept in the inventory cache under a key made from the resolved store and
+    the options that select that data; C(ansible-inventory --flush-cache) or the C(refresh_inventory) meta task
+    read the store again.
+  - Compose results that are computed from facts are not trusted as templates.
+seealso:
+  - name: AWX smart inventories
+    description: How AWX selects the hosts of a smart inventory.
+    link: https://docs.ansible.com/automation-controller/latest/html/userguide/inventories.html#smart-inventories
+"""
+
+EXAMPLES = r"""
+# smart.yml -- the hosts of the stored smart inventory "ubuntu-web"
+plugin: fleet.inventory.smart
+inventory: ubuntu-web
+
+# web.smart.yml -- an inline filter, with the hosts' groups and facts-based groups
+plugin: fleet.inventory.smart
+store: /var/lib/fleet/store.db
+host_filter: 'groups__name=web and ansible_facts__ansible_distribution="Ubuntu"'
+source_groups: true
+compose:
+  ansible_host: ansible_default_ipv4.address
+keyed_groups:
+  - prefix: distro
+    key: ansible_facts.distribution_major_version
+groups:
+  big_memory: ansible_memtotal_mb > 16000
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/ansible-inventory
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.inventory.helpers import get_group_vars
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.template import trust_as_template
+
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
+from ansible_collections.fleet.inventory.plugins.module_utils.smart import ALL_FACTS, smart_inventory_data
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+
+_PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.smart\1\s*(#.*)?$""", re.MULTILINE)
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+# variables through which a template can reach any fact
+_ALL_VARS_NAMES = frozenset(("vars", "hostvars"))
+_VARS_LOOKUPS = frozenset(("lookup", "query", "q"))
+
+
+def _trusted(value):
+    """``value`` with every string trusted as a template, as the vars of an inventory file are."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
+def _namespace_facts(facts):
+    """The ``ansible_facts`` view of cached facts: the ``ansible_`` prefix removed (except ``ansible_local``), as ansible does."""
+    return {(k[8:] if k.startswith("ansible_") and k != "ansible_local" else k): v for k, v in facts.items()}
+
+
+class _FactKeys:
+    """Which top-level fact keys some Jinja expressions and templates can read.
+
+    ``keys`` is a set, or :data:`ALL_FACTS` when that cannot be told (the
+    ``ansible_facts`` mapping used as a whole, ``vars``/``hostvars``,
+    a ``vars`` lookup, or text that does not parse).
+    """
+
+    def __init__(self):
+        import jinja2  # only needed when compose/groups/keyed_groups are set
+
+        self._env = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
+        self._nodes = jinja2.nodes
+        self.keys = set()
+
+    def add_expression(self, text):
+        """A Jinja expression (``compose`` values, ``groups`` conditionals, ``keyed_groups`` keys)."""
+        if self.keys == ALL_FACTS or not isinstance(text, str) or not text.strip():
+            return
+        sources = ["{{ (%s\n) }}" % text]
+        if any(mark in text for mark in _TEMPLATE_MARKS):
+            sources.append(text)  # an old-style templated conditional
+        self._add(sources)
+
+    def add_template(self, text):
+        """A template (``keyed_groups`` ``parent_group``)."""
+        if self.keys == ALL_FACTS or not isinstance(text, str):
+            return
+        self._add([text])
+
+    def _add(self, sources):
+        parsed = False
+        for source in sources:
+            try:
+                tree = self._env.parse(source)
+            except Exception:  # pylint: disable=broad-except
+                continue
+            parsed = True
+            try:
+                self._walk(tree)
+            except _NeedsAll:
+                self.keys = ALL_FACTS
+                return
+        if not parsed:
+            self.keys = ALL_FACTS
+
+    def _walk(self, node):
+        nodes = self._nodes
+        if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) and node.node.name == "ansible_facts":
+            if isinstance(node, nodes.Getattr):
+                attr = node.attr
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                attr = node.arg.value
+            else:
+                raise _NeedsAll()
+            self.keys.update((attr, "ansible_" + attr))
+            return
+        if isinstance(node, nodes.Name):
+            if node.name == "ansible_facts" or node.name in _ALL_VARS_NAMES:
+                raise _NeedsAll()
+            self.keys.add(node.name)
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in _VARS_LOOKUPS:
+            first = node.args[0] if node.args else None
+            if not isinstance(first, nodes.Const) or first.value in ("vars", "varnames"):
+                raise _NeedsAll()
+        for child in node.iter_child_nodes():
+            self._walk(child)
+
+
+class _NeedsAll(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _compile_once(templar):
+    """Compile each compose/groups/keyed_groups expression once instead of once per host.
+
+    ``ansible.builtin.constructed`` compiles every expression again for every
+    host, which is most of its run time.  Compiled Jinja expressions are
+    reusable, so the plugin's own templar gets a memo of them while it
+    constructs.  This reaches into ansible's templating internals; when they
+    are not what is expected, expressions are compiled as usual.
+    """
+    try:
+        from ansible._internal._templating._jinja_bits import _TemplateCompileContext
+
+        env = templar._engine.environment
+        compile_expression = env.compile_expression
+    except (ImportError, AttributeError):
+        yield
+        return
+    memo = {}
+
+    def memoized(source, *args, **kwargs):
+        ctx = _TemplateCompileContext.current(optional=True)
+        try:
+            key = (str(source), bool(ctx is not None and ctx.escape_backslashes), args, tuple(sorted(kwargs.items())))
+            return memo[key]
+        except KeyError:
+            memo[key] = compiled = compile_expression(source, *args, **kwargs)
+            return compiled
+        except TypeError:  # unhashable arguments
+            return compile_expression(source, *args, **kwargs)
+
+    env.compile_expression = memoized
+    try:
+        yield
+    finally:
+        with contextlib.suppress(AttributeError):
+            del env.compile_expression
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Hosts of an AWX-style smart inventory from the fleet.inventory store."""
+
+    NAME = "fleet.inventory.smart"
+    _cache_selection = None  # what get_cache_key hashes; set by parse
+
+    def verify_file(self, path):
+        """Files named ``*smart.yml``/``*smart.yaml``, or any YAML file whose ``plugin`` key names this plugin."""
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("smart.yml", "smart.yaml")):
+            return True
+        if path.endswith((".yml", ".yaml")):
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(65536).decode("utf-8", errors="replace")
+            except OSError:
+                return False
+            return bool(_PLUGIN_KEY.search(head))
+        return False
+
+    # -- options ---------------------------------------------------------------------
+
+    def _constructing(self):
+        return bool(self.get_option("compose") or self.get_option("groups") or self.get_option("keyed_groups"))
+
+    def _fact_keys(self):
+        """``None`` (no facts needed), :data:`ALL_FACTS` or the sorted list of fact keys the expressions can read."""
+        if not self._constructing():
+            return None
+        finder = _FactKeys()
+        for expr in (self.get_option("compose") or {}).values():
+            finder.add_expression(expr)
+        for expr in (self.get_option("groups") or {}).values():
+            finder.add_expression(expr)
+        for keyed in self.get_option("keyed_groups") or []:
+            if isinstance(keyed, dict):
+                finder.add_expression(keyed.get("key"))
+                finder.add_template(keyed.get("parent_group"))
+        return ALL_FACTS if finder.keys == ALL_FACTS else sorted(finder.keys)
+
+    def _selection(self, store_target, facts):
+        return {
+            "store": store_target,
+            "inventory": self.get_option("inventory"),
+            "host_filter": self.get_option("host_filter"),
+            "source_groups": bool(self.get_option("source_groups")),
+            "include_disabled": bool(self.get_option("include_disabled")),
+            "facts": facts,
+        }
+
+    def get_cache_key(self, path):
+        """Key of the inventory cache entry: the resolved store and every option that selects data (not the file path)."""
+        material = json.dumps(self._cache_selection, sort_keys=True, default=str)
+        return "%s_%s" % (self.NAME, hashlib.sha256(material.encode("utf-8")).hexdigest()[:16])
+
+    # -- parse -----------------------------------------------------------------------
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache=cache)
+        self._read_config_data(path)
+
+        try:
+            facts = self._fact_keys()
+            store_target = resolve_store(self.get_option("store"))
+            if not store_target.startswith(("postgresql://", "postgres://")):
+                store_target = os.path.abspath(os.path.expanduser(store_target))
+            self._cache_selection = self._selection(store_target, facts)
+
+            use_cache = bool(self.get_option("cache"))
+            data = None
+            cache_key = None
+            if use_cache:
+                cache_key = self.get_cache_key(path)
+                if cache:
+                    try:
+                        data = self._cache[cache_key]
+                    except KeyError:
+                        data = None
+            if data is None:
+                data = self._read_store(store_target, facts)
+                if use_cache:
+                    self._cache[cache_key] = data
+        except FleetInventoryError as exc:
+            raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc))) from exc
+
+        try:
+            self._populate(data, path)
+        except AnsibleError as exc:
+            raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc.message))) from exc
+
+    def _read_store(self, store_target, facts):
+        store = Store(store_target)
+        try:
+            return smart_inventory_data(
+                store,
+                inventory=self.get_option("inventory"),
+                host_filter=self.get_option("host_filter"),
+                source_groups=self.get_option("source_groups"),
+                include_disabled=self.get_option("include_disabled"),
+                facts=facts,
+            )
+        finally:
+            store.close()
+
+    def _populate(self, data, path):
+        inventory = self.inventory
+        for warning in data.get("warnings") or ():
+            self.display.warning("%s: %s" % (path, warning))
+
+        for key, value in (data.get("all_vars") or {}).items():
+            inventory.set_variable("all", key, _trusted(value))
+
+        add_host = inventory.add_host
+        set_variable = inventory.set_variable
+        for name, variables in data["hosts"]:
+            add_host(name)
+            if variables:
+                variables = _trusted(variables)
+                for key, value in variables.items():
+                    set_variable(name, key, value)
+
+        groups = data.get("groups") or ()
+        for name, variables, _hosts, _children in groups:
+            inventory.add_group(name)
+            for key, value in (variables or {}).items():
+                inventory.set_variable(name, key, _trusted(value))
+        for name, _variables, hosts, children in groups:
+            for child in children:
+                try:
+                    inventory.add_child(name, child)
+                except AnsibleError as exc:
+                    # same-named groups of two inventories nested the opposite way make a loop
+                    self.display.warning("%s: group '%s' is not made a child of '%s': %s" % (path, child, name, to_native(exc.message)))
+            for host in hosts:
+                inventory.add_child(name, host)
+
+        if self._constructing():
+            with _compile_once(self.templar):
+                self._construct(data)
+
+    def _construct(self, data):
+        """compose, groups and keyed_groups over host vars, group vars and facts, like ansible.builtin.constructed."""
+        inventory = self.inventory
+        strict = self.get_option("strict")
+        compose = self.get_option("compose")
+        groups = self.get_option("groups")
+        keyed_groups = self.get_option("keyed_groups")
+        facts_by_host = data.get("facts") or {}
+        all_vars = inventory.groups["all"].get_vars()
+        with_groups = bool(data.get("groups"))
+
+        for name, _variables in data["hosts"]:
+            host = inventory.get_host(name)
+            hostvars = dict(all_vars)
+            if with_groups:
+                hostvars.update(get_group_vars(host.get_groups()))
+            hostvars.update(host.get_vars())
+            facts = facts_by_host.get(name)
+            if facts:
+                hostvars.update(facts)
+                hostvars["ansible_facts"] = _namespace_facts(facts)
+            elif "ansible_facts" not in hostvars:
+                hostvars["ansible_facts"] = {}
+
+            if compose:
+                self._set_composite_vars(compose, hostvars, name, strict=strict)
+                # the new vars are visible to groups and keyed_groups; facts still take precedence, as in constructed
+                for key in compose:
+                    if key in host.vars and not (facts and key in facts):
+                        hostvars[key] = host.vars[key]
+
+            self._add_host_to_composed_groups(groups, hostvars, name, strict=strict, fetch_hostvars=False)
+            self._add_host_to_keyed_groups(keyed_groups, hostvars, name, strict=strict, fetch_hostvars=False)

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The data of a smart inventory, read from the store in a few bulk queries.
+
+This is the engine behind the ``fleet.inventory.smart`` inventory plugin; it
+returns plain JSON-able values (so that the plugin can keep them in an
+inventory cache) and knows nothing of Ansible's inventory objects.
+
+The rules are AWX's (``HostManager`` and ``Inventory.get_script_data``):
+
+* the hosts are those of every inventory that match the ``host_filter``, one
+  per name: the host with the lowest id wins;
+* disabled hosts are left out (``include_disabled`` keeps them) before that
+  rule is applied, as AWX's script data does;
+* the smart inventory's own ``variables`` become the ``all`` group's vars.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+
+CHUNK = 900
+
+#: ``facts`` value of :func:`smart_inventory_data` meaning "every fact key"
+ALL_FACTS = "all"
+
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _marks(chunk):
+    return ", ".join(["?"] * len(chunk))
+
+
+def resolve_smart_source(store, inventory=None, host_filter=None):
+    """``(host_filter, all_vars, inventory_row_or_None)`` for a stored smart inventory or an inline filter.
+
+    Raises :class:`~errors.NotFound` for an unknown inventory and
+    :class:`~errors.ValidationError` for one that is not a smart inventory or
+    when not exactly one of ``inventory`` and ``host_filter`` is given.
+    """
+    has_inv = inventory is not None and str(inventory).strip() != ""
+    has_filter = host_filter is not None and str(host_filter).strip() != ""
+    if has_inv and has_filter:
+        raise ValidationError("give either 'inventory' or 'host_filter', not both")
+    if not has_inv and not has_filter:
+        raise ValidationError("one of 'inventory' (a stored smart inventory's name) or 'host_filter' is required")
+    if has_filter:
+        return str(host_filter).strip(), {}, None
+    inv = store.require_inventory(str(inventory).strip())
+    if inv["kind"] != "smart":
+        raise ValidationError("inventory '%s' is a %s inventory, not a smart inventory" % (inv["name"], inv["kind"] or "normal"))
+    if not inv["host_filter"]:
+        raise ValidationError("smart inventory '%s' has no host_filter" % inv["name"])
+    return inv["host_filter"], inv["variables"] or {}, inv
+
+
+def select_hosts(store, host_filter, include_disabled=False):
+    """``[(host_id, name, variables_json_text)]`` of AWX's smart result, ordered by name.
+
+    One query: the filter runs once and a window keeps the lowest id of each name.
+    """
+    where, params = store.compile_filter(host_filter)
+    enabled = "" if include_disabled else " AND h.enabled = 1"
+    sql = ("SELECT m.id, m.name, m.variables FROM ("
+           "SELECT h.id, h.name, h.variables, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
+           " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+           " WHERE i.pending_delete = 0%s AND (%s)) m WHERE m.name_rank = 1 ORDER BY m.name" % (enabled, where))
+    return store.execute(sql, list(params)).fetchall()
+
+
+def merged_groups(store, host_ids_by_name):
+    """The groups of the selected hosts in their source inventories, merged by name.
+
+    ``host_ids_by_name`` maps the selected host ids to their names.  Returns
+    ``(groups, warnings)`` where ``groups`` is a list, in name order, of
+    ``[name, variables, [host names], [child group names]]``; it includes
+    every ancestor of a host's groups even when it holds no selected host
+    directly.
+
+    Groups of the same name from several inventories become one group: their
+    hosts and children are united, and their variables are merged key by key
+    with the group of the inventory with the lowest id winning a conflict
+    (the same "lowest id wins" rule that picks one host per name).  Each
+    conflicting key is reported in ``warnings``.
+    """
+    data = store.groups_for_hosts(list(host_ids_by_name))
+    by_id = data["groups"]
+    merged = {}
+    # lowest inventory id last, so that it wins the conflicts
+    order = sorted(by_id, key=lambda gid: (by_id[gid]["inventory_id"], gid), reverse=True)
+    conflicts = {}
+    for gid in order:
+        group = by_id[gid]
+        entry = merged.setdefault(group["name"], {"vars": {}, "hosts": set(), "children": set(), "sources": 0})
+        entry["sources"] += 1
+        for key, value in (group["variables"] or {}).items():
+            if key in entry["vars"] and entry["vars"][key] != value:
+                conflicts.setdefault(group["name"], set()).add(key)
+            entry["vars"][key] = value
+    for gid, host_id in data["memberships"]:
+        if gid in by_id and host_id in host_ids_by_name:
+            merged[by_id[gid]["name"]]["hosts"].add(host_ids_by_name[host_id])
+    for parent, child in data["children"]:
+        if parent in by_id and child in by_id:
+            parent_name, child_name = by_id[parent]["name"], by_id[child]["name"]
+            if parent_name != child_name:
+                merged[parent_name]["children"].add(child_name)
+    warnings = ["group '%s' is defined in several inventories with different values of %s; the inventory with the lowest id wins"
+                % (name, ", ".join("'%s'" % k for k in sorted(keys))) for name, keys in sorted(conflicts.items())]
+    groups = [[name, entry["vars"], sorted(entry["hosts"]), sorted(entry["children"])] for name, entry in sorted(merged.items())]
+    return groups, warnings
+
+
+def facts_of_hosts(store, host_ids_by_name, keys=ALL_FACTS):
+    """``{host name: {fact key: value}}`` for the selected hosts.
+
+    ``keys`` is :data:`ALL_FACTS` or an iterable of top-level fact keys; with
+    a few keys each is read as one contiguous range of the fact table (it is
+    clustered by key) instead of reading every fact of every host.
+    """
+    out = {}
+    if keys == ALL_FACTS:
+        ids = list(host_ids_by_name)
+        for chunk in _chunks(ids):
+            rows = store.execute(
+                "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
+                " WHERE hf.host_id IN (%s)" % _marks(chunk), chunk).fetchall()
+            for host_id, key, value in rows:
+                out.setdefault(host_ids_by_name[host_id], {})[key] = json.loads(value)
+        return out
+    keys = sorted(set(keys))
+    if not keys:
+        return out
+    key_ids = {}
+    for chunk in _chunks(keys):
+        for key_id, name in store.execute("SELECT id, name FROM fact_keys WHERE name IN (%s)" % _marks(chunk), chunk).fetchall():
+            key_ids[key_id] = name
+    for key_id, name in sorted(key_ids.items(), key=lambda kv: kv[1]):
+        for host_id, value in store.execute("SELECT host_id, value FROM host_facts WHERE key_id = ?", (key_id,)).fetchall():
+            host = host_ids_by_name.get(host_id)
+            if host is not None:
+                out.setdefault(host, {})[name] = json.loads(value)
+    return out
+
+
+def smart_inventory_data(store, inventory=None, host_filter=None, source_groups=False, include_disabled=False, facts=None):
+    """Everything the smart inventory plugin shows, as one JSON-able dict.
+
+    ``facts``: ``None`` (no facts), :data:`ALL_FACTS`, or a list of top-level
+    fact keys to load.  Returns::
+
+        {"inventory": name or None, "host_filter": text, "all_vars": {...},
+         "hosts": [[name, variables], ...],           # by name; variables may be {}
+         "groups": [[name, vars, hosts, children]],   # only with source_groups
+         "facts": {name: {key: value}},               # only when facts were asked for
+         "warnings": [...]}
+
+    Host variables are parsed from the stored JSON text here once per host;
+    a host without variables costs no parsing at all.
+    """
+    flt, all_vars, inv = resolve_smart_source(store, inventory, host_filter)
+    try:
+        rows = select_hosts(store, flt, include_disabled=include_disabled)
+    except ValidationError as exc:
+        if inv is None:
+            raise
+        raise ValidationError("smart inventory '%s': %s" % (inv["name"], exc)) from exc
+    loads = json.loads
+    hosts = [[name, loads(text) if text and text != "{}" else {}] for _id, name, text in rows]
+    data = {"inventory": inv["name"] if inv else None, "host_filter": flt, "all_vars": all_vars, "hosts": hosts, "warnings": []}
+    if source_groups or facts is not None:
+        host_ids_by_name = {host_id: name for host_id, name, _text in rows}
+        if source_groups:
+            data["groups"], data["warnings"] = merged_groups(store, host_ids_by_name)
+        if facts is not None:
+            data["facts"] = facts_of_hosts(store, host_ids_by_name, facts)
+    return data
