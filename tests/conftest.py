@@ -9,7 +9,6 @@ the checkout and put it first on ``sys.path`` and ANSIBLE_COLLECTIONS_PATH.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +27,12 @@ def _link_collection() -> None:
 
 
 _link_collection()
-if str(COLLECTIONS_ROOT) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_ROOT))
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
+
+# Import the collection through ansible's own collection loader, as ansible
+# does at run time.  Installing it once, before any test module imports
+# ``ansible_collections.*``, keeps one copy of every module (a second import
+# path would give two distinct classes of, say, HostFilterError).
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+
+init_plugin_loader([str(COLLECTIONS_ROOT)])

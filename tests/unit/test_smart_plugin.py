@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 
 import pytest
@@ -12,22 +11,12 @@ import pytest
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import cache_loader, init_plugin_loader, inventory_loader
-from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.plugins.loader import cache_loader, inventory_loader
 
-COLLECTIONS_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".pytest_collections")
-
-# Plugins load through ansible's collection loader; modules imported before it was installed
-# (plain imports through sys.path) lack its metadata, so start from a clean slate.
-if AnsibleCollectionConfig.collection_finder is None:
-    for _name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
-        del sys.modules[_name]
-    init_plugin_loader([COLLECTIONS_ROOT])
-
-from ansible_collections.fleet.inventory.plugins.module_utils import fact_cache  # noqa: E402
-from ansible_collections.fleet.inventory.plugins.module_utils import smart  # noqa: E402
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError  # noqa: E402
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store  # noqa: E402
+from ansible_collections.fleet.inventory.plugins.module_utils import fact_cache
+from ansible_collections.fleet.inventory.plugins.module_utils import smart
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
 
 @pytest.fixture
