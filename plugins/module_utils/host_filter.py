@@ -36,7 +36,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Optional, Union
 
-from pyparsing import MatchFirst, ParseException, Regex, ZeroOrMore
+try:
+    from pyparsing import MatchFirst, ParseException, Regex, ZeroOrMore
+except ImportError as exc:  # reported when a filter is parsed, not on import
+    PYPARSING_IMPORT_ERROR = exc
+else:
+    PYPARSING_IMPORT_ERROR = None
 
 __all__ = [
     'HostFilterError', 'Node', 'And', 'Or', 'Not', 'Term', 'FactStep',
@@ -275,10 +280,16 @@ def _build_lexer():
     return grammar
 
 
-_LEXER = _build_lexer()
+_LEXER = None
 
 
 def _tokenize(text: str) -> list:
+    global _LEXER  # built on first use: importing this module must not need pyparsing
+    if _LEXER is None:
+        if PYPARSING_IMPORT_ERROR is not None:
+            raise ImportError("the host_filter language needs the Python library pyparsing (pip install pyparsing): %s"
+                              % PYPARSING_IMPORT_ERROR)
+        _LEXER = _build_lexer()
     try:
         raw = _LEXER.parse_string(text, parse_all=True)
     except ParseException as exc:  # pragma: no cover - every character is a token
@@ -540,7 +551,7 @@ def _coerce_fact(lookup: str, raw: str, quoted: bool, col: int) -> Any:
 def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) -> Term:
     """Resolve ``key`` (text at column ``kcol``) and the value into a Term."""
     pieces = _pieces(key)
-    names = [p for p, _ in pieces]
+    names = [piece[0] for piece in pieces]
 
     def col_of(index: int) -> int:
         return kcol + pieces[index][1]

@@ -142,7 +142,7 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
     })
     try:
         # not AnsibleModule.run_command: the engine also runs outside modules (plugins, the service),
-        # and a timeout must stop the whole process group (tests/sanity/ignore-*.txt: pylint:ansible-bad-function)
+        # and a timeout must stop the whole process group (see the ansible-bad-function entry in tests/sanity/ignore-*.txt)
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=run_env, start_new_session=True)
     except OSError as exc:

@@ -10,7 +10,7 @@ module: inventory_import
 short_description: Import any inventory that ansible-inventory can read into a stored inventory
 version_added: 0.1.0
 author:
-  - fleet.inventory contributors
+  - fleet.inventory contributors (@fleet-inventory)
 description:
   - Reads an inventory source with C(ansible-inventory --list --export) (an INI or YAML file, a directory of them,
     an inventory script, an inventory plugin configuration) and writes its hosts, groups and variables into a normal

@@ -194,13 +194,13 @@ def column_term(draw, key: str, kind: str, pool: list) -> str:
             return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
         num = st.one_of(st.sampled_from(pool), st.integers(-1, 10)) if pool else st.integers(-1, 10)
         if lookup == '__in':
-            return key + lookup + '=' + ','.join(str(draw(num)) for _ in range(draw(st.integers(1, 3))))
+            return key + lookup + '=' + ','.join(str(draw(num)) for dummy in range(draw(st.integers(1, 3))))
         return key + lookup + '=' + str(draw(num))
     if kind == 'bool':
         lookup = draw(st.sampled_from(['', '__exact', '__in', '__isnull']))
         values = ['true', 'false', '1', '0', 'True', '"false"', 'F']
         if lookup == '__in':
-            return key + lookup + '=' + ','.join(draw(st.sampled_from(values[:4])) for _ in range(draw(st.integers(1, 2))))
+            return key + lookup + '=' + ','.join(draw(st.sampled_from(values[:4])) for dummy in range(draw(st.integers(1, 2))))
         if lookup == '__isnull':
             return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
         return key + lookup + '=' + draw(st.sampled_from(values))
@@ -210,7 +210,7 @@ def column_term(draw, key: str, kind: str, pool: list) -> str:
     if lookup in ('__regex', '__iregex'):
         return key + lookup + '=' + quote(draw, regex_value(draw, pool))
     if lookup == '__in':
-        values = [text_value(draw, pool).replace(',', '') for _ in range(draw(st.integers(1, 3)))]
+        values = [text_value(draw, pool).replace(',', '') for dummy in range(draw(st.integers(1, 3)))]
         return key + lookup + '=' + quote(draw, ','.join(values))
     return key + lookup + '=' + quote(draw, text_value(draw, pool))
 
@@ -340,7 +340,7 @@ def expression(draw, world, depth=0) -> str:
 @st.composite
 def cases(draw):
     world = draw(worlds())
-    filters = [expression(draw, world) for _ in range(draw(st.integers(1, 6)))]
+    filters = [expression(draw, world) for dummy in range(draw(st.integers(1, 6)))]
     return world, filters
 
 
