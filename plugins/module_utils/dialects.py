@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
 
@@ -90,9 +91,11 @@ class SqliteDialect(Dialect):
             # transaction per logical change.
             conn = sqlite3.connect(path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = %d" % int(self.busy_timeout * 1000))
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._journal_mode_wal(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:  # locked, busy, I/O: not a verdict on the file
+            raise StoreError("cannot open store %s: %s" % (path, exc)) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError("store %s is not a SQLite database (%s)" % (path, exc)) from exc
         except sqlite3.Error as exc:
@@ -101,6 +104,22 @@ class SqliteDialect(Dialect):
             conn.close()
             raise StoreError("store %s cannot use write-ahead logging (journal_mode is %s)" % (path, mode))
         return conn
+
+    def _journal_mode_wal(self, conn):
+        """Switch to WAL.  SQLite does not call the busy handler for this pragma,
+        so when several processes open a new store at once it is retried here
+        until the busy timeout has passed."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                retry = "locked" in str(exc) or "busy" in str(exc)
+                if not retry or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def prepare_search(self, conn):
         """Register what the host_filter compiler for this dialect needs on ``conn``."""
