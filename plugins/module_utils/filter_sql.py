@@ -28,6 +28,11 @@ SQLite contract: the connection must have the functions of
 with :func:`fact_json_dumps` (``ensure_ascii=False``): SQLite before 3.45
 compares JSON path labels with the raw, still escaped, key text, so a
 non-ASCII key stored as ``\\uXXXX`` would never be found.
+
+Array containment with equality (``key[]...=value`` with the ``exact`` or
+``in`` lookup) reads the ``host_fact_items`` side table instead of the JSON
+(:meth:`SqlFilterCompiler.fact_items_term`); every writer of ``host_facts``
+must keep that table in step through :func:`fact_items.item_rows`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Optional
 
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import ARRAY_STEP, item_path, item_value
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
     NULLABLE,
     SEARCH_FIELDS,
@@ -252,6 +258,8 @@ class SqlFilterCompiler:
     # ------------------------------------------------------------------
     def fact_term(self, term: Term) -> str:
         steps = term.path
+        if term.lookup in ('exact', 'in') and any(step.array for step in steps):
+            return self.fact_items_term(steps, (term.value,) if term.lookup == 'exact' else term.value)
         if term.lookup == 'isnull':
             leaf = self.json_present
             negate = term.value
@@ -265,6 +273,32 @@ class SqlFilterCompiler:
         pred = self.fact_walk(root, steps, 0, leaf)
         return '(h.id %sIN (SELECT %s.host_id FROM host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id WHERE %s.name = %s AND %s))' % (
             'NOT ' if negate else '', hf, hf, fk, fk, hf, fk, key, pred)
+
+    def fact_items_term(self, steps: tuple, values: tuple) -> str:
+        """Array containment with type-strict equality, from the ``host_fact_items`` side table.
+
+        ``key[]__sub=value`` holds when some scalar leaf reached through the
+        path equals ``value``: one indexed lookup of (key, path signature,
+        normalized value) -- see :mod:`fact_items` -- instead of walking every
+        host's array.  Uncorrelated, so the planner runs it once.
+        """
+        signature = []
+        for index, step in enumerate(steps):
+            if index:
+                signature.append(step.key)
+            if step.array:
+                signature.append(ARRAY_STEP)
+        texts = list(dict.fromkeys(item_value(v) for v in values))
+        if not texts:
+            return self.false_literal()
+        x, fk = self.alias('x'), self.alias('fk')
+        if len(texts) == 1:
+            test = '%s.value = %s' % (x, self.bind(texts[0]))
+        else:
+            test = '%s.value IN (%s)' % (x, ', '.join(self.bind(t) for t in texts))
+        return ('(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
+                ' WHERE %s.name = %s) AND %s.path = %s AND %s))') % (
+                    x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test)
 
     def fact_walk(self, cursor: Any, steps: tuple, index: int, leaf: Callable) -> str:
         """Predicate: the value at ``cursor`` (the value of ``steps[index].key``) continues the match."""

@@ -17,9 +17,17 @@ Table and column names follow AWX's model field names.  Facts are stored one
 row per top-level fact key (``host_facts``), keyed by an interned key id
 (``fact_keys``): a fact-path search then reads one small JSON value per host
 instead of parsing every host's whole fact document.
+
+A migration entry may also be a callable: it is called with the store (in the
+migration's transaction) after the statements before it, for data that SQL
+alone cannot derive (migration 2 back-fills ``host_fact_items`` from
+``host_facts`` with the same Python code that maintains it).  Never edit a
+released migration: append a new one.
 """
 
 from __future__ import annotations
+
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import backfill_fact_items
 
 MIGRATIONS = [
     # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
@@ -165,6 +173,24 @@ MIGRATIONS = [
             position INTEGER NOT NULL,
             PRIMARY KEY (inventory_id, position)
         )""",
+    ],
+    # 2: the scalar leaves under arrays of each host's facts (see fact_items):
+    # array containment terms (``key[]=value``, ``key[]__sub=value``) become an
+    # index lookup instead of a json_each over every host's array.  Clustered
+    # by what a search looks up (key, path, value); the host index serves the
+    # rewrite of one (host, key) and the cascade when a host is deleted.  A
+    # bulk load of new hosts appends to it; the batch is sorted in key order.
+    # Built after the back-fill, which is faster than maintaining it row by row.
+    [
+        """CREATE TABLE host_fact_items (
+            key_id INTEGER NOT NULL REFERENCES fact_keys(id),
+            path TEXT NOT NULL,
+            value TEXT NOT NULL,
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            PRIMARY KEY (key_id, path, value, host_id)
+        ){without_rowid}""",
+        backfill_fact_items,
+        "CREATE INDEX host_fact_items_host ON host_fact_items (host_id, key_id)",
     ],
 ]
 

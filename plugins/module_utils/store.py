@@ -26,12 +26,14 @@ from ansible_collections.fleet.inventory.plugins.module_utils import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, load_mapping, now
 from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows, might_have_items
 
 ENV_STORE = "FLEET_INVENTORY_STORE"
 CFG_SECTION = "fleet_inventory"
 INVENTORY_KINDS = ("", "smart", "constructed")
 # sqlite's default limit of bound parameters is 32766 (3.32+); stay well below
 CHUNK = 900
+_STR_ONLY = {str}
 
 
 def default_store_path() -> str:
@@ -81,8 +83,11 @@ def _dialect_for(target: str):
     return DIALECTS["sqlite"]()
 
 
-def _loads(text, default):
-    return json.loads(text) if text else default
+def _variables(text) -> dict:
+    """A stored ``variables`` JSON text as a dict (most hosts have none: skip the parser)."""
+    if not text or text == "{}":
+        return {}
+    return json.loads(text)
 
 
 class Store:
@@ -199,7 +204,10 @@ class Store:
                         % (self.target, current, schema.SCHEMA_VERSION))
                 for version in range(current + 1, schema.SCHEMA_VERSION + 1):
                     for statement in schema.MIGRATIONS[version - 1]:
-                        self.execute(self.dialect.ddl(statement))
+                        if callable(statement):  # a data step (back-fill), see schema
+                            statement(self)
+                        else:
+                            self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         except sqlite3.DatabaseError as exc:
             raise StoreError("store %s is not a usable SQLite database: %s" % (self.target, exc)) from exc
@@ -215,7 +223,7 @@ class Store:
         if row is None:
             return None
         row = dict(row)
-        row["variables"] = _loads(row["variables"], {})
+        row["variables"] = _variables(row["variables"])
         row["pending_delete"] = bool(row["pending_delete"])
         return row
 
@@ -329,7 +337,7 @@ class Store:
         if row is None:
             return None
         row = dict(row)
-        row["variables"] = _loads(row["variables"], {})
+        row["variables"] = _variables(row["variables"])
         row["enabled"] = bool(row["enabled"])
         return row
 
@@ -410,7 +418,7 @@ class Store:
         row = self.query_one("SELECT * FROM groups WHERE inventory_id = ? AND name = ?", (inv["id"], name))
         if row is None:
             return None
-        row["variables"] = _loads(row["variables"], {})
+        row["variables"] = _variables(row["variables"])
         row["inventory"] = inv["name"]
         row["hosts"] = [r["name"] for r in self.query(
             "SELECT h.name FROM group_hosts gh JOIN hosts h ON h.id = gh.host_id WHERE gh.group_id = ? ORDER BY h.name",
@@ -551,40 +559,71 @@ class Store:
 
         ``items`` is an iterable of ``(host_id, facts)``.  With ``merge`` the
         new top-level keys replace or add to the stored ones (AWX merges facts
-        per host); without it the stored facts become exactly ``facts``.
-        ``ansible_facts_modified`` moves only for hosts whose facts really
-        changed.  Returns the ids of those hosts.
+        per host); without it the stored facts become exactly ``facts``.  A
+        host listed twice gets its facts merged in order (with ``merge``) or
+        the last ones.  ``ansible_facts_modified`` moves only for hosts whose
+        facts really changed.  Returns the ids of those hosts.
+
+        Only the (key, host) rows whose value changed are written, with their
+        rows of array leaves (``host_fact_items``, see :mod:`fact_items`).
         """
-        items = [(int(h), f) for h, f in items]
-        for _host, facts in items:
+        by_host: dict = {}
+        for host_id, facts in items:
             if not isinstance(facts, dict):
                 raise ValidationError("facts must be a mapping, not %s" % type(facts).__name__)
+            if facts and set(map(type, facts)) != _STR_ONLY:
+                # keys are stored as text: {1: x} is {"1": x} (the last of equal texts wins)
+                facts = {str(k): v for k, v in facts.items()}
+            host_id = int(host_id)
+            if host_id in by_host:
+                facts = dict(by_host[host_id], **facts) if merge else facts
+            by_host[host_id] = facts
         changed = []
         with self.transaction():
-            existing = self._fact_texts([item[0] for item in items])
-            upserts, deletes = [], []
-            for host_id, facts in items:
-                stored = existing.get(host_id, {})
+            existing = self._fact_texts(list(by_host))
+            key_ids = self._fact_key_ids
+            inserts, updates, deletes, new_items, old_items = [], [], [], [], []
+            for host_id, facts in by_host.items():
+                stored = existing.get(host_id)
                 dirty = False
                 for key, value in facts.items():
                     try:
                         text = canonical_json(value)
                     except (TypeError, ValueError) as exc:
                         raise ValidationError("fact '%s' cannot be stored as JSON: %s" % (key, exc)) from exc
-                    if stored.get(key) != text:
-                        upserts.append((self.fact_key_id(str(key)), host_id, text))
-                        dirty = True
-                if not merge:
-                    for key in set(stored) - set(str(k) for k in facts):
-                        deletes.append((self.fact_key_id(key), host_id))
+                    old = stored.get(key) if stored else None
+                    if old == text:
+                        continue
+                    key_id = key_ids.get(key) or self.fact_key_id(key)
+                    if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
+                        inserts.append((key_id, host_id, text))
+                    else:
+                        updates.append((text, key_id, host_id))
+                        if might_have_items(old):
+                            old_items.append((host_id, key_id))
+                    if might_have_items(text):
+                        new_items.extend(item_rows(host_id, key_id, value))
+                    dirty = True
+                if not merge and stored:
+                    for key in stored.keys() - facts.keys():
+                        key_id = key_ids.get(key) or self.fact_key_id(key)
+                        deletes.append((key_id, host_id))
+                        if might_have_items(stored[key]):
+                            old_items.append((host_id, key_id))
                         dirty = True
                 if dirty:
                     changed.append(host_id)
-            if upserts:
-                self.executemany(self.dialect.upsert("host_facts", ["key_id", "host_id", "value"], ["key_id", "host_id"], ["value"]),
-                                 upserts)
+            if old_items:
+                self.executemany("DELETE FROM host_fact_items WHERE host_id = ? AND key_id = ?", old_items)
             if deletes:
                 self.executemany("DELETE FROM host_facts WHERE key_id = ? AND host_id = ?", deletes)
+            if updates:
+                self.executemany("UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?", updates)
+            if inserts:
+                inserts.sort()  # in primary-key order: appends to each key's range
+                self.executemany("INSERT INTO host_facts (key_id, host_id, value) VALUES (?, ?, ?)", inserts)
+            if new_items:
+                insert_items(self, new_items)
             if changed:
                 stamp = now()
                 self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
@@ -592,6 +631,7 @@ class Store:
 
     def clear_facts(self, host_id: int) -> bool:
         with self.transaction():
+            self.execute("DELETE FROM host_fact_items WHERE host_id = ?", (host_id,))
             cur = self.execute("DELETE FROM host_facts WHERE host_id = ?", (host_id,))
             if cur.rowcount:
                 self.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", (now(), host_id))
@@ -647,10 +687,18 @@ class Store:
             sql += " ORDER BY h.name, h.id"
         if limit is not None:
             sql += " LIMIT %d" % int(limit)
-        rows = self.query(sql, params)
-        for row in rows:
+        # built here rather than through query()/_host_row: one dict per host,
+        # which matters when a filter matches tens of thousands of hosts
+        cur = self.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        hosts = []
+        for values in cur:
+            row = dict(zip(cols, values))
             row.pop("name_rank", None)
-        return [self._host_row(r) for r in rows]
+            row["variables"] = _variables(row["variables"])
+            row["enabled"] = bool(row["enabled"])
+            hosts.append(row)
+        return hosts
 
     def smart_inventory_hosts(self, inventory) -> list[dict]:
         """The hosts of a smart inventory: its host_filter over all hosts, one per name."""
@@ -674,7 +722,7 @@ class Store:
         for chunk in _chunks(ids):
             for row in self.query("SELECT id, inventory_id, name, variables FROM groups WHERE id IN (%s)" % _marks(chunk), chunk):
                 groups[row["id"]] = {"name": row["name"], "inventory_id": row["inventory_id"],
-                                     "variables": _loads(row["variables"], {})}
+                                     "variables": _variables(row["variables"])}
             children += self.execute(
                 "SELECT parent_id, child_id FROM group_children WHERE child_id IN (%s)" % _marks(chunk), chunk).fetchall()
         children = [(p, c) for p, c in children if p in all_ids]

@@ -162,7 +162,7 @@ unknown_hosts:
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import load_mapping
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_files import hosts_by_name, read_facts_dir
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_files import fact_file_paths, gc_paused, hosts_by_name, iter_facts_dir
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 
@@ -192,20 +192,45 @@ def set_one(store, p, want_diff):
     return bool(changed), diff, dict(hosts=hosts)
 
 
-def load_dir(store, p, docs, want_diff):
-    """Load ``docs`` (``{host: (facts, path)}``) for the stored hosts of those names."""
-    found = hosts_by_name(store, list(docs), p["inventory"])
-    unknown = sorted(name for name in docs if name not in found)
-    if unknown and p["strict"]:
+def load_dir(store, p, batches, want_diff):
+    """Load the fact files' facts for the stored hosts of those names, batch by batch.
+
+    ``batches`` yields lists of ``(host, facts, path)`` (:func:`iter_facts_dir`);
+    the caller's transaction makes the whole load one change (a bad file
+    later on rolls back what the batches before it wrote).
+    """
+    files, unknown, rows, changed = 0, [], [], set()
+    before, after = {}, {}
+    strict_failed = False
+    with gc_paused():  # millions of parsed containers, none in a cycle
+        for batch in batches:
+            files += len(batch)
+            docs = {host: facts for host, facts, _path in batch}
+            found = hosts_by_name(store, list(docs), p["inventory"])
+            missing = [name for name in docs if name not in found]
+            unknown.extend(missing)
+            if missing and p["strict"]:
+                strict_failed = True
+            if strict_failed:  # keep reading: every bad file and unknown host is reported
+                continue
+            batch_rows = [row for name in sorted(found) for row in found[name]]
+            items = [(row["id"], docs[row["name"]]) for row in batch_rows]
+            del docs, batch
+            if want_diff:
+                before.update(store.facts_for_hosts([i for i, _f in items]))
+            batch_changed = store.set_facts_many(items, merge=p["merge"])
+            del items
+            changed.update(batch_changed)
+            if want_diff:
+                after.update(store.facts_for_hosts(sorted(batch_changed)))
+            rows.extend(batch_rows)
+    unknown.sort()
+    if strict_failed:
         raise ValidationError("strict: %d fact file(s) name hosts that are not stored%s: %s" % (
             len(unknown), " in inventory '%s'" % p["inventory"] if p["inventory"] is not None else "", ", ".join(unknown)))
-    rows = [row for name in sorted(found) for row in found[name]]
-    items = [(row["id"], docs[row["name"]][0]) for row in rows]
-    before = store.facts_for_hosts([i for i, _f in items]) if want_diff else {}
-    changed = set(store.set_facts_many(items, merge=p["merge"]))
-    after = store.facts_for_hosts(sorted(changed)) if want_diff else {}
+    rows.sort(key=lambda row: (row["name"], row["id"]))
     result = dict(
-        counts=dict(files=len(docs), updated=len(changed), unchanged=len(rows) - len(changed), unknown=len(unknown)),
+        counts=dict(files=files, updated=len(changed), unchanged=len(rows) - len(changed), unknown=len(unknown)),
         updated_hosts=sorted({row["name"] for row in rows if row["id"] in changed}),
         unknown_hosts=unknown,
     )
@@ -238,16 +263,17 @@ def main():
     if p["facts_dir"] is not None and p["state"] == "absent":
         module.fail_json(msg="state=absent clears the facts of one host; it cannot be used with facts_dir")
 
-    # read every file before touching the store: a bad file fails the task with nothing written
-    docs = module.guard(read_facts_dir, p["facts_dir"]) if p["facts_dir"] is not None else None
+    if p["facts_dir"] is not None:
+        module.guard(fact_file_paths, p["facts_dir"])  # a missing directory fails before the store is opened
     store = module.store
     want_diff = module._diff
 
     def apply():
+        # one transaction: a bad file anywhere in facts_dir fails the task with nothing written
         with store.transaction(dry_run=module.check_mode):
-            if docs is None:
+            if p["facts_dir"] is None:
                 return set_one(store, p, want_diff)
-            return load_dir(store, p, docs, want_diff)
+            return load_dir(store, p, iter_facts_dir(p["facts_dir"]), want_diff)
 
     changed, diff, result = module.guard(apply)
     if want_diff:

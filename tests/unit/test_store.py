@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -333,6 +334,111 @@ def test_set_facts_many_and_dry_run(db):
     assert db.get_facts(ids[0]) == {"k": ids[0]}
     with pytest.raises(ValidationError, match="facts must be a mapping"):
         db.set_facts_many([(ids[0], ["x"])])
+
+
+def _items(db, host_id):
+    return sorted(tuple(r) for r in db.execute(
+        "SELECT fk.name, x.path, x.value FROM host_fact_items x JOIN fact_keys fk ON fk.id = x.key_id"
+        " WHERE x.host_id = ?", (host_id,)).fetchall())
+
+
+def _names(db, host_filter):
+    return sorted(h["name"] for h in db.search_hosts(host_filter))
+
+
+def test_fact_items_follow_fact_writes(db):
+    """The array-leaf side table is rewritten exactly when a key's value changes."""
+    db.save_inventory("prod")
+    hid = db.save_host("prod", "web1")[1]["id"]
+    other = db.save_host("prod", "web2")[1]["id"]
+    db.set_facts_many([
+        (hid, {"cpu": ["GenuineIntel", "GenuineIntel", 1.0, True, None], "lo": {"ipv6": [{"scope": "host"}]}, "os": "x[]"}),
+        (other, {"cpu": ["AuthenticAMD"], "lo": {"ipv6": []}}),
+    ])
+    # distinct scalar leaves under an array; 1.0 is stored as 1 (it equals 1), true and null as themselves
+    assert _items(db, hid) == [("cpu", "[0]", '"GenuineIntel"'), ("cpu", "[0]", "1"), ("cpu", "[0]", "null"),
+                               ("cpu", "[0]", "true"), ("lo", '["ipv6",0,"scope"]', '"host"')]
+    assert _names(db, "ansible_facts__cpu[]=GenuineIntel") == ["web1"]
+    assert _names(db, "ansible_facts__cpu[]=1") == ["web1"]
+    assert _names(db, "ansible_facts__cpu[]__in=AuthenticAMD,true") == ["web1", "web2"]
+    assert _names(db, 'ansible_facts__cpu[]="1"') == []
+    assert _names(db, "ansible_facts__lo__ipv6[]__scope=host") == ["web1"]
+    assert _names(db, "not ansible_facts__lo__ipv6[]__scope=host") == ["web2"]
+
+    # merge: only the changed key's rows are rewritten, the others stay
+    db.set_facts(hid, {"cpu": ["AuthenticAMD"]})
+    assert _items(db, hid) == [("cpu", "[0]", '"AuthenticAMD"'), ("lo", '["ipv6",0,"scope"]', '"host"')]
+    assert _names(db, "ansible_facts__cpu[]=GenuineIntel") == []
+    assert _names(db, "ansible_facts__cpu[]=AuthenticAMD") == ["web1", "web2"]
+    # a value without arrays leaves no rows
+    db.set_facts(hid, {"cpu": "none"})
+    assert _items(db, hid) == [("lo", '["ipv6",0,"scope"]', '"host"')]
+    # replace: keys that are gone lose their rows
+    db.set_facts(hid, {"os": "y"}, merge=False)
+    assert _items(db, hid) == []
+    assert _names(db, "ansible_facts__lo__ipv6[]__scope=host") == []
+    # clear_facts and deleting the host remove them
+    db.set_facts(hid, {"cpu": [1]})
+    assert db.clear_facts(hid) is True and _items(db, hid) == []
+    assert _items(db, other) == [("cpu", "[0]", '"AuthenticAMD"')]
+    db.delete_host("prod", "web2")
+    assert db.execute("SELECT COUNT(*) FROM host_fact_items").fetchone()[0] == 0
+
+
+def test_set_facts_many_same_host_twice_and_key_types(db):
+    db.save_inventory("prod")
+    hid = db.save_host("prod", "web1")[1]["id"]
+    assert db.set_facts_many([(hid, {"a": [1], "b": 2}), (hid, {"a": [3]})]) == [hid]
+    assert db.get_facts(hid) == {"a": [3], "b": 2}
+    assert _items(db, hid) == [("a", "[0]", "3")]
+    assert db.set_facts_many([(hid, {"a": 1}), (hid, {"c": 3})], merge=False) == [hid]
+    assert db.get_facts(hid) == {"c": 3}
+    # keys are stored as text
+    assert db.set_facts(hid, {1: [True]}) is True
+    assert db.get_facts(hid) == {"c": 3, "1": [True]}
+    assert _names(db, "ansible_facts__1[]=true") == ["web1"]
+
+
+def test_migration_2_backfills_fact_items(tmp_path):
+    """A store created at schema version 1, with facts, migrates on open; array searches find its facts."""
+    path = str(tmp_path / "v1.db")
+    conn = sqlite3.connect(path)
+    ddl = store_mod.DIALECTS["sqlite"].ddl_types
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for statement in schema.MIGRATIONS[0]:
+        conn.execute(statement.format(**ddl))
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    ts = "2024-01-01T00:00:00+00:00"
+    conn.execute("INSERT INTO inventories (id, name, created, modified) VALUES (1, 'prod', ?, ?)", (ts, ts))
+    facts = {
+        1: {"ansible_processor": ["0", "GenuineIntel", "Xeon"], "ansible_lo": {"ipv6": [{"scope": "host"}]}, "n": 8},
+        2: {"ansible_processor": ["0", "AuthenticAMD", "EPYC"], "ansible_lo": {"ipv6": []}, "n": [8.0]},
+    }
+    conn.execute("INSERT INTO fact_keys (id, name) VALUES (1, 'ansible_processor'), (2, 'ansible_lo'), (3, 'n')")
+    for hid in facts:
+        conn.execute("INSERT INTO hosts (id, inventory_id, name, created, modified) VALUES (?, 1, ?, ?, ?)",
+                     (hid, "web%d" % hid, ts, ts))
+        for key_id, key in ((1, "ansible_processor"), (2, "ansible_lo"), (3, "n")):
+            conn.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (?, ?, ?)",
+                         (key_id, hid, json.dumps(facts[hid][key])))
+    conn.commit()
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == schema.SCHEMA_VERSION >= 2
+        assert _names(s, 'ansible_facts__ansible_processor[]="GenuineIntel"') == ["web1"]
+        assert _names(s, "ansible_facts__ansible_lo__ipv6[]__scope=host") == ["web1"]
+        assert _names(s, "ansible_facts__n[]=8") == ["web2"]
+        assert _names(s, "ansible_facts__n=8") == ["web1"]
+        assert _items(s, 2) == [("ansible_processor", "[0]", '"0"'), ("ansible_processor", "[0]", '"AuthenticAMD"'),
+                                ("ansible_processor", "[0]", '"EPYC"'), ("n", "[0]", "8")]
+        plan = " ".join(str(r[-1]) for r in s.execute(
+            "EXPLAIN QUERY PLAN SELECT h.id FROM hosts h WHERE %s" % s.compile_filter("ansible_facts__n[]=8")[0],
+            s.compile_filter("ansible_facts__n[]=8")[1]).fetchall())
+        assert "USING PRIMARY KEY (key_id=? AND path=? AND value=?)" in plan and "SCAN" not in plan
+    # and it does not migrate twice
+    with Store(path) as s:
+        assert [r[0] for r in s.execute("SELECT version FROM schema_version ORDER BY version")] == \
+            list(range(1, schema.SCHEMA_VERSION + 1))
 
 
 def test_hosts_named_across_inventories(db):
