@@ -59,3 +59,19 @@ def load_mapping(value, what: str) -> dict:
         return json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise ValidationError("%s cannot be stored as JSON: %s" % (what, exc)) from exc
+
+
+# SQLite's default limit of bound parameters is 32766 (3.32+); IN lists stay well below it
+CHUNK = 900
+
+
+def chunks(items, size=CHUNK):
+    """``items`` in lists of at most ``size``, for ``IN (...)`` lists of bound parameters."""
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def sql_marks(chunk) -> str:
+    """``?, ?, ...``: one placeholder per item of ``chunk``."""
+    return ", ".join(["?"] * len(chunk))

@@ -26,10 +26,9 @@ import signal
 import subprocess
 import sys
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, ValidationError
 
-CHUNK = 900
 # ansible's own names for the implicit groups; never stored as groups
 IMPLICIT_GROUPS = ("all", "ungrouped")
 # a host or group variable AWX reads as the description of a new object
@@ -349,16 +348,6 @@ def _awx_str(value) -> str:
 # -- importing --------------------------------------------------------------------
 
 
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _marks(chunk) -> str:
-    return ", ".join(["?"] * len(chunk))
-
-
 def _dumps(value) -> str:
     return json.dumps(value)
 
@@ -570,8 +559,8 @@ class _Import:
         matched_ids = set(match.values())
         if self.overwrite:
             gone = [hid for hid in self.db_hosts if hid not in matched_ids]
-            for chunk in _chunks(gone):
-                self.store.execute("DELETE FROM hosts WHERE id IN (%s)" % _marks(chunk), chunk)
+            for chunk in chunks(gone):
+                self.store.execute("DELETE FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk)
             res["removed"] = len(gone)
             self.gone_hosts = set(gone)
         else:
@@ -637,8 +626,8 @@ class _Import:
         self.var_updated_groups = set()
         if self.overwrite:
             gone = [gid for name, (gid, _v) in self.db_groups.items() if name not in self.mem.groups]
-            for chunk in _chunks(gone):
-                self.store.execute("DELETE FROM groups WHERE id IN (%s)" % _marks(chunk), chunk)
+            for chunk in chunks(gone):
+                self.store.execute("DELETE FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk)
             res["removed"] = len(gone)
             self.gone_groups = set(gone)
         else:

@@ -20,22 +20,11 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-
-CHUNK = 900
 
 #: ``facts`` value of :func:`smart_inventory_data` meaning "every fact key"
 ALL_FACTS = "all"
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _marks(chunk):
-    return ", ".join(["?"] * len(chunk))
 
 
 def resolve_smart_source(store, inventory=None, host_filter=None):
@@ -128,10 +117,10 @@ def facts_of_hosts(store, host_ids_by_name, keys=ALL_FACTS):
     out = {}
     if keys == ALL_FACTS:
         ids = list(host_ids_by_name)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = store.execute(
                 "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                " WHERE hf.host_id IN (%s)" % _marks(chunk), chunk).fetchall()
+                " WHERE hf.host_id IN (%s)" % sql_marks(chunk), chunk).fetchall()
             for host_id, key, value in rows:
                 out.setdefault(host_ids_by_name[host_id], {})[key] = json.loads(value)
         return out
@@ -139,8 +128,8 @@ def facts_of_hosts(store, host_ids_by_name, keys=ALL_FACTS):
     if not keys:
         return out
     key_ids = {}
-    for chunk in _chunks(keys):
-        for key_id, name in store.execute("SELECT id, name FROM fact_keys WHERE name IN (%s)" % _marks(chunk), chunk).fetchall():
+    for chunk in chunks(keys):
+        for key_id, name in store.execute("SELECT id, name FROM fact_keys WHERE name IN (%s)" % sql_marks(chunk), chunk).fetchall():
             key_ids[key_id] = name
     for key_id, name in sorted(key_ids.items(), key=lambda kv: kv[1]):
         for host_id, value in store.execute("SELECT host_id, value FROM host_facts WHERE key_id = ?", (key_id,)).fetchall():

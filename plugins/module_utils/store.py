@@ -23,7 +23,7 @@ import sqlite3
 import threading
 
 from ansible_collections.fleet.inventory.plugins.module_utils import schema
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, load_mapping, now
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, load_mapping, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows, might_have_items
@@ -31,8 +31,6 @@ from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import 
 ENV_STORE = "FLEET_INVENTORY_STORE"
 CFG_SECTION = "fleet_inventory"
 INVENTORY_KINDS = ("", "smart", "constructed")
-# sqlite's default limit of bound parameters is 32766 (3.32+); stay well below
-CHUNK = 900
 _STR_ONLY = {str}
 
 
@@ -492,8 +490,8 @@ class Store:
         seen, frontier = set(), set(group_ids)
         while frontier:
             rows = []
-            for chunk in _chunks(sorted(frontier)):
-                rows += self.execute("SELECT parent_id FROM group_children WHERE child_id IN (%s)" % _marks(chunk), chunk).fetchall()
+            for chunk in chunks(sorted(frontier)):
+                rows += self.execute("SELECT parent_id FROM group_children WHERE child_id IN (%s)" % sql_marks(chunk), chunk).fetchall()
             frontier = {r[0] for r in rows} - seen
             seen |= frontier
         return seen
@@ -507,8 +505,8 @@ class Store:
     def _ids(self, table, what, inv, names):
         names = list(dict.fromkeys(str(n) for n in names))
         found = {}
-        for chunk in _chunks(names):
-            for row in self.execute("SELECT name, id FROM %s WHERE inventory_id = ? AND name IN (%s)" % (table, _marks(chunk)),
+        for chunk in chunks(names):
+            for row in self.execute("SELECT name, id FROM %s WHERE inventory_id = ? AND name IN (%s)" % (table, sql_marks(chunk)),
                                     [inv["id"]] + chunk).fetchall():
                 found[row[0]] = row[1]
         missing = [n for n in names if n not in found]
@@ -521,8 +519,8 @@ class Store:
         wanted = set(other_ids)
         if not keep:
             gone = current - wanted
-            for chunk in _chunks(sorted(gone)):
-                self.execute("DELETE FROM %s WHERE %s = ? AND %s IN (%s)" % (table, own_col, other_col, _marks(chunk)),
+            for chunk in chunks(sorted(gone)):
+                self.execute("DELETE FROM %s WHERE %s = ? AND %s IN (%s)" % (table, own_col, other_col, sql_marks(chunk)),
                              [own_id] + chunk)
         self.executemany("INSERT INTO %s (%s, %s) VALUES (?, ?)" % (table, own_col, other_col),
                          [(own_id, o) for o in sorted(wanted - current)])
@@ -543,10 +541,10 @@ class Store:
     def facts_for_hosts(self, host_ids) -> dict:
         """``{host_id: facts}`` for the hosts that have any facts."""
         out: dict = {}
-        for chunk in _chunks(list(host_ids)):
+        for chunk in chunks(list(host_ids)):
             for host_id, key, value in self.execute(
                     "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                    " WHERE hf.host_id IN (%s) ORDER BY hf.host_id, fk.name" % _marks(chunk), chunk).fetchall():
+                    " WHERE hf.host_id IN (%s) ORDER BY hf.host_id, fk.name" % sql_marks(chunk), chunk).fetchall():
                 out.setdefault(host_id, {})[key] = json.loads(value)
         return out
 
@@ -639,10 +637,10 @@ class Store:
 
     def _fact_texts(self, host_ids) -> dict:
         out: dict = {}
-        for chunk in _chunks(sorted(set(host_ids))):
+        for chunk in chunks(sorted(set(host_ids))):
             for host_id, key, value in self.execute(
                     "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                    " WHERE hf.host_id IN (%s)" % _marks(chunk), chunk).fetchall():
+                    " WHERE hf.host_id IN (%s)" % sql_marks(chunk), chunk).fetchall():
                 out.setdefault(host_id, {})[key] = value
         return out
 
@@ -712,31 +710,21 @@ class Store:
         "children": [(parent_id, child_id)], "memberships": [(group_id, host_id)]}``.
         """
         memberships = []
-        for chunk in _chunks(list(host_ids)):
+        for chunk in chunks(list(host_ids)):
             memberships += self.execute(
-                "SELECT group_id, host_id FROM group_hosts WHERE host_id IN (%s)" % _marks(chunk), chunk).fetchall()
+                "SELECT group_id, host_id FROM group_hosts WHERE host_id IN (%s)" % sql_marks(chunk), chunk).fetchall()
         direct = {link[0] for link in memberships}
         all_ids = direct | self._ancestor_ids(direct)
         groups, children = {}, []
         ids = sorted(all_ids)
-        for chunk in _chunks(ids):
-            for row in self.query("SELECT id, inventory_id, name, variables FROM groups WHERE id IN (%s)" % _marks(chunk), chunk):
+        for chunk in chunks(ids):
+            for row in self.query("SELECT id, inventory_id, name, variables FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk):
                 groups[row["id"]] = {"name": row["name"], "inventory_id": row["inventory_id"],
                                      "variables": _variables(row["variables"])}
             children += self.execute(
-                "SELECT parent_id, child_id FROM group_children WHERE child_id IN (%s)" % _marks(chunk), chunk).fetchall()
+                "SELECT parent_id, child_id FROM group_children WHERE child_id IN (%s)" % sql_marks(chunk), chunk).fetchall()
         children = [(p, c) for p, c in children if p in all_ids]
         return {"groups": groups, "children": sorted(children), "memberships": sorted(memberships)}
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _marks(chunk) -> str:
-    return ", ".join(["?"] * len(chunk))
 
 
 def _quote(value) -> str:
