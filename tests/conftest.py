@@ -36,3 +36,11 @@ os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
 from ansible.plugins.loader import init_plugin_loader  # noqa: E402
 
 init_plugin_loader([str(COLLECTIONS_ROOT)])
+
+# In CI, property tests draw the same examples on every run (a failure there is
+# reproducible and never a coin toss); locally they explore new examples each run.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
