@@ -104,7 +104,6 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-inventory
 """
 
-import contextlib
 import hashlib
 import json
 import os
@@ -114,145 +113,13 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.template import trust_as_template
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.smart import ALL_FACTS, smart_inventory_data
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
 
 _PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.smart\1\s*(#.*)?$""", re.MULTILINE)
-_TEMPLATE_MARKS = ("{{", "{%", "{#")
-# variables through which a template can reach any fact
-_ALL_VARS_NAMES = frozenset(("vars", "hostvars"))
-_VARS_LOOKUPS = frozenset(("lookup", "query", "q"))
-
-
-def _trusted(value):
-    """``value`` with every string trusted as a template, as the vars of an inventory file are."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
-
-
-def _namespace_facts(facts):
-    """The ``ansible_facts`` view of cached facts: the ``ansible_`` prefix removed (except ``ansible_local``), as ansible does."""
-    return {(k[8:] if k.startswith("ansible_") and k != "ansible_local" else k): v for k, v in facts.items()}
-
-
-class _FactKeys:
-    """Which top-level fact keys some Jinja expressions and templates can read.
-
-    ``keys`` is a set, or :data:`ALL_FACTS` when that cannot be told (the
-    ``ansible_facts`` mapping used as a whole, ``vars``/``hostvars``,
-    a ``vars`` lookup, or text that does not parse).
-    """
-
-    def __init__(self):
-        import jinja2  # only needed when compose/groups/keyed_groups are set
-
-        self._env = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
-        self._nodes = jinja2.nodes
-        self.keys = set()
-
-    def add_expression(self, text):
-        """A Jinja expression (``compose`` values, ``groups`` conditionals, ``keyed_groups`` keys)."""
-        if self.keys == ALL_FACTS or not isinstance(text, str) or not text.strip():
-            return
-        sources = ["{{ (%s\n) }}" % text]
-        if any(mark in text for mark in _TEMPLATE_MARKS):
-            sources.append(text)  # an old-style templated conditional
-        self._add(sources)
-
-    def add_template(self, text):
-        """A template (``keyed_groups`` ``parent_group``)."""
-        if self.keys == ALL_FACTS or not isinstance(text, str):
-            return
-        self._add([text])
-
-    def _add(self, sources):
-        parsed = False
-        for source in sources:
-            try:
-                tree = self._env.parse(source)
-            except Exception:  # pylint: disable=broad-except
-                continue
-            parsed = True
-            try:
-                self._walk(tree)
-            except _NeedsAll:
-                self.keys = ALL_FACTS
-                return
-        if not parsed:
-            self.keys = ALL_FACTS
-
-    def _walk(self, node):
-        nodes = self._nodes
-        if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) and node.node.name == "ansible_facts":
-            if isinstance(node, nodes.Getattr):
-                attr = node.attr
-            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                attr = node.arg.value
-            else:
-                raise _NeedsAll()
-            self.keys.update((attr, "ansible_" + attr))
-            return
-        if isinstance(node, nodes.Name):
-            if node.name == "ansible_facts" or node.name in _ALL_VARS_NAMES:
-                raise _NeedsAll()
-            self.keys.add(node.name)
-        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in _VARS_LOOKUPS:
-            first = node.args[0] if node.args else None
-            if not isinstance(first, nodes.Const) or first.value in ("vars", "varnames"):
-                raise _NeedsAll()
-        for child in node.iter_child_nodes():
-            self._walk(child)
-
-
-class _NeedsAll(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _compile_once(templar):
-    """Compile each compose/groups/keyed_groups expression once instead of once per host.
-
-    ``ansible.builtin.constructed`` compiles every expression again for every
-    host, which is most of its run time.  Compiled Jinja expressions are
-    reusable, so the plugin's own templar gets a memo of them while it
-    constructs.  This reaches into ansible's templating internals; when they
-    are not what is expected, expressions are compiled as usual.
-    """
-    try:
-        from ansible._internal._templating._jinja_bits import _TemplateCompileContext
-
-        env = templar._engine.environment
-        compile_expression = env.compile_expression
-    except (ImportError, AttributeError):
-        yield
-        return
-    memo = {}
-
-    def memoized(source, *args, **kwargs):
-        ctx = _TemplateCompileContext.current(optional=True)
-        try:
-            key = (str(source), bool(ctx is not None and ctx.escape_backslashes), args, tuple(sorted(kwargs.items())))
-            return memo[key]
-        except KeyError:
-            memo[key] = compiled = compile_expression(source, *args, **kwargs)
-            return compiled
-        except TypeError:  # unhashable arguments
-            return compile_expression(source, *args, **kwargs)
-
-    env.compile_expression = memoized
-    try:
-        yield
-    finally:
-        with contextlib.suppress(AttributeError):
-            del env.compile_expression
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -285,7 +152,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """``None`` (no facts needed), :data:`ALL_FACTS` or the sorted list of fact keys the expressions can read."""
         if not self._constructing():
             return None
-        finder = _FactKeys()
+        finder = FactKeys()
         for expr in (self.get_option("compose") or {}).values():
             finder.add_expression(expr)
         for expr in (self.get_option("groups") or {}).values():
@@ -366,14 +233,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning("%s: %s" % (path, warning))
 
         for key, value in (data.get("all_vars") or {}).items():
-            inventory.set_variable("all", key, _trusted(value))
+            inventory.set_variable("all", key, trusted(value))
 
         add_host = inventory.add_host
         set_variable = inventory.set_variable
         for name, variables in data["hosts"]:
             add_host(name)
             if variables:
-                variables = _trusted(variables)
+                variables = trusted(variables)
                 for key, value in variables.items():
                     set_variable(name, key, value)
 
@@ -381,7 +248,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name, variables, _hosts, _children in groups:
             inventory.add_group(name)
             for key, value in (variables or {}).items():
-                inventory.set_variable(name, key, _trusted(value))
+                inventory.set_variable(name, key, trusted(value))
         for name, _variables, hosts, children in groups:
             for child in children:
                 try:
@@ -393,7 +260,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 inventory.add_child(name, host)
 
         if self._constructing():
-            with _compile_once(self.templar):
+            with compile_once(self.templar):
                 self._construct(data)
 
     def _construct(self, data):
@@ -416,7 +283,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             facts = facts_by_host.get(name)
             if facts:
                 hostvars.update(facts)
-                hostvars["ansible_facts"] = _namespace_facts(facts)
+                hostvars["ansible_facts"] = namespace_facts(facts)
             elif "ansible_facts" not in hostvars:
                 hostvars["ansible_facts"] = {}
 

@@ -171,9 +171,9 @@ def test_malformed_filter_names_the_column(store):
     (["'{{ ansible_hostname }}' ~ x"], {"ansible_hostname", "x"}),
 ])
 def test_fact_keys_from_expressions(exprs, expected):
-    from ansible_collections.fleet.inventory.plugins.inventory.smart import _FactKeys
+    from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys
 
-    finder = _FactKeys()
+    finder = FactKeys()
     for expr in exprs:
         finder.add_expression(expr)
     if expected == smart.ALL_FACTS:
