@@ -47,6 +47,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import pytest
 import yaml
 
+# ansible-inventory --list (2.19+) wraps strings as {"__ansible_unsafe": v}; read it as the importer does
+from ansible_collections.fleet.inventory.plugins.module_utils.importer import unwrap_tagged as unwrap_unsafe
+
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO / ".pytest_collections"
 DEFAULT_TIMEOUT = 600
@@ -68,17 +71,6 @@ def ansible_bin(name: str) -> str:
     if found:
         return found
     raise FileNotFoundError(f"{name} not found next to {sys.executable} nor on PATH")
-
-
-def unwrap_unsafe(value: Any) -> Any:
-    """Recursively replace ``{"__ansible_unsafe": v}`` (ansible-inventory --list, 2.19+) by v."""
-    if isinstance(value, dict):
-        if len(value) == 1 and "__ansible_unsafe" in value:
-            return unwrap_unsafe(value["__ansible_unsafe"])
-        return {k: unwrap_unsafe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_unsafe(v) for v in value]
-    return value
 
 
 def _format_failure(proc: subprocess.CompletedProcess, expect_rc: int, limit: int = 12000) -> str:

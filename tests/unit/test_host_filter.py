@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """host_filter: parser, SQL compiler and Python compiler.
 
-Behaviour tests run every filter against a real in-memory SQLite store built
-from ``schema.MIGRATIONS`` AND through the Python predicate, and require both
+Behaviour tests run every filter against a real in-memory SQLite store created
+by the store's own migrations AND through the Python predicate, and require both
 to select exactly the expected hosts.
 """
 
@@ -16,7 +16,6 @@ import sys
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_python import compile_python
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import (
@@ -39,6 +38,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     parse_host_filter,
     string_to_type,
 )
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
 TS = '2024-01-01T00:00:00Z'
 U = 'abc\u1F5E3def'
@@ -112,16 +112,10 @@ ALL = {h[1] for h in HOSTS}
 
 
 def make_db():
-    conn = sqlite3.connect(':memory:')
-    for migration in schema.MIGRATIONS:
-        for stmt in migration:
-            if callable(stmt):  # a data step (back-fill): the store's own code, on this connection
-                stmt(conn)
-                continue
-            conn.execute(stmt.format(pk='INTEGER PRIMARY KEY', json='TEXT', bool='INTEGER', ts='TEXT',
-                                     without_rowid=' WITHOUT ROWID'))
-    register_sqlite_functions(conn)
-    return conn
+    """An empty in-memory store, created by the store's own migrations, ready for filters."""
+    store = Store(':memory:')
+    store.dialect.prepare_search(store.conn)
+    return store.conn
 
 
 def build():

@@ -4,7 +4,7 @@
 """Property test: the SQL and the Python compilers of host_filter agree.
 
 Random inventories/groups (nested, with cycles)/hosts/facts are loaded into a
-fresh in-memory SQLite store built from ``schema.MIGRATIONS``; the store's
+fresh in-memory SQLite store created by the store's own migrations; the store's
 side table of array leaves is filled with the rows the store writes
 (``fact_items.item_rows``, ``insert_items``); random filters
 are generated as TEXT from the generated data (so they match something), then
@@ -19,15 +19,14 @@ import sqlite3
 from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.fleet.inventory.plugins.module_utils import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_python import compile_python
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import (
     compile_sql,
     fact_json_dumps,
-    register_sqlite_functions,
 )
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import parse_host_filter, string_to_type
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
 TS = '2024-01-01T00:00:00Z'
 
@@ -37,16 +36,10 @@ TS = '2024-01-01T00:00:00Z'
 # ---------------------------------------------------------------------------
 
 def make_db() -> sqlite3.Connection:
-    conn = sqlite3.connect(':memory:')
-    for migration in schema.MIGRATIONS:
-        for stmt in migration:
-            if callable(stmt):  # a data step (back-fill): the store's own code, on this connection
-                stmt(conn)
-                continue
-            conn.execute(stmt.format(pk='INTEGER PRIMARY KEY', json='TEXT', bool='INTEGER', ts='TEXT',
-                                     without_rowid=' WITHOUT ROWID'))
-    register_sqlite_functions(conn)
-    return conn
+    """An empty in-memory store, created by the store's own migrations, ready for filters."""
+    store = Store(':memory:')
+    store.dialect.prepare_search(store.conn)
+    return store.conn
 
 
 def load(conn, world) -> list:
