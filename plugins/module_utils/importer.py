@@ -394,7 +394,7 @@ def _find_cycle(links):
 
 
 def import_inventory(store, inventory, data, overwrite=False, overwrite_vars=False, enabled_var=None, enabled_value=None,
-                     instance_id_var=None, dry_run=False, with_names=False) -> dict:
+                     instance_id_var=None, dry_run=False, with_names=False, kinds=("",)) -> dict:
     """Write an inventory source's content into the normal inventory ``inventory``.
 
     ``data`` is an ``ansible-inventory --list --export`` document (see
@@ -417,17 +417,23 @@ def import_inventory(store, inventory, data, overwrite=False, overwrite_vars=Fal
     ``total_hosts``, ``total_groups`` and ``changed``; with ``with_names`` also
     ``before``/``after`` (sorted host and group names).  ``dry_run`` rolls
     everything back (check mode) and still reports the truth.
+
+    ``kinds`` are the inventory kinds written into: users import into normal
+    inventories only; a constructed inventory's own update passes
+    ``("constructed",)`` to materialize its result.
     """
     if isinstance(data, (str, os.PathLike)):
         data = load_inventory_source(data)
     mem = parse_inventory_data(data)
     with store.transaction(dry_run=dry_run):
         return _Import(store, inventory, mem, overwrite, overwrite_vars, enabled_var, enabled_value, instance_id_var,
-                       with_names).run()
+                       with_names, kinds).run()
 
 
 class _Import:
-    def __init__(self, store, inventory, mem, overwrite, overwrite_vars, enabled_var, enabled_value, instance_id_var, with_names):
+    def __init__(self, store, inventory, mem, overwrite, overwrite_vars, enabled_var, enabled_value, instance_id_var, with_names,
+                 kinds=("",)):
+        self.kinds = tuple(kinds)
         self.store = store
         self.mem = mem
         self.overwrite = bool(overwrite)
@@ -459,7 +465,10 @@ class _Import:
             (inv_id,)).fetchall())
 
     def run(self):
-        self.inv = self.store.require_normal_inventory(self.inventory, "imported hosts and groups")
+        if self.kinds == ("",):
+            self.inv = self.store.require_normal_inventory(self.inventory, "imported hosts and groups")
+        else:
+            self.inv = self.store.require_inventory(self.inventory, kinds=self.kinds, purpose="import")
         if self.inv.get("pending_delete"):
             raise ValidationError("inventory '%s' is being deleted; cannot import into it" % self.inv["name"])
         self._load()
