@@ -110,10 +110,12 @@ def _source_error(source, reason):
     return InventorySourceError("cannot read inventory source %s: %s" % (source, reason))
 
 
-def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None):
+def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None, extra_args=None, cwd=None):
     """Run ``ansible-inventory -i SOURCE --list --export``; returns ``(data, stderr)``.
 
-    ``env`` adds to (and overrides) the current environment.  Unparsable files
+    ``env`` adds to (and overrides) the current environment; ``extra_args``
+    are added to the command line (``--limit``, ``-v``); ``cwd`` is the
+    directory it runs in (an scm source's checkout).  Unparsable files
     are failures, not warnings.  Raises :class:`InventorySourceError` for a
     missing source, a non-zero exit, a timeout or output that is not a JSON
     mapping.
@@ -130,6 +132,8 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
         source = os.path.abspath(source)
         argv[argv.index("-i") + 1] = source
         argv += ["--playbook-dir", source if os.path.isdir(source) else os.path.dirname(source)]
+    if extra_args:
+        argv += [str(a) for a in extra_args]
     run_env = dict(os.environ)
     if env:
         run_env.update({str(k): str(v) for k, v in env.items()})
@@ -143,7 +147,7 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
         # not AnsibleModule.run_command: the engine also runs outside modules (plugins, the service),
         # and a timeout must stop the whole process group (see the ansible-bad-function entry in tests/sanity/ignore-*.txt)
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=run_env, start_new_session=True)
+                                env=run_env, start_new_session=True, cwd=cwd)
     except OSError as exc:
         raise _source_error(source, "cannot run %s: %s" % (argv[0], exc.strerror or exc)) from exc
     try:
@@ -394,7 +398,7 @@ def _find_cycle(links):
 
 
 def import_inventory(store, inventory, data, overwrite=False, overwrite_vars=False, enabled_var=None, enabled_value=None,
-                     instance_id_var=None, dry_run=False, with_names=False, kinds=("",)) -> dict:
+                     instance_id_var=None, dry_run=False, with_names=False, kinds=("",), inventory_source_id=None) -> dict:
     """Write an inventory source's content into the normal inventory ``inventory``.
 
     ``data`` is an ``ansible-inventory --list --export`` document (see
@@ -421,19 +425,27 @@ def import_inventory(store, inventory, data, overwrite=False, overwrite_vars=Fal
     ``kinds`` are the inventory kinds written into: users import into normal
     inventories only; a constructed inventory's own update passes
     ``("constructed",)`` to materialize its result.
+
+    ``inventory_source_id`` imports on behalf of that inventory source (AWX's
+    semantics): every host and group of the source is recorded as brought by
+    it (``inventory_source_hosts``/``inventory_source_groups``), and
+    ``overwrite`` removes only the hosts and groups that this source brought
+    (hosts added by hand or by another source stay), and only the memberships
+    and child links of the source's own groups.
     """
     if isinstance(data, (str, os.PathLike)):
         data = load_inventory_source(data)
     mem = parse_inventory_data(data)
     with store.transaction(dry_run=dry_run):
         return _Import(store, inventory, mem, overwrite, overwrite_vars, enabled_var, enabled_value, instance_id_var,
-                       with_names, kinds).run()
+                       with_names, kinds, inventory_source_id).run()
 
 
 class _Import:
     def __init__(self, store, inventory, mem, overwrite, overwrite_vars, enabled_var, enabled_value, instance_id_var, with_names,
-                 kinds=("",)):
+                 kinds=("",), inventory_source_id=None):
         self.kinds = tuple(kinds)
+        self.source_id = inventory_source_id
         self.store = store
         self.mem = mem
         self.overwrite = bool(overwrite)
@@ -463,6 +475,11 @@ class _Import:
         self.db_children = set(ex(
             "SELECT gc.parent_id, gc.child_id FROM group_children gc JOIN groups g ON g.id = gc.parent_id WHERE g.inventory_id = ?",
             (inv_id,)).fetchall())
+        if self.source_id is not None:
+            self.owned_hosts = {r[0] for r in ex(
+                "SELECT host_id FROM inventory_source_hosts WHERE inventory_source_id = ?", (self.source_id,))}
+            self.owned_groups = {r[0] for r in ex(
+                "SELECT group_id FROM inventory_source_groups WHERE inventory_source_id = ?", (self.source_id,))}
 
     def run(self):
         if self.kinds == ("",):
@@ -479,8 +496,11 @@ class _Import:
         host_ids = self._hosts()
         group_ids = self._groups()
         self._links(host_ids, group_ids)
+        if self.source_id is not None:
+            self._ownership(host_ids, group_ids)
         res["total_hosts"] = len(self.final_host_ids)
-        res["total_groups"] = len(group_ids) + (0 if self.overwrite else len([g for g in self.db_groups if g not in group_ids]))
+        res["total_groups"] = len(group_ids) + len([g for g, (gid, _v) in self.db_groups.items()
+                                                    if g not in group_ids and gid not in self.gone_groups])
         res["changed"] = bool(
             res["inventory_variables_changed"]
             or any(res[k][c] for k in ("hosts", "groups") for c in ("added", "updated", "removed"))
@@ -567,11 +587,13 @@ class _Import:
         match = self._match_hosts()
         matched_ids = set(match.values())
         if self.overwrite:
-            gone = [hid for hid in self.db_hosts if hid not in matched_ids]
+            gone = [hid for hid in self.db_hosts if hid not in matched_ids and self._may_remove_host(hid)]
             for chunk in chunks(gone):
                 self.store.execute("DELETE FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk)
             res["removed"] = len(gone)
             self.gone_hosts = set(gone)
+            if self.source_id is not None:  # their ids may be reused by the hosts inserted below
+                self.owned_hosts -= self.gone_hosts
         else:
             self.gone_hosts = set()
         updates, renames, inserts = [], [], []
@@ -634,11 +656,13 @@ class _Import:
         res = self.result["groups"]
         self.var_updated_groups = set()
         if self.overwrite:
-            gone = [gid for name, (gid, _v) in self.db_groups.items() if name not in self.mem.groups]
+            gone = [gid for name, (gid, _v) in self.db_groups.items() if name not in self.mem.groups and self._may_remove_group(gid)]
             for chunk in chunks(gone):
                 self.store.execute("DELETE FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk)
             res["removed"] = len(gone)
             self.gone_groups = set(gone)
+            if self.source_id is not None:
+                self.owned_groups -= self.gone_groups
         else:
             self.gone_groups = set()
         updates, inserts = [], []
@@ -694,6 +718,11 @@ class _Import:
         add_children = want_children - have_children
         drop_hosts = have_hosts - want_hosts if self.overwrite else set()
         drop_children = have_children - want_children if self.overwrite else set()
+        if self.source_id is not None:
+            # AWX: a source's update drops only the links of the groups it has
+            source_groups = set(group_ids.values())
+            drop_hosts = {link for link in drop_hosts if link[0] in source_groups}
+            drop_children = {link for link in drop_children if link[0] in source_groups}
         final_children = (have_children - drop_children) | add_children
         if add_children:
             cycle = _find_cycle(final_children)
@@ -726,3 +755,24 @@ class _Import:
         existing = [gid for name, gid in group_ids.items() if gid not in self.new_groups]
         res["groups"]["updated"] = len([g for g in existing if g in touched])
         res["groups"]["unchanged"] = len(existing) - res["groups"]["updated"]
+
+    # -- which source brought what ------------------------------------------------------
+
+    def _may_remove_host(self, host_id):
+        return self.source_id is None or host_id in self.owned_hosts
+
+    def _may_remove_group(self, group_id):
+        return self.source_id is None or group_id in self.owned_groups
+
+    def _ownership(self, host_ids, group_ids):
+        """Record the source's hosts and groups as brought by it; only new rows are written."""
+        new_hosts = sorted(set(host_ids.values()) - self.owned_hosts)
+        new_groups = sorted(set(group_ids.values()) - self.owned_groups)
+        if new_hosts:
+            self.store.executemany("INSERT INTO inventory_source_hosts (inventory_source_id, host_id) VALUES (?, ?)",
+                                   [(self.source_id, h) for h in new_hosts])
+        if new_groups:
+            self.store.executemany("INSERT INTO inventory_source_groups (inventory_source_id, group_id) VALUES (?, ?)",
+                                   [(self.source_id, g) for g in new_groups])
+        self.result["source_hosts_added"] = len(new_hosts)
+        self.result["source_groups_added"] = len(new_groups)

@@ -192,6 +192,34 @@ MIGRATIONS = [
         backfill_fact_items,
         "CREATE INDEX host_fact_items_host ON host_fact_items (host_id, key_id)",
     ],
+    # 3: inventory sources and their updates.  Which hosts and groups each
+    # source brought (AWX's InventorySource.hosts/groups): an update with
+    # overwrite removes only what its own source brought, and the scm plugin
+    # serves a source's hosts.  Clustered by source; the second index serves
+    # the cascade when a host or group is deleted.  An update record names the
+    # process that runs it (pid, its start time and the machine), so that a
+    # record whose process died is marked failed instead of blocking the
+    # inventory forever; at most one update per inventory is running (the
+    # partial unique index is the store's own guard).
+    [
+        """CREATE TABLE inventory_source_hosts (
+            inventory_source_id INTEGER NOT NULL REFERENCES inventory_sources(id) ON DELETE CASCADE,
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            PRIMARY KEY (inventory_source_id, host_id)
+        ){without_rowid}""",
+        "CREATE INDEX inventory_source_hosts_host ON inventory_source_hosts (host_id)",
+        """CREATE TABLE inventory_source_groups (
+            inventory_source_id INTEGER NOT NULL REFERENCES inventory_sources(id) ON DELETE CASCADE,
+            group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+            PRIMARY KEY (inventory_source_id, group_id)
+        ){without_rowid}""",
+        "CREATE INDEX inventory_source_groups_group ON inventory_source_groups (group_id)",
+        "ALTER TABLE inventory_updates ADD COLUMN pid INTEGER",
+        "ALTER TABLE inventory_updates ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE inventory_updates ADD COLUMN hostname TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX inventory_updates_one_running ON inventory_updates (inventory_id) WHERE status = 'running'",
+        "CREATE INDEX inventory_sources_project ON inventory_sources (source_project_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

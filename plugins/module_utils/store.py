@@ -726,6 +726,21 @@ class Store:
         children = [(p, c) for p, c in children if p in all_ids]
         return {"groups": groups, "children": sorted(children), "memberships": sorted(memberships)}
 
+    def reconnect(self):
+        """Close and reopen the connection (outside a transaction).
+
+        A process about to fork calls it around the fork: SQLite's state must
+        not be inherited by a child that opens the same file (updates' wait=false).
+        """
+        if self._depth:
+            raise StoreError("store %s: cannot reconnect inside a transaction" % self.target)
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = self.dialect.connect(self.target)
+        self._search_ready = False
+        self._fact_key_ids.clear()
+
+
 
 def _quote(value) -> str:
     return "id %d" % value if isinstance(value, int) else "'%s'" % value

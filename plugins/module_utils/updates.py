@@ -1,0 +1,832 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inventory updates: running an inventory source into its inventory, with a record.
+
+An update of a source (AWX's ``InventoryUpdate``) is a row of
+``inventory_updates``: ``pending`` -> ``running`` -> ``successful`` or
+``failed``, with its start and finish, its log (``result_stdout``), a one-line
+reason (``job_explanation``), the importer's counts, and for scm sources the
+project's revision and the project update it used.
+
+How an update runs (there is no daemon: it runs in the calling process, or
+with ``wait=False`` in a detached background process):
+
+1. **Claim.**  In one ``BEGIN IMMEDIATE`` transaction the update becomes
+   ``running`` with this process's pid, its start time and the machine's name,
+   unless another update of the same inventory is running: updates of one
+   inventory are serialized.  A running record whose process is gone (no such
+   pid, a zombie, or a pid now used by another process) is first marked
+   ``failed`` ("the process running this update died").  The caller waits up
+   to ``timeout`` seconds for the other update (``None``: as long as it
+   takes, ``0``: not at all) and is then refused with a message naming it.
+2. **Read.**  ``ansible-inventory --list --export`` runs on the source (no
+   store lock is held meanwhile): for ``scm`` the project's checkout at
+   ``source_path`` (checked to stay inside the checkout after resolving
+   symlinks) with ``source_vars`` as environment variables; for a plugin
+   source a plugin configuration file made of ``source_vars``; a
+   ``constructed`` source is computed by the constructed inventory's engine.
+   Broken files fail (``ANSIBLE_INVENTORY_UNPARSED_FAILED``).
+3. **Import and finish** in one transaction: the importer writes the
+   inventory and the record becomes ``successful`` together, so an update
+   that dies halfway leaves the last complete inventory.  Any failure
+   (missing file, invalid syntax, a failing script) makes the record
+   ``failed`` with the reason in ``result_stdout``, in its own transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils import sources as _sources
+
+ACTIVE = ("pending", "running")
+DIED = "the process running this update died"
+NOT_STARTED = "Could not start because `can_update` returned False"
+NO_SOURCES = "No inventory sources to update."
+LOG_LIMIT = 60000
+_POLL_MAX = 1.0
+
+
+class UpdateBusy(FleetInventoryError):
+    """Another update of the same inventory is running and did not finish in time."""
+
+
+class _Failed(Exception):
+    def __init__(self, explanation, log="", project_update=None):
+        super().__init__(explanation)
+        self.explanation = explanation
+        self.log = log
+        self.project_update = project_update
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+def _record(row, source=None):
+    if row is None:
+        return None
+    row = dict(row)
+    row["inventory_source"] = row.pop("inventory_source_id")
+    row["inventory"] = row.pop("inventory_id")
+    row["source_project_update"] = row.pop("source_project_update_id")
+    row["counts"] = json.loads(row["counts"] or "{}")
+    row["failed"] = row["status"] in ("failed", "error", "canceled")
+    row["changed"] = bool(row["counts"].get("changed"))
+    row["elapsed"] = _elapsed(row["started"], row["finished"])
+    if source is not None:
+        row["source"] = source["source"]
+        row["name"] = "%s - %s" % (source["inventory"], source["name"])
+    return row
+
+
+def _elapsed(started, finished):
+    if not started or not finished:
+        return 0.0
+    try:
+        return round((datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds(), 3)
+    except ValueError:
+        return 0.0
+
+
+def get_update(store, update_id):
+    """The record of inventory update ``update_id`` (a dead process's running record is marked failed first), or None."""
+    row = store.query_one("SELECT * FROM inventory_updates WHERE id = ?", (int(update_id),))
+    if row is not None and row["status"] in ACTIVE and row["pid"] is not None and not _alive(row):
+        with store.transaction():
+            _mark_dead(store, row)
+        row = store.query_one("SELECT * FROM inventory_updates WHERE id = ?", (int(update_id),))
+    if row is None:
+        return None
+    return _record(row, _sources.get_source_by_id(store, row["inventory_source_id"]))
+
+
+def require_update(store, update_id):
+    rec = get_update(store, update_id)
+    if rec is None:
+        raise NotFound("inventory update %s does not exist" % update_id)
+    return rec
+
+
+def list_updates(store, source) -> list:
+    """The update records of a source (a dict or an id), oldest first."""
+    source_id = source["id"] if isinstance(source, dict) else int(source)
+    return [get_update(store, r["id"]) for r in store.query(
+        "SELECT id FROM inventory_updates WHERE inventory_source_id = ? ORDER BY id", (source_id,))]
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+
+def _proc_stat(pid):
+    """``(state, start time)`` of a process from /proc, or None where /proc is not available."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    fields = data.rsplit(")", 1)[-1].split()
+    if len(fields) < 20:
+        return None
+    return fields[0], fields[19]
+
+
+def _this_process():
+    pid = os.getpid()
+    stat = _proc_stat(pid)
+    return pid, (stat[1] if stat else ""), socket.gethostname()
+
+
+def _alive(row) -> bool:
+    """Whether the process named by a record still runs it (records of other machines are trusted)."""
+    pid = row["pid"]
+    if pid is None:
+        return True
+    if row["hostname"] and row["hostname"] != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    stat = _proc_stat(int(pid))
+    if stat is not None:
+        state, start = stat
+        if state == "Z":
+            return False
+        if row["pid_start"] and start != row["pid_start"]:
+            return False
+    return True
+
+
+def _mark_dead(store, row):
+    stamp = now()
+    cur = store.execute(
+        "UPDATE inventory_updates SET status = 'failed', finished = ?, job_explanation = ?,"
+        " result_stdout = result_stdout || ? WHERE id = ? AND status IN ('pending', 'running')",
+        (stamp, DIED, "\n%s (pid %s)\n" % (DIED, row["pid"]), row["id"]))
+    if cur.rowcount:  # not when it finished meanwhile
+        store.execute("UPDATE inventory_sources SET status = 'failed', last_updated = ? WHERE id = ?",
+                      (stamp, row["inventory_source_id"]))
+
+
+def _reap(store, inventory_id):
+    """Mark the dead active records of an inventory failed; returns the running row, if any."""
+    running = None
+    for row in store.query("SELECT * FROM inventory_updates WHERE inventory_id = ? AND status IN ('pending', 'running')"
+                           " AND pid IS NOT NULL ORDER BY id", (inventory_id,)):
+        if not _alive(row):
+            _mark_dead(store, row)
+        elif row["status"] == "running":
+            running = row
+    return running
+
+
+def running_update(store, inventory_id):
+    """The running update record of an inventory, or None (dead ones are marked failed)."""
+    with store.transaction():
+        row = _reap(store, inventory_id)
+    return None if row is None else _record(row)
+
+
+# -- what may run --------------------------------------------------------------------------------
+
+
+def can_update(store, source) -> tuple:
+    """``(can_update, reason)`` with AWX's rules: manual and file sources never update, an scm source needs its project."""
+    if source["source"] == "":
+        return False, "manual inventory sources are never updated"
+    if source["source"] == "file":
+        return False, "file inventory sources are filled by inventory imports, not updated"
+    if source["source"] == "scm" and source["source_project_id"] is None:
+        return False, "the scm source has no source_project (was the project deleted?)"
+    inv = store.get_inventory(int(source["inventory_id"]))
+    if inv is None or inv.get("pending_delete"):
+        return False, "its inventory is being deleted"
+    return True, ""
+
+
+def last_successful(store, source):
+    row = store.query_one("SELECT MAX(finished) AS finished FROM inventory_updates WHERE inventory_source_id = ?"
+                          " AND status = 'successful'", (source["id"],))
+    return row["finished"] if row else None
+
+
+def needs_update_on_launch(store, source) -> bool:
+    """AWX's rule: ``update_on_launch`` and no successful update within the last ``update_cache_timeout`` seconds."""
+    if not source.get("source") or not source.get("update_on_launch"):
+        return False
+    last = last_successful(store, source)
+    if not last:
+        return True
+    finished = datetime.fromisoformat(last)
+    if finished.tzinfo is None:
+        finished = finished.replace(tzinfo=timezone.utc)
+    return finished + timedelta(seconds=int(source.get("update_cache_timeout") or 0)) <= datetime.now(timezone.utc)
+
+
+# -- claiming ------------------------------------------------------------------------------------
+
+
+def _busy_message(store, row, waited):
+    other = _sources.get_source_by_id(store, row["inventory_source_id"])
+    inv = store.get_inventory(int(row["inventory_id"]))
+    return ("inventory '%s' is being updated by update %d of source '%s' (pid %s, started %s); %s" % (
+        inv["name"] if inv else row["inventory_id"], row["id"], other["name"] if other else row["inventory_source_id"],
+        row["pid"], row["started"],
+        "gave up waiting after %s seconds" % waited if waited else "not waiting (timeout 0)"))
+
+
+def _claim(store, source, record_id=None, launch_type="manual", timeout=None, source_project_update_id=None):
+    """Make an update of ``source`` the running one of its inventory; returns its id.
+
+    With ``record_id`` a pending record becomes running; else a new record is
+    created running.  Waits up to ``timeout`` seconds for another running
+    update of the same inventory (None: no limit); then raises UpdateBusy.
+    """
+    start = time.monotonic()
+    delay = 0.05
+    pid, pid_start, host = _this_process()
+    while True:
+        with store.transaction():
+            running = _reap(store, source["inventory_id"])
+            if running is None:
+                stamp = now()
+                if record_id is None:
+                    cur = store.execute(
+                        "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status,"
+                        " launch_type, created, started, pid, pid_start, hostname) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp, stamp, pid,
+                         pid_start, host))
+                    record_id = cur.lastrowid
+                else:
+                    cur = store.execute(
+                        "UPDATE inventory_updates SET status = 'running', started = ?, pid = ?, pid_start = ?, hostname = ?"
+                        " WHERE id = ? AND status = 'pending'", (stamp, pid, pid_start, host, record_id))
+                    if cur.rowcount != 1:
+                        raise ValidationError("inventory update %d is no longer pending" % record_id)
+                store.execute("UPDATE inventory_sources SET status = 'running' WHERE id = ?", (source["id"],))
+                return record_id
+        waited = time.monotonic() - start
+        if timeout is not None and waited >= timeout:
+            raise UpdateBusy(_busy_message(store, running, int(timeout)))
+        pause = delay if timeout is None else min(delay, max(0.0, timeout - waited))
+        time.sleep(pause)
+        delay = min(delay * 2, _POLL_MAX)
+
+
+# -- reading a source ----------------------------------------------------------------------------
+
+
+def _env_value(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) or value is None:
+        return "" if value is None else str(value)
+    return canonical_json(value)
+
+
+def scm_environment(source_vars) -> dict:
+    """An scm source's ``source_vars`` as environment variables of the inventory run (AWX's rule)."""
+    env = {}
+    for key, value in (source_vars or {}).items():
+        key = str(key)
+        if not key or "=" in key or "\x00" in key:
+            raise ValidationError("source_vars key %r cannot be an environment variable name" % key)
+        env[key] = _env_value(value)
+    return env
+
+
+def _extra_args(source):
+    args = []
+    if source.get("limit"):
+        args += ["--limit", source["limit"]]
+    return args
+
+
+def _log(lines, stderr, verbosity):
+    out = list(lines)
+    if stderr:
+        from ansible_collections.fleet.inventory.plugins.module_utils.importer import trim_stderr
+
+        text = trim_stderr(stderr, LOG_LIMIT)
+        if verbosity == 0:
+            text = "\n".join(line for line in text.splitlines() if "WARNING" in line or "ERROR" in line)
+        if text:
+            out.append(text)
+    return "\n".join(out) + "\n"
+
+
+def _scm_input(store, source, launch_type, log, held):
+    """``(path, env, revision, project_update_id, checkout)`` of an scm source; updates the project first when it has no checkout.
+
+    The checkout's lock is entered into ``held`` (an ExitStack): no project
+    update moves the checkout until the caller has read it.
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+
+    project = projects.get_project(store, source["source_project_id"])
+    if project is None:
+        raise _Failed("the source's project (id %s) does not exist" % source["source_project_id"])
+    checkout = projects.project_checkout_path(store, project)
+    held.enter_context(projects.checkout_lock(checkout))
+    project_update_id = None
+    if not os.path.isdir(checkout) or not project.get("scm_revision"):
+        log.append("project '%s' has no checkout yet: updating it first" % project["name"])
+        pu = projects.update_project(store, project, launch_type="sync", trigger_inventory_updates=False)
+        project_update_id = pu["id"]
+        if pu["status"] != "successful":
+            raise _Failed('Previous Task Failed: {"job_type": "project_update", "job_name": "%s", "job_id": "%s"}: %s'
+                          % (project["name"], pu["id"], pu.get("job_explanation") or pu["status"]),
+                          log=pu.get("result_stdout") or "", project_update=project_update_id)
+        project = projects.require_project(store, project["id"])
+        checkout = projects.project_checkout_path(store, project)
+    try:
+        path = _sources.resolve_in_checkout(checkout, source["source_path"])
+    except ValidationError as exc:
+        raise _Failed(str(exc), project_update=project_update_id) from None
+    log.append("project '%s' at revision %s, source_path '%s'" % (
+        project["name"], project["scm_revision"] or "?", source["source_path"] or "."))
+    try:
+        env = scm_environment(source["source_vars"])
+    except ValidationError as exc:
+        raise _Failed(str(exc), project_update=project_update_id) from None
+    return path, env, project["scm_revision"], project_update_id, os.path.realpath(checkout)
+
+
+def _plugin_config(source, workdir):
+    """Write a plugin source's configuration (``source_vars`` + ``plugin``) into ``workdir``; returns its path."""
+    import yaml
+
+    config = dict(source["source_vars"] or {})
+    config["plugin"] = source["source"]
+    # most plugins accept only files named after them (aws_ec2.yml, smart.yml ...)
+    path = os.path.join(workdir, "%s.yml" % source["source"].split(".")[-1])
+    with open(path, "w") as handle:
+        yaml.safe_dump(config, handle, default_flow_style=False)
+    return path
+
+
+def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
+    """Read the source and import it; with ``record_id`` the record is finished in the import's transaction.
+
+    Returns ``(counts, revision, project_update_id, stderr)``; raises _Failed.
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils import importer
+
+    revision, pu_id, stderr = "", None, ""
+    if source["source"] == "constructed":
+        from ansible_collections.fleet.inventory.plugins.module_utils import constructed
+
+        try:
+            with store.transaction(dry_run=dry_run):
+                counts = dict(constructed.update_constructed_inventory(store, int(source["inventory_id"]), dry_run=False))
+                if counts.get("log"):
+                    log.append(str(counts.pop("log")).rstrip())
+                if record_id is not None:
+                    _finish(store, record_id, source, "successful", counts, _log(log + [_summary(counts)], "", 1), "", revision,
+                            pu_id)
+        except FleetInventoryError as exc:
+            raise _Failed(str(exc)) from None
+        return counts, revision, pu_id, stderr
+    workdir = cwd = None
+    held = contextlib.ExitStack()
+    try:
+        if source["source"] == "scm":
+            # as AWX: scripts run in the project's checkout (relative paths in the repository work)
+            path, env, revision, pu_id, cwd = _scm_input(store, source, launch_type, log, held)
+        else:
+            workdir = tempfile.mkdtemp(prefix="fleet-inventory-source-")
+            path, env = _plugin_config(source, workdir), None
+        extra = _extra_args(source)
+        log.append("ansible-inventory -i %s --list --export%s" % (path, "".join(" " + a for a in extra)))
+        try:
+            data, stderr = importer.run_ansible_inventory(path, env=env, extra_args=extra, cwd=cwd)
+        except FleetInventoryError as exc:
+            raise _Failed(str(exc).splitlines()[0], log=str(exc), project_update=pu_id) from None
+    finally:
+        held.close()
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        with store.transaction(dry_run=dry_run):
+            counts = importer.import_inventory(
+                store, int(source["inventory_id"]), data, overwrite=source["overwrite"], overwrite_vars=source["overwrite_vars"],
+                enabled_var=source["enabled_var"] or None, enabled_value=source["enabled_value"] or None,
+                instance_id_var=source["instance_id_var"] or None, inventory_source_id=source["id"])
+            if record_id is not None:
+                _finish(store, record_id, source, "successful", counts, _log(log + [_summary(counts)], stderr, source["verbosity"]),
+                        "", revision, pu_id)
+    except FleetInventoryError as exc:
+        raise _Failed(str(exc), log=_log([], stderr, source["verbosity"]), project_update=pu_id) from None
+    return counts, revision, pu_id, stderr
+
+
+def _summary(counts):
+    h, g = counts.get("hosts", {}), counts.get("groups", {})
+    return ("imported: hosts added %s, updated %s, removed %s, unchanged %s; groups added %s, updated %s, removed %s,"
+            " unchanged %s; %s hosts and %s groups in the inventory" % (
+                h.get("added", 0), h.get("updated", 0), h.get("removed", 0), h.get("unchanged", 0), g.get("added", 0),
+                g.get("updated", 0), g.get("removed", 0), g.get("unchanged", 0), counts.get("total_hosts", "?"),
+                counts.get("total_groups", "?")))
+
+
+def _finish(store, record_id, source, status, counts, log, explanation, revision, pu_id):
+    stamp = now()
+    counts = {k: v for k, v in (counts or {}).items() if k not in ("before", "after")}
+    if len(log) > LOG_LIMIT:
+        log = "...\n" + log[-LOG_LIMIT:]
+    with store.transaction():
+        store.execute(
+            "UPDATE inventory_updates SET status = ?, finished = ?, result_stdout = ?, job_explanation = ?, counts = ?,"
+            " scm_revision = ?, source_project_update_id = COALESCE(?, source_project_update_id) WHERE id = ?",
+            (status, stamp, log, explanation, canonical_json(counts), revision or "", pu_id, record_id))
+        if status == "successful" and source["source"] == "scm":
+            store.execute("UPDATE inventory_sources SET status = ?, last_updated = ?, scm_last_revision = ? WHERE id = ?",
+                          (status, stamp, revision or "", source["id"]))
+        else:
+            store.execute("UPDATE inventory_sources SET status = ?, last_updated = ? WHERE id = ?", (status, stamp, source["id"]))
+
+
+def _run_claimed(store, source, record_id, launch_type):
+    """Run a claimed (running) update to its end; returns the finished record."""
+    log = ["updating inventory '%s' from source '%s' (%s)" % (source["inventory"], source["name"], source["source"])]
+    try:
+        _execute(store, source, launch_type, log, record_id=record_id)
+    except _Failed as exc:
+        _finish(store, record_id, source, "failed", {}, _log(log + ([exc.log] if exc.log else []) + [exc.explanation], "", 1),
+                exc.explanation, "", exc.project_update)
+    except Exception as exc:  # a bug must not leave the record running
+        _finish(store, record_id, source, "failed", {}, _log(log + [traceback.format_exc()], "", 1),
+                "the update failed unexpectedly: %s" % exc, "", None)
+    except BaseException:
+        _finish(store, record_id, source, "failed", {}, _log(log + ["interrupted"], "", 1), "the update was interrupted", "", None)
+        raise
+    return get_update(store, record_id)
+
+
+def _as_source(store, source):
+    if isinstance(source, dict):
+        fresh = _sources.get_source_by_id(store, source["id"])
+    else:
+        fresh = _sources.get_source_by_id(store, int(source))
+    if fresh is None:
+        raise NotFound("inventory source %s does not exist" % (source.get("name") if isinstance(source, dict) else source))
+    return fresh
+
+
+def run_source_update(store, source, launch_type="manual", wait=True, timeout=None, source_project_update_id=None) -> dict:
+    """Update ``source`` (a source dict or id); returns the inventory update record.
+
+    ``wait=True`` runs the update here and returns the finished record (its
+    ``status`` tells success; a failed update is a record, not an exception).
+    ``wait=False`` starts it in a detached background process (own session,
+    no terminal; see :func:`_spawn` and :func:`_fork`) and returns the
+    ``pending`` record; follow it
+    with :func:`get_update`.  A source that cannot update is a
+    ValidationError; an inventory busy for longer than ``timeout`` seconds is
+    UpdateBusy (with ``wait=False``, the background update waits and fails
+    instead).
+    """
+    if getattr(store, "_depth", 0):
+        raise ValidationError("an inventory update cannot run inside a store transaction (it commits its record first)")
+    source = _as_source(store, source)
+    ok, reason = can_update(store, source)
+    if not ok:
+        raise ValidationError("inventory source '%s' of inventory '%s' cannot be updated: %s" % (
+            source["name"], source["inventory"], reason))
+    if not wait:
+        return _start_detached(store, source, launch_type, timeout, source_project_update_id)
+    record_id = _claim(store, source, launch_type=launch_type, timeout=timeout, source_project_update_id=source_project_update_id)
+    return _run_claimed(store, source, record_id, launch_type)
+
+
+def preview_source_update(store, source) -> dict:
+    """What an update would change, without a record or any write (check mode): the importer's counts.
+
+    An scm source whose project has no checkout yet is reported as changing
+    (``{"changed": True, "project_update_needed": True}``) without fetching it.
+    """
+    source = _as_source(store, source)
+    ok, reason = can_update(store, source)
+    if not ok:
+        raise ValidationError("inventory source '%s' of inventory '%s' cannot be updated: %s" % (
+            source["name"], source["inventory"], reason))
+    if source["source"] == "scm":
+        from ansible_collections.fleet.inventory.plugins.module_utils import projects
+
+        project = projects.get_project(store, source["source_project_id"])
+        if project is None or not project.get("scm_revision") or not os.path.isdir(projects.project_checkout_path(store, project)):
+            return {"changed": True, "project_update_needed": True}
+    try:
+        counts = _execute(store, source, "manual", [], dry_run=True)[0]
+    except _Failed as exc:
+        raise ValidationError("inventory source '%s' would fail to update: %s" % (source["name"], exc.explanation)) from None
+    return {k: v for k, v in counts.items() if k not in ("before", "after")}
+
+
+# -- background updates ----------------------------------------------------------------------------
+
+
+def _preload():
+    """Import what a background update needs while the module's files still exist (AnsiballZ removes them)."""
+    from ansible_collections.fleet.inventory.plugins.module_utils import importer  # noqa: F401 pylint: disable=unused-import
+    import yaml  # noqa: F401 pylint: disable=unused-import
+
+    for name in ("projects", "constructed"):
+        try:
+            __import__("ansible_collections.fleet.inventory.plugins.module_utils.%s" % name)
+        except ImportError:
+            pass
+
+
+def _start_detached(store, source, launch_type, timeout, source_project_update_id):
+    if store.target == ":memory:" or not store.target:
+        raise ValidationError("wait=false needs a store file: an in-memory store ends with this process")
+    stamp = now()
+    with store.transaction():
+        cur = store.execute(
+            "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status, launch_type,"
+            " created) VALUES (?, ?, ?, 'pending', ?, ?)",
+            (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp))
+        record_id = cur.lastrowid
+        store.execute("UPDATE inventory_sources SET status = 'pending' WHERE id = ?", (source["id"],))
+    root = _collection_root()
+    if root is not None:
+        problem = _spawn(store.target, root, record_id, timeout)
+    else:
+        problem = _fork(store, record_id, timeout)
+    if problem:
+        _finish(store, record_id, source, "failed", {}, problem + "\n", problem, "", None)
+    return get_update(store, record_id)
+
+
+def _collection_root():
+    """The directory holding ``ansible_collections`` when this collection's files are on disk, else None.
+
+    A module runs from AnsiballZ's zip, which is deleted when the module
+    returns: a fresh interpreter could not import the collection from there.
+    """
+    here = os.path.abspath(__file__)
+    if not os.path.isfile(here):
+        return None
+    parts = here.split(os.sep)
+    if "ansible_collections" not in parts:
+        return None
+    index = len(parts) - 1 - parts[::-1].index("ansible_collections")
+    return os.sep.join(parts[:index]) or os.sep
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        data = os.read(fd, 64)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+def _spawn(target, root, record_id, timeout):
+    """Start the update in a fresh interpreter (its own session) that detaches; returns a problem or ''.
+
+    No fork of this (maybe multi-threaded) process, and no SQLite state crosses
+    into the update's process.
+    """
+    read_end, write_end = os.pipe()
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from ansible_collections.fleet.inventory.plugins.module_utils import updates; updates._detached_main(sys.argv[2:])")
+    argv = [sys.executable, "-c", code, root, target, str(record_id), "" if timeout is None else repr(float(timeout))]
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_DUP2, write_end, 1),
+               (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+    try:
+        # not AnsibleModule.run_command: a detached process in its own session that outlives this one is the point
+        pid = os.posix_spawn(sys.executable, argv, dict(os.environ), file_actions=actions, setsid=True)  # pylint: disable=ansible-bad-function
+    except OSError as exc:
+        os.close(read_end)
+        os.close(write_end)
+        return "cannot start a background process: %s" % (exc.strerror or exc)
+    os.close(write_end)
+    data = _read_all(read_end)
+    os.close(read_end)
+    os.waitpid(pid, 0)  # it exits as soon as it has detached the update's process
+    return "" if data.strip().isdigit() else "the background process did not start"
+
+
+def _detached_main(args):  # pragma: no cover - runs in the background process
+    """Entry point of :func:`_spawn`'s interpreter: detach, claim the pending record, run the update."""
+    target, record_id = args[0], int(args[1])
+    timeout = float(args[2]) if len(args) > 2 and args[2] else None
+    if os.fork() != 0:
+        os._exit(0)
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+
+    _preload()
+    _detached_run(Store, target, record_id, timeout, report_fd=1)
+
+
+def _detached_run(store_class, target, record_id, timeout, report_fd):  # pragma: no cover - runs in the background process
+    """Record this process on the pending record, tell ``report_fd`` its pid, run the update, exit."""
+    code = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        own = store_class(target)
+        try:
+            row = own.query_one("SELECT inventory_source_id, launch_type FROM inventory_updates WHERE id = ?", (record_id,))
+            pid, pid_start, host = _this_process()
+            with own.transaction():
+                own.execute("UPDATE inventory_updates SET pid = ?, pid_start = ?, hostname = ? WHERE id = ?",
+                            (pid, pid_start, host, record_id))
+            os.write(report_fd, b"%d\n" % pid)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            if report_fd > 2:
+                os.close(report_fd)
+            _background(own, _as_source(own, row["inventory_source_id"]), record_id, row["launch_type"], timeout)
+        finally:
+            own.close()
+    except BaseException:  # pylint: disable=broad-except
+        code = 1
+        _record_crash(store_class, target, record_id)
+    finally:
+        os._exit(code)
+
+
+def _fork(store, record_id, timeout):
+    """Start the update in a detached grandchild of this (single-threaded module) process; returns a problem or ''."""
+    _preload()
+    target, store_class = store.target, type(store)
+    read_end, write_end = os.pipe()
+    # no SQLite connection may cross the fork (its in-process file and lock state would be the child's too)
+    store.conn.close()
+    try:
+        first = os.fork()
+    except OSError as exc:
+        store.reconnect()
+        os.close(read_end)
+        os.close(write_end)
+        return "cannot start a background process: %s" % (exc.strerror or exc)
+    if first == 0:  # pragma: no cover - runs in the child processes
+        try:
+            os.close(read_end)
+            os.setsid()
+            if os.fork() != 0:
+                os._exit(0)
+        except BaseException:  # pylint: disable=broad-except
+            os._exit(1)
+        _detached_run(store_class, target, record_id, timeout, report_fd=write_end)
+    store.reconnect()
+    os.close(write_end)
+    os.waitpid(first, 0)
+    data = _read_all(read_end)
+    os.close(read_end)
+    return "" if data.strip().isdigit() else "the background process did not start"
+
+
+def _record_crash(store_class, target, record_id):  # pragma: no cover - runs in the child process
+    """The background process failed outside the update itself: say why in the record."""
+    try:
+        text = traceback.format_exc()
+        own = store_class(target)
+        try:
+            row = own.query_one("SELECT inventory_source_id, status FROM inventory_updates WHERE id = ?", (record_id,))
+            source = _sources.get_source_by_id(own, row["inventory_source_id"]) if row else None
+            if source is not None and row["status"] in ACTIVE:
+                _finish(own, record_id, source, "failed", {}, text,
+                        "the background update failed: %s" % text.strip().splitlines()[-1], "", None)
+        finally:
+            own.close()
+    except BaseException:  # pylint: disable=broad-except
+        pass
+
+
+def _background(store, source, record_id, launch_type, timeout):  # pragma: no cover - runs in the child process
+    try:
+        _claim(store, source, record_id=record_id, timeout=timeout)
+    except UpdateBusy as exc:
+        _finish(store, record_id, source, "failed", {}, str(exc) + "\n", str(exc), "", None)
+        return
+    except FleetInventoryError as exc:
+        _finish(store, record_id, source, "failed", {}, str(exc) + "\n", str(exc), "", None)
+        return
+    _run_claimed(store, _as_source(store, source), record_id, launch_type)
+
+
+def wait_for_update(store, update_id, timeout=None, interval=0.2) -> dict:
+    """Poll a record until it is no longer pending/running (or ``timeout`` seconds passed); returns it."""
+    start = time.monotonic()
+    while True:
+        rec = require_update(store, update_id)
+        if rec["status"] not in ACTIVE:
+            return rec
+        if timeout is not None and time.monotonic() - start >= timeout:
+            return rec
+        time.sleep(interval)
+
+
+# -- the project's side ------------------------------------------------------------------------------
+
+
+def update_sources_for_project(store, project_id, project_update_id) -> list:
+    """After a successful project update: update its scm sources that have update_on_project_update.
+
+    As AWX does, a source whose last imported revision is the project's
+    current revision is skipped (nothing changed).  Returns the records of
+    the updates run (a refused or failing one is a failed record, the others
+    still run).
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+
+    project = projects.get_project(store, int(project_id))
+    if project is None:
+        return []
+    revision = project.get("scm_revision") or ""
+    records = []
+    for src in _sources.sources_of_project(store, project["id"]):
+        if src["source"] != "scm" or not src["update_on_project_update"]:
+            continue
+        if revision and src["scm_last_revision"] == revision:
+            continue
+        try:
+            records.append(run_source_update(store, src, launch_type="scm", wait=True, timeout=None,
+                                             source_project_update_id=project_update_id))
+        except FleetInventoryError as exc:
+            records.append({"inventory_source": src["id"], "name": "%s - %s" % (src["inventory"], src["name"]),
+                            "status": "failed", "failed": True, "job_explanation": str(exc)})
+    return records
+
+
+# -- AWX's update_inventory_sources ------------------------------------------------------------------
+
+
+def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False) -> dict:
+    """AWX's ``/inventories/{id}/update_inventory_sources/`` over every non-manual source of ``inventory``.
+
+    ``list_only`` is the GET view: ``inventory_updates`` lists
+    ``inventory_source`` (id), ``name`` and ``can_update`` per source.
+    Otherwise (POST) each source that can update is updated (``status:
+    started`` with ``inventory_update``, the record's id, and the record's
+    fields), the others get ``status: "Could not start because `can_update`
+    returned False"``; ``status_code`` is AWX's: 200 when every source
+    started, 202 when some did, 400 when none could, and 400 with ``detail``
+    "No inventory sources to update." when the inventory has none.
+    ``check_mode`` starts nothing and reports what would start.
+    """
+    inv = store.require_inventory(inventory)
+    srcs = [s for s in _sources.list_sources(store, inv["id"]) if s["source"] != ""]
+    results = []
+    for src in srcs:
+        ok, reason = can_update(store, src)
+        entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok}
+        if not ok:
+            entry["reason"] = reason
+        results.append(entry)
+    if list_only:
+        return {"inventory": inv["name"], "inventory_updates": results, "status_code": 200}
+    started = failures = 0
+    for entry in results:
+        if not entry["can_update"]:
+            entry["status"] = NOT_STARTED
+            failures += 1
+            continue
+        if check_mode:
+            entry["status"] = "started"
+            started += 1
+            continue
+        try:
+            rec = run_source_update(store, entry["inventory_source"], wait=wait, timeout=timeout)
+        except FleetInventoryError as exc:
+            entry["status"] = "Could not start: %s" % exc
+            failures += 1
+            continue
+        details = {k: v for k, v in rec.items() if k not in ("status", "inventory_source", "name", "source")}
+        entry.update(details)
+        entry["update_status"] = rec["status"]
+        entry["status"] = "started"
+        entry["inventory_update"] = rec["id"]
+        started += 1
+    out = {"inventory": inv["name"], "inventory_updates": results}
+    if failures and started:
+        out["status_code"] = 202
+    elif failures:
+        out["status_code"] = 400
+    elif not started:
+        out["status_code"] = 400
+        out["detail"] = NO_SOURCES
+    else:
+        out["status_code"] = 200
+    return out
