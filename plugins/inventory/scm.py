@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: scm
+short_description: An inventory kept in a git repository (AWX's SCM inventory source)
+version_added: 0.2.0
+author:
+  - fleet.inventory contributors (@fleet-inventory)
+description:
+  - Either serves a stored SCM inventory source (O(inventory_source)) or reads an inventory straight from a git
+    repository (O(repo), O(branch), O(source_path)).
+  - With O(inventory_source), the hosts and groups that the source imported into its inventory are read from the
+    store, with their variables; the inventory's variables become vars of C(all). When the source has
+    C(update_on_launch) and its last successful update is older than its C(update_cache_timeout), it is updated
+    first (AWX's rule), and the plugin fails when that update fails.
+  - With O(repo), the repository is fetched into O(checkout_dir) and C(ansible-inventory --list --export) reads
+    O(source_path) there, so any format that Ansible reads works (INI, YAML, directories with C(group_vars) and
+    C(host_vars), executable scripts, inventory plugin configurations). The store is not used.
+  - Disabled hosts are left out unless O(include_disabled) is set, as AWX leaves them out of a job's inventory.
+  - The inventory file name must end in C(scm.yml) or C(scm.yaml), or be any C(.yml)/C(.yaml) file whose
+    C(plugin) key is C(fleet.inventory.scm).
+options:
+  plugin:
+    description: Marks this file as a source for this plugin.
+    required: true
+    type: str
+    choices: ['fleet.inventory.scm']
+  inventory_source:
+    description:
+      - Name of a stored inventory source (C(source=scm)) to serve. Mutually exclusive with O(repo).
+    type: str
+  inventory:
+    description:
+      - Name of the inventory that holds O(inventory_source). Needed only when several inventories have a source of
+        that name.
+    type: str
+  update:
+    description:
+      - With O(inventory_source), update the source first when C(update_on_launch) and C(update_cache_timeout) say
+        so. V(false) never updates.
+    type: bool
+    default: true
+  include_disabled:
+    description: Keep hosts whose C(enabled) is false (with O(inventory_source)).
+    type: bool
+    default: false
+  repo:
+    description:
+      - URL of a git repository (C(https://), C(ssh://), C(git@host:path), C(file:///path)) to read directly.
+        Mutually exclusive with O(inventory_source).
+    type: str
+  branch:
+    description: Branch, tag or commit of O(repo). Empty means the remote's default branch.
+    type: str
+    default: ''
+  source_path:
+    description:
+      - Path of the inventory inside O(repo) (a file or a directory), relative to the repository root; empty means
+        the root. It must stay inside the checkout.
+    type: str
+    default: ''
+  source_vars:
+    description:
+      - Environment variables for the C(ansible-inventory) run over O(repo) (what scripts in the repository read),
+        as AWX passes an SCM source's C(source_vars).
+    type: dict
+    default: {}
+  ssh_key_file:
+    description: Absolute path of an SSH private key for O(repo).
+    type: path
+  checkout_dir:
+    description:
+      - Directory under which O(repo) is checked out (one subdirectory per repository and branch).
+    type: path
+    default: ~/.cache/fleet.inventory/scm
+  timeout:
+    description: Seconds that git, and then C(ansible-inventory), may each take. V(0) means no limit for the
+      inventory run and the default (600) for git.
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - fleet.inventory.store.plugin
+seealso:
+  - module: fleet.inventory.inventory_source
+  - module: fleet.inventory.project
+"""
+
+EXAMPLES = r"""
+# prod.scm.yml -- the hosts of the stored SCM source "from-git" of inventory "production"
+plugin: fleet.inventory.scm
+inventory_source: from-git
+inventory: production
+
+# direct.scm.yml -- read inventories/prod (a directory with group_vars/) from a repository
+plugin: fleet.inventory.scm
+repo: https://git.example.com/ops/inventories.git
+branch: main
+source_path: inventories/prod
+source_vars:
+  REGION: eu-west-1
+"""
+
+import hashlib
+import os
+import re
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.inventory import BaseInventoryPlugin
+
+from ansible_collections.fleet.inventory.plugins.module_utils import projects
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
+from ansible_collections.fleet.inventory.plugins.module_utils.importer import parse_inventory_data, run_ansible_inventory
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import trusted
+
+_PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.scm\1\s*(#.*)?$""", re.MULTILINE)
+
+
+class InventoryModule(BaseInventoryPlugin):
+    """An inventory kept in git: a stored SCM source, or a repository read directly."""
+
+    NAME = "fleet.inventory.scm"
+
+    def verify_file(self, path):
+        """Files named ``*scm.yml``/``*scm.yaml``, or any YAML file whose ``plugin`` key names this plugin."""
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("scm.yml", "scm.yaml")):
+            return True
+        if path.endswith((".yml", ".yaml")):
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(65536).decode("utf-8", errors="replace")
+            except OSError:
+                return False
+            return bool(_PLUGIN_KEY.search(head))
+        return False
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache=cache)
+        self._read_config_data(path)
+        source, repo = self.get_option("inventory_source"), self.get_option("repo")
+        if bool(source) == bool(repo):
+            raise AnsibleParserError("%s: set exactly one of inventory_source (a stored SCM source) or repo (a git URL)"
+                                     % to_native(path))
+        if self.get_option("timeout") is not None and self.get_option("timeout") < 0:
+            raise AnsibleParserError("%s: timeout must be 0 or a number of seconds" % to_native(path))
+        try:
+            data = self._from_store(source) if source else self._from_repo(repo)
+        except (FleetInventoryError, projects.GitError) as exc:
+            raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc))) from exc
+        try:
+            self._populate(data, trust=True)
+        except AnsibleError as exc:
+            raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc.message))) from exc
+
+    # -- a stored source ------------------------------------------------------------------
+
+    def _from_store(self, name):
+        store = Store.open(resolve_store(self.get_option("store")), create=False)
+        try:
+            source = projects.find_scm_source(store, name, self.get_option("inventory"))
+            if source["source"] != "scm":
+                raise FleetInventoryError("inventory source '%s' of inventory '%s' is a '%s' source, not an scm source"
+                                          % (name, source["inventory_name"], source["source"] or "manual"))
+            if self.get_option("update"):
+                from ansible_collections.fleet.inventory.plugins.module_utils import updates
+
+                if updates.needs_update_on_launch(store, source):
+                    record = updates.run_source_update(store, source, launch_type="dependency", wait=True,
+                                                       timeout=self.get_option("timeout") or None)
+                    if record.get("status") != "successful":
+                        raise FleetInventoryError("the update on launch of inventory source '%s' failed: %s\n%s" % (
+                            name, record.get("job_explanation") or record.get("status"),
+                            projects.log_tail(record.get("result_stdout"), 2000)))
+            return projects.source_inventory_data(store, source, include_disabled=self.get_option("include_disabled"))
+        finally:
+            store.close()
+
+    # -- a repository read directly ---------------------------------------------------------
+
+    def _from_repo(self, repo):
+        url = projects.validate_scm_url(repo)
+        branch = self.get_option("branch") or ""
+        key = hashlib.sha256(("%s\n%s" % (url, branch)).encode("utf-8")).hexdigest()[:16]
+        checkout = os.path.join(os.path.expanduser(self.get_option("checkout_dir")), key)
+        credential = {}
+        if self.get_option("ssh_key_file"):
+            credential["ssh_key_file"] = self.get_option("ssh_key_file")
+        timeout = self.get_option("timeout") or None
+        env = {str(k): "" if v is None else str(v) for k, v in (self.get_option("source_vars") or {}).items()}
+        # the lock keeps another run from moving the checkout while ansible-inventory reads it
+        with projects.checkout_lock(checkout, timeout):
+            projects.sync_checkout(checkout, url, branch, "", credential, timeout, lock=False)
+            target = projects.checkout_source_path(checkout, self.get_option("source_path"))
+            data, _stderr = run_ansible_inventory(target, env=env, timeout=timeout)
+        mem = parse_inventory_data(data)
+        return {
+            "all_vars": mem.variables,
+            "hosts": list(mem.hosts.items()),
+            "groups": [(g.name, g.variables, list(g.hosts), list(g.children)) for g in mem.groups.values()],
+        }
+
+    def _populate(self, data, trust):
+        inventory = self.inventory
+        wrap = trusted if trust else (lambda v: v)
+        for key, value in (data.get("all_vars") or {}).items():
+            inventory.set_variable("all", key, wrap(value))
+        for name, variables in data["hosts"]:
+            inventory.add_host(name)
+            for key, value in (variables or {}).items():
+                inventory.set_variable(name, key, wrap(value))
+        for name, variables, _hosts, _children in data["groups"]:
+            inventory.add_group(name)
+            for key, value in (variables or {}).items():
+                inventory.set_variable(name, key, wrap(value))
+        for name, _variables, hosts, children in data["groups"]:
+            for child in children:
+                inventory.add_child(name, child)
+            for host in hosts:
+                if host in inventory.hosts:
+                    inventory.add_child(name, host)
