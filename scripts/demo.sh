@@ -140,10 +140,50 @@ heading "7. An inline host_filter" \
 show cat intel-db.smart.yml
 inventory -i intel-db.smart.yml --graph
 
-heading "8. Constructed inventory" \
-    "Not in this release: a constructed inventory over East and West (AWX's 'shutdown hosts in" \
-    "product_dev' example) comes with the fleet.inventory.constructed plugin in a later release."
-# CONSTRUCTED INVENTORY DEMO: add it here once plugins/inventory/constructed.py exists.
+# CONSTRUCTED INVENTORY DEMO
+cat > "$OUT/constructed-playbook.yml" <<'EOF'
+- name: A constructed inventory over East and West (AWX's seed example)
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: The constructed inventory, with its input inventories, constructed options and limit
+      fleet.inventory.inventory:
+        name: shutdown-product-dev
+        kind: constructed
+        input_inventories: [East, West]
+        source_vars:
+          strict: true
+          compose:
+            resolved_state: state | default("running")
+          groups:
+            shutdown: resolved_state == "shutdown"
+            shutdown_in_product_dev: resolved_state == "shutdown" and account_alias == "product_dev"
+        limit: shutdown_in_product_dev
+    - name: Update it - its hosts are materialized in the store
+      fleet.inventory.update_inventory_sources:
+        inventory: shutdown-product-dev
+    - name: The materialized hosts, found by a host_filter
+      fleet.inventory.host_info:
+        host_filter: inventory__name=shutdown-product-dev
+      register: built
+    - name: Show them
+      ansible.builtin.debug:
+        msg: "shutdown-product-dev constructed ({{ built.hosts | length }} hosts): {{ built.hosts | map(attribute='name') | sort | join(', ') }}"
+EOF
+cat > "$OUT/shutdown-product-dev.yml" <<EOF
+plugin: fleet.inventory.constructed
+store: $FLEET_INVENTORY_STORE
+inventory: shutdown-product-dev
+EOF
+
+heading "8. Constructed inventory: the shut-down product_dev hosts across East and West" \
+    "AWX's constructed-inventory example: compose resolved_state from state, group on it and on" \
+    "account_alias, keep the group shutdown_in_product_dev with limit.  The module stores it, an" \
+    "update materializes host2 and host6 (linked to their originals), the plugin reads it directly."
+show ansible-playbook -i localhost, constructed-playbook.yml
+show cat shutdown-product-dev.yml
+inventory -i shutdown-product-dev.yml --graph
 
 heading "Done" \
     "Everything above is in $OUT; the store is $FLEET_INVENTORY_STORE.  Try:" \

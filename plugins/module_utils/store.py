@@ -249,12 +249,21 @@ class Store:
             rows = self.query("SELECT * FROM inventories WHERE kind = ? ORDER BY id", (kind,))
         return [self._inventory_row(r) for r in rows]
 
-    def save_inventory(self, name, description=None, kind=None, host_filter=None, variables=None):
+    def save_inventory(self, name, description=None, kind=None, host_filter=None, variables=None,
+                       input_inventories=None, source_vars=None, limit=None, update_cache_timeout=None, verbosity=None):
         """Create or update an inventory; returns ``(before, after)`` (before is None on create).
 
         ``kind`` is fixed at creation.  A smart inventory needs a valid
-        ``host_filter``; other kinds refuse one.
+        ``host_filter``; other kinds refuse one.  A constructed inventory owns
+        exactly one inventory source (``source = 'constructed'``), created with
+        it, which holds ``source_vars`` (its constructed options), ``limit``,
+        ``update_cache_timeout`` and ``verbosity``; ``input_inventories`` (names,
+        in order) when given replace its inputs.  These options are refused for
+        other kinds.  For a constructed inventory ``before``/``after`` also hold
+        them (see :meth:`constructed_view`).
         """
+        constructed = {"input_inventories": input_inventories, "source_vars": source_vars, "limit": limit,
+                       "update_cache_timeout": update_cache_timeout, "verbosity": verbosity}
         if not name or not str(name).strip():
             raise ValidationError("inventory name must not be empty")
         if kind is not None and kind not in INVENTORY_KINDS:
@@ -278,6 +287,12 @@ class Store:
             if variables is not None:
                 new["variables"] = load_mapping(variables, "variables")
             self._validate_host_filter(name, new["kind"], new["host_filter"])
+            given = [k for k, v in constructed.items() if v is not None]
+            if given and new["kind"] != "constructed":
+                raise ValidationError("inventory '%s' is a %s inventory: %s only appl%s to constructed inventories" % (
+                    name, _kind_name(new["kind"]), ", ".join(given), "ies" if len(given) == 1 else "y"))
+            if new["kind"] == "constructed":
+                before = self.constructed_view(before)
             stamp = now()
             if before is None:
                 self.execute(
@@ -288,6 +303,9 @@ class Store:
                 self.execute(
                     "UPDATE inventories SET description = ?, host_filter = ?, variables = ?, modified = ? WHERE id = ?",
                     (new["description"], new["host_filter"], json.dumps(new["variables"]), stamp, before["id"]))
+            if new["kind"] == "constructed":
+                self._save_constructed_source(self.get_inventory(name), stamp, **constructed)
+                return before, self.constructed_view(self.get_inventory(name))
             return before, self.get_inventory(name)
 
     @staticmethod
@@ -549,7 +567,7 @@ class Store:
         return out
 
     def set_facts(self, host_id: int, facts: dict, merge: bool = True) -> bool:
-        """Store ``facts`` for one host; see :meth:`set_facts_many`."""
+        """Store ``facts`` for one host; see :meth:`set_facts_many` (facts of a constructed host go to its original)."""
         return bool(self.set_facts_many([(host_id, facts)], merge=merge))
 
     def set_facts_many(self, items, merge: bool = True) -> list:
@@ -561,6 +579,10 @@ class Store:
         host listed twice gets its facts merged in order (with ``merge``) or
         the last ones.  ``ansible_facts_modified`` moves only for hosts whose
         facts really changed.  Returns the ids of those hosts.
+
+        Facts written for a host of a constructed inventory are written for
+        the host it was made from (its ``instance_id``), as AWX does, so that
+        fact search and every constructed inventory see them.
 
         Only the (key, host) rows whose value changed are written, with their
         rows of array leaves (``host_fact_items``, see :mod:`fact_items`).
@@ -578,6 +600,7 @@ class Store:
             by_host[host_id] = facts
         changed = []
         with self.transaction():
+            by_host = self._facts_to_original_hosts(by_host, merge)
             existing = self._fact_texts(list(by_host))
             key_ids = self._fact_key_ids
             inserts, updates, deletes, new_items, old_items = [], [], [], [], []
@@ -726,6 +749,97 @@ class Store:
         children = [(p, c) for p, c in children if p in all_ids]
         return {"groups": groups, "children": sorted(children), "memberships": sorted(memberships)}
 
+    # -- constructed inventories (their one source and their inputs) ----------------------
+
+    def constructed_view(self, inv):
+        """A constructed inventory's row with its ``input_inventories`` (names, in order), ``source_vars``,
+        ``limit``, ``update_cache_timeout`` and ``verbosity``; other rows (and None) unchanged."""
+        if inv is None or inv.get("kind") != "constructed":
+            return inv
+        from ansible_collections.fleet.inventory.plugins.module_utils.constructed import constructed_source, input_inventories
+
+        inv = dict(inv)
+        source = constructed_source(self, inv["id"]) or {}
+        inv["input_inventories"] = [name for _id, name, _kind in input_inventories(self, inv["id"])]
+        inv["source_vars"] = source.get("source_vars") or {}
+        inv["limit"] = source.get("limit") or ""
+        inv["update_cache_timeout"] = source.get("update_cache_timeout") or 0
+        inv["verbosity"] = source.get("verbosity", 1) if source else 1
+        return inv
+
+    def _save_constructed_source(self, inv, stamp, input_inventories=None, source_vars=None, limit=None,
+                                 update_cache_timeout=None, verbosity=None):
+        """Create or update the one ``constructed`` source of constructed inventory ``inv``, and its inputs."""
+        from ansible_collections.fleet.inventory.plugins.module_utils.constructed import (
+            constructed_source, normalize_config, resolve_inputs, source_name)
+
+        source = constructed_source(self, inv["id"])
+        new = {
+            "source_vars": source["source_vars"] if source else {},
+            "limit": source["limit"] if source else "",
+            "update_cache_timeout": source["update_cache_timeout"] if source else 0,
+            "verbosity": source["verbosity"] if source else 1,
+        }
+        if source_vars is not None:
+            new["source_vars"] = normalize_config(source_vars, "source_vars")
+        if limit is not None:
+            new["limit"] = str(limit).strip()
+        if update_cache_timeout is not None:
+            if isinstance(update_cache_timeout, bool) or not isinstance(update_cache_timeout, int) or update_cache_timeout < 0:
+                raise ValidationError("update_cache_timeout must be a number of seconds (0 or more), not %r" % (update_cache_timeout,))
+            new["update_cache_timeout"] = update_cache_timeout
+        if verbosity is not None:
+            if verbosity not in (0, 1, 2) or isinstance(verbosity, bool):
+                raise ValidationError("verbosity must be 0, 1 or 2, not %r" % (verbosity,))
+            new["verbosity"] = verbosity
+        if source is None:
+            self.execute(
+                'INSERT INTO inventory_sources (inventory_id, name, source, source_vars, overwrite, overwrite_vars, "limit",'
+                " update_cache_timeout, verbosity, created, modified) VALUES (?, ?, 'constructed', ?, 1, 1, ?, ?, ?, ?, ?)",
+                (inv["id"], source_name(inv["name"]), json.dumps(new["source_vars"]), new["limit"], new["update_cache_timeout"],
+                 new["verbosity"], stamp, stamp))
+        elif any(new[k] != source[k] for k in new):
+            self.execute(
+                'UPDATE inventory_sources SET source_vars = ?, "limit" = ?, update_cache_timeout = ?, verbosity = ?, modified = ?'
+                " WHERE id = ?",
+                (json.dumps(new["source_vars"]), new["limit"], new["update_cache_timeout"], new["verbosity"], stamp, source["id"]))
+        if input_inventories is not None:
+            wanted = [i for i, _n in resolve_inputs(self, input_inventories, constructed_name=inv["name"])]
+            current = [r[0] for r in self.execute(
+                "SELECT input_inventory_id FROM inventory_input_inventories WHERE inventory_id = ? ORDER BY position", (inv["id"],))]
+            if wanted != current:
+                self.execute("DELETE FROM inventory_input_inventories WHERE inventory_id = ?", (inv["id"],))
+                self.executemany("INSERT INTO inventory_input_inventories (inventory_id, input_inventory_id, position) VALUES (?, ?, ?)",
+                                 [(inv["id"], input_id, position) for position, input_id in enumerate(wanted)])
+                self.execute("UPDATE inventories SET modified = ? WHERE id = ?", (stamp, inv["id"]))
+
+    def _facts_to_original_hosts(self, by_host, merge):
+        """``by_host`` with the facts of constructed hosts moved to the hosts they were made from (``instance_id``)."""
+        if not by_host or self.execute("SELECT 1 FROM inventories WHERE kind = 'constructed' LIMIT 1").fetchone() is None:
+            return by_host
+        links = {}
+        for chunk in chunks(sorted(by_host)):
+            for host_id, instance_id in self.execute(
+                    "SELECT h.id, h.instance_id FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+                    " WHERE i.kind = 'constructed' AND h.id IN (%s)" % sql_marks(chunk), chunk):
+                if str(instance_id).isdigit():
+                    links[host_id] = int(instance_id)
+        if not links:
+            return by_host
+        existing = set()
+        targets = sorted(set(links.values()))
+        for chunk in chunks(targets):
+            existing.update(r[0] for r in self.execute("SELECT id FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk))
+        out: dict = {}
+        for host_id, facts in by_host.items():
+            target = links.get(host_id)
+            if target in existing:
+                host_id = target
+            if host_id in out:
+                facts = dict(out[host_id], **facts) if merge else facts
+            out[host_id] = facts
+        return out
+
     def reconnect(self):
         """Close and reopen the connection (outside a transaction).
 
@@ -739,7 +853,6 @@ class Store:
         self.conn = self.dialect.connect(self.target)
         self._search_ready = False
         self._fact_key_ids.clear()
-
 
 
 def _quote(value) -> str:

@@ -17,6 +17,11 @@ description:
   - A smart inventory holds no hosts of its own; its hosts are every stored host that matches its O(host_filter),
     one per host name (AWX's rule). Read them with the P(fleet.inventory.smart#inventory) inventory plugin or
     M(fleet.inventory.host_info).
+  - A constructed inventory is built from other inventories (O(input_inventories), in order) with the logic of
+    C(ansible.builtin.constructed) (O(source_vars)) and a O(limit), as in AWX. It owns exactly one inventory source
+    (of source V(constructed)) that holds these options; it is created with the inventory and cannot be deleted or
+    doubled. Its hosts and groups cannot be added by hand; an update of that source (or the
+    P(fleet.inventory.constructed#inventory) inventory plugin) computes them.
   - Deleting an inventory deletes its hosts, groups and their facts at once.
 extends_documentation_fragment:
   - fleet.inventory.store
@@ -55,21 +60,36 @@ options:
     type: raw
   input_inventories:
     description:
-      - For O(kind=constructed) only. The ordered names of the inventories it is built from.
-      - Constructed inventories are built by a later release of this collection; giving this option is an error for now.
+      - For O(kind=constructed) only. The names of the inventories it is built from, in order; later inputs win
+        on variable conflicts.
+      - Only normal inventories can be inputs; an unknown inventory, a smart or constructed one, the inventory itself or
+        a name listed twice is an error, and nothing is written.
+      - When given, the list replaces the stored inputs. A constructed inventory may be created without inputs (as in AWX),
+        but its update is then an error that says so.
     type: list
     elements: str
   source_vars:
     description:
-      - For O(kind=constructed) only. The options of the C(constructed) logic (C(compose), C(groups), C(keyed_groups), ...),
-        as a mapping or a YAML or JSON string.
-      - Constructed inventories are built by a later release of this collection; giving this option is an error for now.
+      - For O(kind=constructed) only. The options of the C(constructed) logic, as a mapping or a YAML or JSON string, with
+        C(compose), C(groups), C(keyed_groups), C(strict), C(leading_separator), C(use_vars_plugins). A C(plugin) key
+        naming the constructed plugin is accepted and ignored; any other key is an error.
+      - When given, they replace the stored options.
     type: raw
   limit:
     description:
-      - For O(kind=constructed) only. A host pattern that restricts the hosts taken from the input inventories.
-      - Constructed inventories are built by a later release of this collection; giving this option is an error for now.
+      - For O(kind=constructed) only. A host pattern (C(group), C(a:&b), C(a:!b), wildcards) that selects the hosts
+        kept after the construction; it may name constructed groups. A limit that matches no host makes the update fail.
     type: str
+  update_cache_timeout:
+    description:
+      - For O(kind=constructed) only. Seconds during which a finished update of the constructed source is recent enough
+        not to be run again on launch (AWX's field).
+    type: int
+  verbosity:
+    description:
+      - For O(kind=constructed) only. How much the update of the constructed source logs (0, 1 or 2).
+    type: int
+    choices: [0, 1, 2]
   state:
     description:
       - V(present) creates or updates the inventory; V(absent) deletes it with its hosts, groups and facts.
@@ -106,6 +126,23 @@ EXAMPLES = r"""
     kind: smart
     host_filter: groups__name=web and ansible_facts__ansible_distribution=Debian
     store: /srv/fleet/store.db
+  delegate_to: localhost
+
+- name: A constructed inventory of the shut-down product_dev hosts of East and West
+  fleet.inventory.inventory:
+    name: shutdown-product-dev
+    kind: constructed
+    input_inventories:
+      - East
+      - West
+    source_vars:
+      strict: true
+      compose:
+        resolved_state: state | default("running")
+      groups:
+        shutdown: resolved_state == "shutdown"
+        shutdown_in_product_dev: resolved_state == "shutdown" and account_alias == "product_dev"
+    limit: shutdown_in_product_dev
   delegate_to: localhost
 
 - name: Variables given as a YAML string
@@ -145,12 +182,31 @@ inventory:
     pending_delete: false
     created: '2025-01-01T10:00:00.000000+00:00'
     modified: '2025-01-01T10:00:00.000000+00:00'
+input_inventories:
+  description: For a constructed inventory, the names of its input inventories, in order.
+  returned: when the inventory is a constructed one
+  type: list
+  elements: str
+  sample: [East, West]
+source_vars:
+  description: For a constructed inventory, its constructed options (the source_vars of its constructed source).
+  returned: when the inventory is a constructed one
+  type: dict
+  sample:
+    strict: true
+    compose:
+      resolved_state: state | default("running")
+limit:
+  description: For a constructed inventory, the host pattern of its constructed source.
+  returned: when the inventory is a constructed one
+  type: str
+  sample: shutdown_in_product_dev
 """
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
-FIELDS = ("name", "description", "kind", "host_filter", "variables")
-CONSTRUCTED_ONLY = ("input_inventories", "source_vars", "limit")
+FIELDS = ("name", "description", "kind", "host_filter", "variables",
+          "input_inventories", "source_vars", "limit", "update_cache_timeout", "verbosity")
 
 
 def main():
@@ -163,27 +219,30 @@ def main():
         input_inventories=dict(type="list", elements="str"),
         source_vars=dict(type="raw"),
         limit=dict(type="str"),
+        update_cache_timeout=dict(type="int"),
+        verbosity=dict(type="int", choices=[0, 1, 2]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
     p = module.params
-
-    given = [opt for opt in CONSTRUCTED_ONLY if p[opt] not in (None, "", [], {})]
-    if given:
-        module.fail_json(msg="%s: constructed inventories are not available in this release of fleet.inventory"
-                             " (they come in a later release); nothing was changed" % ", ".join(given))
-
     store = module.store
 
     def apply():
         with store.transaction(dry_run=module.check_mode):
             if p["state"] == "absent":
-                return store.delete_inventory(p["name"]), None
+                before = store.constructed_view(store.get_inventory(p["name"]))
+                store.delete_inventory(p["name"])
+                return before, None
             return store.save_inventory(p["name"], description=p["description"], kind=p["kind"],
-                                        host_filter=p["host_filter"], variables=p["variables"])
+                                        host_filter=p["host_filter"], variables=p["variables"],
+                                        input_inventories=p["input_inventories"], source_vars=p["source_vars"], limit=p["limit"],
+                                        update_cache_timeout=p["update_cache_timeout"], verbosity=p["verbosity"])
 
     before, after = module.guard(apply)
     shown = after if p["state"] == "present" else before
-    module.exit_with_diff(before, after, FIELDS, id=shown["id"] if shown else None, inventory=shown)
+    extra = {}
+    if shown and shown.get("kind") == "constructed":
+        extra = {k: shown[k] for k in ("input_inventories", "source_vars", "limit")}
+    module.exit_with_diff(before, after, FIELDS, id=shown["id"] if shown else None, inventory=shown, **extra)
 
 
 if __name__ == "__main__":

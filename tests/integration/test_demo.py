@@ -28,6 +28,12 @@ def test_demo_builds_the_store_and_shows_smart_inventories(tmp_path, run_invento
     data = run_inventory(["-i", str(out / "product-dev-shutdown.smart.yml"), "--list"])
     assert set(data["_meta"]["hostvars"]) == {"host2", "host6"}
 
+    # the same example as a constructed inventory: stored, updated (materialized) and read by the plugin
+    assert "shutdown-product-dev constructed (2 hosts): host2, host6" in proc.stdout
+    data = run_inventory(["-i", str(out / "shutdown-product-dev.yml"), "--list"])
+    assert set(data["_meta"]["hostvars"]) == {"host2", "host6"}
+    assert set(data["shutdown_in_product_dev"]["hosts"]) == {"host2", "host6"}
+
     # the smart inventory with source groups and fact-based keyed groups
     data = run_inventory(["-i", str(out / "ubuntu-web-8cpu.smart.yml"), "--list"])
     hosts = set(data["_meta"]["hostvars"])

@@ -848,16 +848,15 @@ def test_host_facts_option_rules(run_playbook, store_path, seeded):
 """)
 
 
-def test_constructed_options_not_available(run_playbook, store_path, seeded):
+def test_constructed_unknown_input(run_playbook, store_path, seeded):
     msg = run_bad(run_playbook, store_path, """\
       fleet.inventory.inventory:
         name: combined
         kind: constructed
-        input_inventories: [prod]
+        input_inventories: [prod, nope]
         limit: web
 """)
-    assert msg == ("input_inventories, limit: constructed inventories are not available in this release of"
-                   " fleet.inventory (they come in a later release); nothing was changed")
+    assert msg == "input_inventories: inventory 'nope' does not exist"
     assert seeded.get_inventory("combined") is None
 
 
