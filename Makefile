@@ -3,13 +3,15 @@
 #
 #   make demo                      run scripts/demo.sh
 #   make test                      the whole test command (pytest, sanity, lint, build) = CI
-#   make bench BENCH_ARGS="..."    .venv/bin/python benchmarks/run.py $(BENCH_ARGS)
+#   make bench BENCH_ARGS="..."    .venv/bin/python benchmarks/run.py $(BENCH_ARGS)  (import, fact search, smart)
+#   make bench-constructed BENCH_ARGS="..."   benchmarks/constructed.py (vs ansible.builtin.constructed)
+#   make bench-scm BENCH_ARGS="..."           benchmarks/scm.py (scm source updates vs ansible-inventory)
 #   make pytest | sanity | lint | build    one stage of scripts/test.sh
 SHELL := /bin/bash
 PYTHON_VENV := .venv/bin/python
 BENCH_ARGS ?=
 
-.PHONY: bootstrap demo test bench pytest sanity lint build clean
+.PHONY: bootstrap demo test bench bench-constructed bench-scm pytest sanity lint build clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -22,6 +24,12 @@ test: bootstrap
 
 bench: bootstrap
 	$(PYTHON_VENV) benchmarks/run.py $(BENCH_ARGS)
+
+bench-constructed: bootstrap
+	$(PYTHON_VENV) benchmarks/constructed.py $(BENCH_ARGS)
+
+bench-scm: bootstrap
+	$(PYTHON_VENV) benchmarks/scm.py $(BENCH_ARGS)
 
 pytest sanity lint build: bootstrap
 	bash scripts/test.sh $@
