@@ -9,10 +9,17 @@ the checkout and put it first on ``sys.path`` and ANSIBLE_COLLECTIONS_PATH.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS_ROOT = REPO / ".pytest_collections"
+
+# Shared helpers of the test modules (git_repo.py, scaffolding.py) are plain
+# modules in this folder; put it on sys.path whatever pytest's import mode.
+TESTS = str(Path(__file__).resolve().parent)
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
 
 
 def _link_collection() -> None:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
-HEAD = """\
-- name: Scenario
-  hosts: localhost
-  gather_facts: false
-  tasks:
-"""
+from scaffolding import HEAD, dump
 
 SEED_INPUTS = HEAD + """\
     - name: East and West
@@ -75,14 +69,6 @@ LIFECYCLE = SEED_INPUTS + """\
         limit: shutdown
     - name: Back to the seed
 """ + CONSTRUCTED_TASK
-
-
-def dump(path):
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture

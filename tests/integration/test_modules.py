@@ -7,7 +7,6 @@ that asserts the message and that nothing was written to the store.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,26 +14,7 @@ import yaml
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
-HEAD = """\
-- name: Scenario
-  hosts: localhost
-  gather_facts: false
-  tasks:
-"""
-
-
-def play(tasks: str) -> str:
-    """A playbook on localhost with ``tasks`` (YAML text indented by 4 spaces)."""
-    return HEAD + tasks
-
-
-def dump(path) -> list[str]:
-    """Every row of the store, to show that nothing was written."""
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
+from scaffolding import dump, failed_msg, play
 
 
 @pytest.fixture
@@ -47,13 +27,6 @@ def db(store_path):
     s = Store(store_path)
     yield s
     s.close()
-
-
-def failed_msg(res, name="Bad task"):
-    result = res.task(name)
-    assert result.get("failed") is True, result
-    assert "Traceback" not in json.dumps(result)
-    return result["msg"]
 
 
 # ============================================================================ inventory

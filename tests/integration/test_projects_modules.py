@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-class Repo:
-    def __init__(self, root: Path):
-        self.bare = root / "origin.git"
-        self.work = root / "work"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        git("init", "-q", "-b", "main", str(self.work))
-        git("config", "user.name", "Test", cwd=self.work)
-        git("config", "user.email", "test@example.com", cwd=self.work)
-        git("remote", "add", "origin", str(self.bare), cwd=self.work)
-        self.url = "file://" + str(self.bare)
-
-    def write(self, rel, text):
-        path = self.work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def commit(self, message="change"):
-        git("add", "-A", cwd=self.work)
-        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.work)
-        return git("rev-parse", "HEAD", cwd=self.work)
+from git_repo import Repo, git
 
 
 @pytest.fixture

@@ -17,37 +17,18 @@ import pytest
 from ansible_collections.fleet.inventory.plugins.module_utils import projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
+import git_repo
+from git_repo import git
+
 sources = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.sources")
 updates = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.updates")
 
 
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+class Repo(git_repo.Repo):
+    """A ``git_repo.Repo`` whose files may be written as indented literals (they are dedented)."""
 
-
-class Repo:
-    def __init__(self, root: Path):
-        self.bare = root / "origin.git"
-        self.work = root / "work"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        git("init", "-q", "-b", "main", str(self.work))
-        git("config", "user.name", "Test", cwd=self.work)
-        git("config", "user.email", "test@example.com", cwd=self.work)
-        git("remote", "add", "origin", str(self.bare), cwd=self.work)
-        self.url = "file://" + str(self.bare)
-
-    def write(self, rel, text, executable=False):
-        path = self.work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-        if executable:
-            path.chmod(0o755)
-
-    def commit(self, message="change"):
-        git("add", "-A", cwd=self.work)
-        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.work)
-        return git("rev-parse", "HEAD", cwd=self.work)
+    def write(self, rel, text, mode=None):
+        return super().write(rel, textwrap.dedent(text), mode)
 
 
 SCRIPT = """\
@@ -86,7 +67,7 @@ def repo(tmp_path):
     r.write("inventories/prod/host_vars/db1.yml", "db_role: primary\n")
     r.write("inventories/staging/hosts", "[web]\nstage-web1\n")
     # a script that reads source_vars from its environment
-    r.write("scripts/dynamic.py", SCRIPT, executable=True)
+    r.write("scripts/dynamic.py", SCRIPT, mode=0o755)
     r.write("broken/hosts.yml", "all:\n  hosts: [unclosed\n")
     r.commit("first")
     return r

@@ -6,53 +6,12 @@ Projects are made with the engine (helper B's projects module) over real git rep
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import subprocess
-
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
-HEAD = """\
-- name: Scenario
-  hosts: localhost
-  gather_facts: false
-  tasks:
-"""
-
-
-def play(tasks: str) -> str:
-    return HEAD + tasks
-
-
-def dump(path) -> list[str]:
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def make_repo(root, files: dict) -> str:
-    """A bare repository holding ``files``; returns its file:// URL."""
-    bare, work = root / "origin.git", root / "work"
-    git("init", "-q", "--bare", "-b", "main", str(bare))
-    git("init", "-q", "-b", "main", str(work))
-    git("config", "user.name", "Test", cwd=work)
-    git("config", "user.email", "test@example.com", cwd=work)
-    for rel, text in files.items():
-        path = work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git("add", "-A", cwd=work)
-    git("commit", "-q", "-m", "first", cwd=work)
-    git("push", "-q", str(bare), "HEAD:refs/heads/main", cwd=work)
-    return "file://" + str(bare)
+from git_repo import make_repo
+from scaffolding import dump, failed_msg, play
 
 
 @pytest.fixture
@@ -67,13 +26,6 @@ def store_path(ansible_env, tmp_path) -> str:
         s.save_inventory("dynamic", kind="smart", host_filter="name__startswith=web")
         projects.save_project(s, "infra", scm_url=url, scm_branch="main")
     return path
-
-
-def failed_msg(res, name="Bad task"):
-    result = res.task(name)
-    assert result.get("failed") is True, result
-    assert "Traceback" not in json.dumps(result)
-    return result["msg"]
 
 
 LIFECYCLE = play("""\

@@ -7,8 +7,6 @@ the module's process and its AnsiballZ files).
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import subprocess
 import sys
 
@@ -16,46 +14,10 @@ import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
-HEAD = """\
-- name: Scenario
-  hosts: localhost
-  gather_facts: false
-  tasks:
-"""
+from git_repo import make_repo
+from scaffolding import dump, failed, play
 
 NOT_STARTED = "Could not start because `can_update` returned False"
-
-
-def play(tasks: str) -> str:
-    return HEAD + tasks
-
-
-def dump(path) -> list[str]:
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def make_repo(root, files: dict) -> str:
-    bare, work = root / "origin.git", root / "work"
-    git("init", "-q", "--bare", "-b", "main", str(bare))
-    git("init", "-q", "-b", "main", str(work))
-    git("config", "user.name", "Test", cwd=work)
-    git("config", "user.email", "test@example.com", cwd=work)
-    for rel, text in files.items():
-        path = work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git("add", "-A", cwd=work)
-    git("commit", "-q", "-m", "first", cwd=work)
-    git("push", "-q", str(bare), "HEAD:refs/heads/main", cwd=work)
-    return "file://" + str(bare)
 
 
 @pytest.fixture
@@ -80,12 +42,6 @@ def store_path(ansible_env, tmp_path) -> str:
 def hosts(path, inventory="prod"):
     with Store(path) as s:
         return sorted(h["name"] for h in s.list_hosts(inventory))
-
-
-def failed(result):
-    assert result.get("failed") is True, result
-    assert "Traceback" not in json.dumps(result)
-    return result
 
 
 # ------------------------------------------------------------------------------ inventory_source_update

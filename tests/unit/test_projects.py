@@ -21,39 +21,9 @@ from ansible_collections.fleet.inventory.plugins.module_utils import projects as
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
+from git_repo import Repo, git
+
 UPDATES_MODULE = "ansible_collections.fleet.inventory.plugins.module_utils.updates"
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-class Repo:
-    """A bare repository (``url``) and a work tree to commit into."""
-
-    def __init__(self, root):
-        self.bare = root / "origin.git"
-        self.work = root / "work"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        git("init", "-q", "-b", "main", str(self.work))
-        git("config", "user.name", "Test", cwd=self.work)
-        git("config", "user.email", "test@example.com", cwd=self.work)
-        git("remote", "add", "origin", str(self.bare), cwd=self.work)
-        self.url = "file://" + str(self.bare)
-
-    def write(self, rel, text, mode=None):
-        path = self.work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if mode:
-            path.chmod(mode)
-        return path
-
-    def commit(self, message="change", branch="main"):
-        git("add", "-A", cwd=self.work)
-        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD:refs/heads/%s" % branch, cwd=self.work)
-        return git("rev-parse", "HEAD", cwd=self.work)
 
 
 @pytest.fixture

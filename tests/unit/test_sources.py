@@ -7,8 +7,6 @@ dumped before and after).  Real git repositories are made by the tests.
 from __future__ import annotations
 
 import os
-import sqlite3
-import subprocess
 
 import pytest
 
@@ -17,37 +15,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils import updates as 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-class Repo:
-    """A bare repository (``url``) and a work tree to commit into."""
-
-    def __init__(self, root):
-        self.bare = root / "origin.git"
-        self.work = root / "work"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        git("init", "-q", "-b", "main", str(self.work))
-        git("config", "user.name", "Test", cwd=self.work)
-        git("config", "user.email", "test@example.com", cwd=self.work)
-        git("remote", "add", "origin", str(self.bare), cwd=self.work)
-        self.url = "file://" + str(self.bare)
-
-    def write(self, rel, text, mode=None):
-        path = self.work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if mode:
-            path.chmod(mode)
-        return path
-
-    def commit(self, message="change"):
-        git("add", "-A", cwd=self.work)
-        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.work)
-        return git("rev-parse", "HEAD", cwd=self.work)
+from git_repo import Repo
+from scaffolding import dump
 
 
 @pytest.fixture
@@ -73,15 +42,6 @@ def project(store, repo):
 
     projects.save_project(store, "infra", scm_url=repo.url, scm_branch="main")
     return projects.require_project(store, "infra")
-
-
-def dump(store):
-    """Every row of the store (its own connection), to show that nothing was written."""
-    conn = sqlite3.connect(store.target)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def refused(store, func, *args, match, **kwargs):

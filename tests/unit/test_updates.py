@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,9 @@ from ansible_collections.fleet.inventory.plugins.module_utils import updates as 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
+from git_repo import Repo
+from scaffolding import dump
+
 COLLECTIONS_ROOT = Path(__file__).resolve().parents[2] / ".pytest_collections"
 SCRIPT = """\
 #!{python}
@@ -35,41 +37,6 @@ site = os.environ.get("SITE") or open("scripts/site.txt").read().strip()  # rela
 print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "vars": {{"site": site,
                   "rack": json.loads(os.environ.get("RACK", "null"))}}}}}}))
 """
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-class Repo:
-    """A bare repository (``url``) and a work tree to commit into."""
-
-    def __init__(self, root):
-        self.bare = root / "origin.git"
-        self.work = root / "work"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        git("init", "-q", "-b", "main", str(self.work))
-        git("config", "user.name", "Test", cwd=self.work)
-        git("config", "user.email", "test@example.com", cwd=self.work)
-        git("remote", "add", "origin", str(self.bare), cwd=self.work)
-        self.url = "file://" + str(self.bare)
-
-    def write(self, rel, text, mode=None):
-        path = self.work / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        if mode:
-            path.chmod(mode)
-        return path
-
-    def remove(self, rel):
-        git("rm", "-q", "-r", rel, cwd=self.work)
-
-    def commit(self, message="change"):
-        git("add", "-A", cwd=self.work)
-        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.work)
-        git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.work)
-        return git("rev-parse", "HEAD", cwd=self.work)
 
 
 @pytest.fixture
@@ -117,14 +84,6 @@ def scm(store, name="git", inventory="prod", **fields):
 
 def host_names(store, inventory="prod"):
     return sorted(h["name"] for h in store.list_hosts(inventory))
-
-
-def dump(store):
-    conn = sqlite3.connect(store.target)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 # ------------------------------------------------------------------------------ AWX's SCM acceptance cases

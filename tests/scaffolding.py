@@ -1,0 +1,42 @@
+"""Scaffolding shared by the test modules: playbooks of module tasks, their failures, and store dumps.
+
+Importable from any test module: tests/conftest.py puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+HEAD = """\
+- name: Scenario
+  hosts: localhost
+  gather_facts: false
+  tasks:
+"""
+
+
+def play(tasks: str) -> str:
+    """A playbook on localhost with ``tasks`` (YAML text indented by 4 spaces)."""
+    return HEAD + tasks
+
+
+def dump(store) -> list[str]:
+    """Every row of the store (a Store or its file's path; read by a connection of its own), to show that nothing was written."""
+    conn = sqlite3.connect(str(getattr(store, "target", store)))
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def failed(result):
+    """``result`` (one task's), asserted to have failed cleanly: no traceback."""
+    assert result.get("failed") is True, result
+    assert "Traceback" not in json.dumps(result)
+    return result
+
+
+def failed_msg(res, name="Bad task"):
+    """The message of task ``name`` of the run ``res``, asserted to have failed cleanly."""
+    return failed(res.task(name))["msg"]
