@@ -104,10 +104,6 @@ keyed_groups:
 limit: shutdown_in_product_dev
 """
 
-import hashlib
-import json
-import os
-import re
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
@@ -123,29 +119,16 @@ from ansible_collections.fleet.inventory.plugins.module_utils.constructed import
     stored_definition,
 )
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
-_PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.constructed\1\s*(#.*)?$"""
-                         r"""|(["'])plugin\3\s*:\s*(["'])fleet\.inventory\.constructed\4""", re.MULTILINE)
 _INLINE_ONLY = ("input_inventories", "limit", "compose", "groups", "keyed_groups")
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable):
     """ansible's constructed logic over inventories of the fleet.inventory store."""
 
     NAME = "fleet.inventory.constructed"
-    _cache_selection = None  # what get_cache_key hashes; set by parse
-
-    def verify_file(self, path):
-        """YAML files whose ``plugin`` key names this plugin."""
-        if not super().verify_file(path) or not path.endswith((".yml", ".yaml")):
-            return False
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(65536).decode("utf-8", errors="replace")
-        except OSError:
-            return False
-        return bool(_PLUGIN_KEY.search(head))
 
     def _definition(self, store):
         """``(inputs, options, limit)`` from the stored inventory or the file."""
@@ -171,18 +154,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         options["use_extra_vars"] = bool(self.get_option("use_extra_vars"))
         return resolve_inputs(store, names), options, self.get_option("limit") or ""
 
-    def get_cache_key(self, path):
-        """Key of the inventory cache entry: the resolved store and every option that selects data (not the file path)."""
-        material = json.dumps(self._cache_selection, sort_keys=True, default=str)
-        return "%s_%s" % (self.NAME, hashlib.sha256(material.encode("utf-8")).hexdigest()[:16])
-
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
         try:
-            store_target = resolve_store(self.get_option("store"))
-            if not store_target.startswith(("postgresql://", "postgres://")):
-                store_target = os.path.abspath(os.path.expanduser(store_target))
+            store_target = self.store_target()
             self._cache_selection = {"store": store_target, "options": {
                 key: self.get_option(key) for key in ("inventory", "input_inventories", "limit", "compose", "groups", "keyed_groups",
                                                       "strict", "leading_separator", "use_vars_plugins", "use_extra_vars")}}

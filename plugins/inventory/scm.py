@@ -106,7 +106,6 @@ source_vars:
 
 import hashlib
 import os
-import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
@@ -115,31 +114,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible_collections.fleet.inventory.plugins.module_utils import projects
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.importer import parse_inventory_data, run_ansible_inventory
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import trusted
+from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
-_PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.scm\1\s*(#.*)?$""", re.MULTILINE)
 
-
-class InventoryModule(BaseInventoryPlugin):
+class InventoryModule(StorePlugin, BaseInventoryPlugin):
     """An inventory kept in git: a stored SCM source, or a repository read directly."""
 
     NAME = "fleet.inventory.scm"
-
-    def verify_file(self, path):
-        """Files named ``*scm.yml``/``*scm.yaml``, or any YAML file whose ``plugin`` key names this plugin."""
-        if not super().verify_file(path):
-            return False
-        if path.endswith(("scm.yml", "scm.yaml")):
-            return True
-        if path.endswith((".yml", ".yaml")):
-            try:
-                with open(path, "rb") as handle:
-                    head = handle.read(65536).decode("utf-8", errors="replace")
-            except OSError:
-                return False
-            return bool(_PLUGIN_KEY.search(head))
-        return False
+    FILE_SUFFIX = "scm"
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
@@ -162,7 +146,7 @@ class InventoryModule(BaseInventoryPlugin):
     # -- a stored source ------------------------------------------------------------------
 
     def _from_store(self, name):
-        store = Store.open(resolve_store(self.get_option("store")), create=False)
+        store = Store.open(self.store_target(), create=False)
         try:
             source = projects.find_scm_source(store, name, self.get_option("inventory"))
             if source["source"] != "scm":

@@ -104,10 +104,6 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-inventory
 """
 
-import hashlib
-import json
-import os
-import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
@@ -116,32 +112,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.smart import ALL_FACTS, smart_inventory_data
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
+from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
-_PLUGIN_KEY = re.compile(r"""^plugin\s*:\s*(["']?)fleet\.inventory\.smart\1\s*(#.*)?$""", re.MULTILINE)
 
-
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable):
     """Hosts of an AWX-style smart inventory from the fleet.inventory store."""
 
     NAME = "fleet.inventory.smart"
-    _cache_selection = None  # what get_cache_key hashes; set by parse
-
-    def verify_file(self, path):
-        """Files named ``*smart.yml``/``*smart.yaml``, or any YAML file whose ``plugin`` key names this plugin."""
-        if not super().verify_file(path):
-            return False
-        if path.endswith(("smart.yml", "smart.yaml")):
-            return True
-        if path.endswith((".yml", ".yaml")):
-            try:
-                with open(path, "rb") as handle:
-                    head = handle.read(65536).decode("utf-8", errors="replace")
-            except OSError:
-                return False
-            return bool(_PLUGIN_KEY.search(head))
-        return False
+    FILE_SUFFIX = "smart"
 
     # -- options ---------------------------------------------------------------------
 
@@ -173,11 +153,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "facts": facts,
         }
 
-    def get_cache_key(self, path):
-        """Key of the inventory cache entry: the resolved store and every option that selects data (not the file path)."""
-        material = json.dumps(self._cache_selection, sort_keys=True, default=str)
-        return "%s_%s" % (self.NAME, hashlib.sha256(material.encode("utf-8")).hexdigest()[:16])
-
     # -- parse -----------------------------------------------------------------------
 
     def parse(self, inventory, loader, path, cache=True):
@@ -186,9 +161,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         try:
             facts = self._fact_keys()
-            store_target = resolve_store(self.get_option("store"))
-            if not store_target.startswith(("postgresql://", "postgres://")):
-                store_target = os.path.abspath(os.path.expanduser(store_target))
+            store_target = self.store_target()
             self._cache_selection = self._selection(store_target, facts)
 
             use_cache = bool(self.get_option("cache"))

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the collection's inventory plugins share: which files they claim, the
+store they read, and the key of their inventory cache entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+from ansible_collections.fleet.inventory.plugins.module_utils.store import resolve_store
+
+HEAD_BYTES = 65536
+
+
+def plugin_key_pattern(name):
+    """A regex finding ``plugin: <name>`` in a YAML (or JSON-style ``"plugin": "<name>"``) file."""
+    fqcn = re.escape(name)
+    return re.compile(r"""^plugin\s*:\s*(["']?)%s\1\s*(#.*)?$|(["'])plugin\3\s*:\s*(["'])%s\4""" % (fqcn, fqcn), re.MULTILINE)
+
+
+class StorePlugin:
+    """Mixin for ``BaseInventoryPlugin`` subclasses of this collection (list it first).
+
+    ``FILE_SUFFIX``: files named ``*<suffix>.yml``/``.yaml`` are claimed without
+    reading them; other YAML files when their ``plugin`` key names the plugin.
+    ``_cache_selection``: what the plugin read, set by ``parse``; the cache key
+    hashes it (never the file's path, so two files asking for the same data
+    share an entry).
+    """
+
+    FILE_SUFFIX = ""
+    _cache_selection = None
+    _key_pattern = None
+
+    def verify_file(self, path):
+        if not super().verify_file(path) or not path.endswith((".yml", ".yaml")):
+            return False
+        if self.FILE_SUFFIX and path.endswith((self.FILE_SUFFIX + ".yml", self.FILE_SUFFIX + ".yaml")):
+            return True
+        cls = type(self)
+        if cls._key_pattern is None:
+            cls._key_pattern = plugin_key_pattern(self.NAME)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            return False
+        return bool(cls._key_pattern.search(head))
+
+    def store_target(self):
+        """The store this file names (option ``store``, else the usual resolution), as an absolute path or a URL."""
+        target = resolve_store(self.get_option("store"))
+        if not target.startswith(("postgresql://", "postgres://")):
+            target = os.path.abspath(os.path.expanduser(target))
+        return target
+
+    def get_cache_key(self, path):
+        """Key of the inventory cache entry: the resolved store and every option that selects data (not the file path)."""
+        material = json.dumps(self._cache_selection, sort_keys=True, default=str)
+        return "%s_%s" % (self.NAME, hashlib.sha256(material.encode("utf-8")).hexdigest()[:16])
