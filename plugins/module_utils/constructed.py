@@ -733,8 +733,9 @@ _CHILD = (
 
 def _materialize_in_subprocess(data, options, limit):
     import os
-    import subprocess
     import sys
+
+    from ansible_collections.fleet.inventory.plugins.module_utils.process import run_process
 
     root = os.path.abspath(__file__)
     for _level in range(6):  # .../ansible_collections/fleet/inventory/plugins/module_utils/constructed.py
@@ -743,16 +744,15 @@ def _materialize_in_subprocess(data, options, limit):
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     try:
-        # no AnsibleModule here to call run_command on: this is the engine, called by modules and plugins alike
-        proc = subprocess.run([sys.executable, "-c", _CHILD, root], input=payload, capture_output=True,  # pylint: disable=ansible-bad-function
-                              text=True, env=env, check=False)
+        _rc, out, err = run_process([sys.executable, "-c", _CHILD, root], env=env, input_bytes=payload.encode("utf-8"))
     except OSError as exc:
         raise ConstructError("cannot run %s to construct the inventory: %s" % (sys.executable, exc)) from exc
+    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     try:
-        answer = json.loads(proc.stdout)
+        answer = json.loads(out)
     except ValueError:
         raise ConstructError("constructing the inventory failed (ansible-core must be importable by %s): %s" % (
-            sys.executable, (proc.stderr or proc.stdout or "no output").strip()[-2000:])) from None
+            sys.executable, (err or out or "no output").strip()[-2000:])) from None
     if "error" in answer:
         error = {"ValidationError": ValidationError, "NotFound": NotFound}.get(answer.get("type"), ConstructError)
         raise error(answer["error"])

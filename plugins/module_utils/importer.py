@@ -22,12 +22,11 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
 
 # ansible's own names for the implicit groups; never stored as groups
 IMPLICIT_GROUPS = ("all", "ungrouped")
@@ -144,26 +143,15 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
         "ANSIBLE_FORCE_COLOR": "0",
     })
     try:
-        # not AnsibleModule.run_command: the engine also runs outside modules (plugins, the service),
-        # and a timeout must stop the whole process group (see the ansible-bad-function entry in tests/sanity/ignore-*.txt)
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=run_env, start_new_session=True, cwd=cwd)
+        returncode, stdout, stderr = run_process(argv, timeout=timeout, env=run_env, cwd=cwd)
     except OSError as exc:
         raise _source_error(source, "cannot run %s: %s" % (argv[0], exc.strerror or exc)) from exc
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout if timeout else None)
-    except subprocess.TimeoutExpired:
-        # the whole process group: inventory scripts started by ansible-inventory too
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        proc.communicate()
+    except ProcessTimeout:
         raise _source_error(source, "ansible-inventory did not finish within %s seconds" % timeout) from None
     stderr_text = stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
+    if returncode != 0:
         reason = trim_stderr(stderr_text) or "no error output"
-        raise _source_error(source, "ansible-inventory exited with %d:\n%s" % (proc.returncode, reason))
+        raise _source_error(source, "ansible-inventory exited with %d:\n%s" % (returncode, reason))
     try:
         data = json.loads(stdout.decode("utf-8", "replace"), object_hook=_unwrap)
     except ValueError as exc:

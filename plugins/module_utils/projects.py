@@ -30,8 +30,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -39,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
 
 # environment variable that moves every project checkout under another directory
 ENV_PROJECTS_ROOT = "FLEET_INVENTORY_PROJECTS_ROOT"
@@ -355,28 +354,20 @@ class _Git:
         if left <= 0:
             raise GitError("git did not finish within %s seconds" % self.timeout)
         try:
-            proc = subprocess.Popen(argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            returncode, out, _dummy = run_process(argv, timeout=left, env=self.env, cwd=self.cwd, stderr_to_stdout=True)
         except OSError as exc:
             raise GitError("cannot run git: %s" % (exc.strerror or exc)) from exc
-        try:
-            out, _dummy = proc.communicate(timeout=left)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                proc.kill()
-            proc.communicate()
+        except ProcessTimeout:
             self.log.append("(killed: the update took more than %s seconds)" % self.timeout)
             raise GitError("git %s did not finish within %s seconds" % (args[0], self.timeout)) from None
         text = self.mask(out.decode("utf-8", "replace")).rstrip()
         if text and not quiet:
             self.log.append(text)
-        if check and proc.returncode != 0:
+        if check and returncode != 0:
             last = [ln for ln in text.splitlines() if ln.strip()]
             reason = next((ln for ln in last if ln.startswith(("fatal:", "error:"))), last[-1] if last else "no output")
-            raise GitError("git %s failed (exit %d): %s" % (args[0], proc.returncode, reason))
-        return proc.returncode, text
+            raise GitError("git %s failed (exit %d): %s" % (args[0], returncode, reason))
+        return returncode, text
 
 
 class _NoLock:
