@@ -133,14 +133,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
         if not self._constructing():
             return None
         finder = FactKeys()
-        for expr in (self.get_option("compose") or {}).values():
-            finder.add_expression(expr)
-        for expr in (self.get_option("groups") or {}).values():
-            finder.add_expression(expr)
-        for keyed in self.get_option("keyed_groups") or []:
-            if isinstance(keyed, dict):
-                finder.add_expression(keyed.get("key"))
-                finder.add_template(keyed.get("parent_group"))
+        finder.add_config({key: self.get_option(key) for key in ("compose", "groups", "keyed_groups")})
         return ALL_FACTS if finder.keys == ALL_FACTS else sorted(finder.keys)
 
     def _selection(self, store_target, facts):
