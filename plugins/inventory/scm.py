@@ -111,7 +111,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin
 
-from ansible_collections.fleet.inventory.plugins.module_utils import projects
+from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources, updates
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.importer import parse_inventory_data, run_ansible_inventory
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
@@ -153,8 +153,6 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
                 raise FleetInventoryError("inventory source '%s' of inventory '%s' is a '%s' source, not an scm source"
                                           % (name, source["inventory_name"], source["source"] or "manual"))
             if self.get_option("update"):
-                from ansible_collections.fleet.inventory.plugins.module_utils import updates
-
                 if updates.needs_update_on_launch(store, source):
                     record = updates.run_source_update(store, source, launch_type="dependency", wait=True,
                                                        timeout=self.get_option("timeout") or None)
@@ -177,12 +175,14 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
         if self.get_option("ssh_key_file"):
             credential["ssh_key_file"] = self.get_option("ssh_key_file")
         timeout = self.get_option("timeout") or None
-        env = {str(k): "" if v is None else str(v) for k, v in (self.get_option("source_vars") or {}).items()}
+        # the same rules as an scm source's update: source_vars as environment, the path kept inside the
+        # checkout (after resolving symlinks), the run made in the checkout
+        env = updates.scm_environment(self.get_option("source_vars"))
         # the lock keeps another run from moving the checkout while ansible-inventory reads it
         with projects.checkout_lock(checkout, timeout):
             projects.sync_checkout(checkout, url, branch, "", credential, timeout, lock=False)
-            target = projects.checkout_source_path(checkout, self.get_option("source_path"))
-            data, _stderr = run_ansible_inventory(target, env=env, timeout=timeout)
+            target = sources.resolve_in_checkout(checkout, self.get_option("source_path"))
+            data, _stderr = run_ansible_inventory(target, env=env, timeout=timeout, cwd=os.path.realpath(checkout))
         mem = parse_inventory_data(data)
         return {
             "all_vars": mem.variables,

@@ -797,15 +797,3 @@ def source_inventory_data(store, source, include_disabled=False) -> dict:
         "groups": [(g["name"], json.loads(g["variables"] or "{}"), sorted(members[gid]), sorted(children[gid]))
                    for gid, g in groups.items()],
     }
-
-
-def checkout_source_path(checkout, source_path) -> str:
-    """``source_path`` inside ``checkout``: relative, and still inside after resolving symlinks."""
-    source_path = (source_path or "").strip()
-    if os.path.isabs(source_path):
-        raise ValidationError("source_path '%s' must be relative to the project root, not absolute" % source_path)
-    root = os.path.realpath(checkout)
-    full = os.path.realpath(os.path.join(root, source_path))
-    if full != root and not full.startswith(root + os.sep):
-        raise ValidationError("source_path '%s' points outside the project" % source_path)
-    return full

@@ -219,7 +219,7 @@ def test_plugin_reads_a_repository_directly(run_inventory, repo, tmp_path):
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"source_path": "../../etc"}, "source_path '../../etc' points outside the project"),
+    ({"source_path": "../../etc"}, "source_path '../../etc' escapes the project"),
     ({"branch": "nope"}, "scm_branch 'nope' is not a branch, tag or commit"),
     ({"inventory_source": "x"}, "set exactly one of inventory_source"),
     ({"source_path": "broken/hosts.yml"}, "hosts.yml"),

@@ -293,3 +293,14 @@ def test_resolve_in_checkout(tmp_path):
     assert S.resolve_in_checkout(str(tmp_path), "") == os.path.realpath(str(tmp_path))
     with pytest.raises(ValidationError, match="escapes the project"):
         S.resolve_in_checkout(str(tmp_path), "../x")
+
+
+def test_resolve_in_checkout_refuses_absolute_paths_and_symlinks_out(tmp_path):
+    co = tmp_path / "co"
+    (co / "inv").mkdir(parents=True)
+    os.symlink(str(tmp_path), str(co / "escape"))
+    assert S.resolve_in_checkout(str(co), "inv") == os.path.realpath(str(co / "inv"))
+    with pytest.raises(ValidationError, match="source_path '/etc/hosts' must be relative to the project's root"):
+        S.resolve_in_checkout(str(co), "/etc/hosts")
+    with pytest.raises(ValidationError, match="source_path 'escape/hosts' resolves to .*, outside the project's checkout"):
+        S.resolve_in_checkout(str(co), "escape/hosts")
