@@ -493,5 +493,3 @@ def test_project_without_inventories(db, tmp_path):
     P.save_project(db, "p", scm_url=r.url)
     record = P.update_project(db, "p")
     assert record["status"] == "successful" and record["inventory_files"] == []
-
-
