@@ -91,6 +91,7 @@ EXAMPLES = r"""
 import copy
 import json
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.cache import BaseCacheModule
@@ -98,7 +99,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.fleet.inventory.plugins.module_utils import fact_cache
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, resolve_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store, location_from_ansible
 
 display = Display()
 
@@ -142,7 +143,12 @@ class CacheModule(BaseCacheModule):
         except (TypeError, ValueError, KeyError):
             self._timeout = 86400
         # resolved now (FLEET_INVENTORY_STORE, ansible.cfg [fleet_inventory] store, default), opened on first use
-        self._target = resolve_store(self.get_option("_uri") or self.get_option("store") or None)
+        uri = self.get_option("_uri")
+        if uri and str(uri).strip():
+            self._target = locate_store(uri).target
+        else:
+            value, origin = self.get_option_and_origin("store")
+            self._target = location_from_ansible(value, origin, config_file=C.CONFIG_FILE).target
         self._host_inventory = self.get_option("inventory") or "fact_cache"
 
     # -- helpers -----------------------------------------------------------------

@@ -12,12 +12,18 @@ options:
   store:
     description:
       - Where the fleet.inventory store lives.
-      - A filesystem path of a SQLite database file (created with its schema on first use),
-        or a C(postgresql://) URL.
+      - A filesystem path of a SQLite database file, or a C(postgresql://) URL. A module that
+        changes the store creates the file with its schema on first use; M(fleet.inventory.host_info)
+        only reads, and a store that does not exist (or an empty file) is an error that says
+        where its name came from.
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
-        C(store) in the C([fleet_inventory]) section of C(ansible.cfg), then
-        C(~/.local/share/fleet.inventory/store.db) (under E(XDG_DATA_HOME) when set).
-      - Modules run on the controller; use C(delegate_to=localhost) or C(connection=local).
+        C(store) in the C([fleet_inventory]) section of the C(ansible.cfg) that Ansible loaded
+        (E(ANSIBLE_CONFIG), C(./ansible.cfg) of the directory C(ansible-playbook) runs in,
+        C(~/.ansible.cfg), C(/etc/ansible/ansible.cfg); a relative path there is relative to the
+        directory of that C(ansible.cfg)), then C(~/.local/share/fleet.inventory/store.db) (under
+        E(XDG_DATA_HOME) when set). The inventory and cache plugins resolve it the same way.
+      - Modules act on the store of the machine they run on; use C(delegate_to=localhost) or
+        C(connection=local).
     type: str
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.
@@ -31,9 +37,17 @@ options:
       - Where the fleet.inventory store lives.
       - A filesystem path of a SQLite database file, or a C(postgresql://) URL.
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
-        C(store) in the C([fleet_inventory]) section of C(ansible.cfg) (a relative path there is
-        relative to the directory of that C(ansible.cfg)), then
+        C(store) in the C([fleet_inventory]) section of the C(ansible.cfg) that Ansible loaded
+        (a relative path there is relative to the directory of that C(ansible.cfg)), then
         C(~/.local/share/fleet.inventory/store.db) (under E(XDG_DATA_HOME) when set).
+      - The inventory plugins only read a store; one that does not exist, an empty (0-byte) file or
+        a database without the fleet.inventory schema is an error naming the store and where its
+        name came from. The cache plugin writes, and creates the store on first use.
       - Modules, inventory plugins and the cache plugin resolve it the same way.
     type: str
+    env:
+      - name: FLEET_INVENTORY_STORE
+    ini:
+      - section: fleet_inventory
+        key: store
 """

@@ -119,7 +119,6 @@ from ansible_collections.fleet.inventory.plugins.module_utils.constructed import
     stored_definition,
 )
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
 _INLINE_ONLY = ("input_inventories", "limit", "compose", "groups", "keyed_groups")
@@ -170,7 +169,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
                 except KeyError:
                     read = None
             if read is None:
-                store = Store(store_target)
+                store = self.open_store()
                 try:
                     inputs, options, limit = self._definition(store)
                     read = {"options": options, "limit": limit, "data": read_inputs(store, inputs, options)}

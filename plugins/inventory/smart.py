@@ -112,7 +112,6 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.smart import ALL_FACTS, smart_inventory_data
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
@@ -180,7 +179,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
             raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc.message))) from exc
 
     def _read_store(self, store_target, facts):
-        store = Store(store_target)
+        store = self.open_store()
         try:
             return smart_inventory_data(
                 store,

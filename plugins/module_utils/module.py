@@ -16,7 +16,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store
 
     IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - pyparsing missing on the controller
@@ -33,8 +33,16 @@ def argument_spec(**options) -> dict:
 
 
 class FleetModule(AnsibleModule):
-    def __init__(self, argument_spec, **kwargs):
+    """``reader=True``: a module that only reads (host_info) never creates a store.
+
+    The store is resolved as the inventory plugins resolve it (see
+    :func:`store.locate_store`); ansible.cfg is the file the controller
+    loaded, passed in by the collection's action plugin.
+    """
+
+    def __init__(self, argument_spec, reader=False, **kwargs):
         kwargs.setdefault("supports_check_mode", True)
+        self._reader = reader
         super().__init__(argument_spec=argument_spec, **kwargs)
         if IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib("pyparsing"), exception=IMPORT_ERROR)
@@ -43,7 +51,11 @@ class FleetModule(AnsibleModule):
     @property
     def store(self) -> "Store":
         if self._store is None:
-            self._store = self.guard(Store.open, self.params.get("store"), create=not self.check_mode)
+            location = self.guard(locate_store, self.params.get("store"), option_of="the task")
+            if self._reader:
+                self._store = self.guard(Store.open_existing, location)
+            else:
+                self._store = self.guard(Store.open, location, create=not self.check_mode)
         return self._store
 
     def guard(self, func, *args, **kwargs):

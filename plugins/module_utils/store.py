@@ -34,44 +34,209 @@ INVENTORY_KINDS = ("", "smart", "constructed")
 _STR_ONLY = {str}
 
 
+ENV_ANSIBLE_CONFIG = "FLEET_INVENTORY_ANSIBLE_CONFIG"
+_UNKNOWN = object()
+
+#: where a store's name came from (:attr:`StoreLocation.origin`)
+ORIGIN_OPTION, ORIGIN_ENV, ORIGIN_CFG, ORIGIN_DEFAULT = "option", "environment", "ansible.cfg", "default"
+
+
 def default_store_path() -> str:
     """``$XDG_DATA_HOME/fleet.inventory/store.db`` (``~/.local/share`` by default)."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "fleet.inventory", "store.db")
 
 
-def _ansible_cfg_paths():
-    # Same search order as ansible-core: ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg
-    cfg = os.environ.get("ANSIBLE_CONFIG")
-    if cfg:
-        yield os.path.join(cfg, "ansible.cfg") if os.path.isdir(cfg) else cfg
-    yield os.path.join(os.getcwd(), "ansible.cfg")
-    yield os.path.expanduser("~/.ansible.cfg")
-    yield "/etc/ansible/ansible.cfg"
+class StoreLocation:
+    """A resolved store: ``target`` (an absolute path or a URL) and where its name came from.
 
+    ``origin`` is one of ``option``, ``environment``, ``ansible.cfg``,
+    ``default``; ``config_file`` is the ansible.cfg that was consulted (the
+    one Ansible loaded), or None when there was none.
+    """
 
-def store_from_ansible_cfg():
-    """``[fleet_inventory] store`` from the first ansible.cfg found, or None."""
-    for path in _ansible_cfg_paths():
-        if not os.path.isfile(path):
-            continue
-        parser = configparser.ConfigParser(interpolation=None)
+    def check_readable(self):
+        """Raise StoreError unless the store exists as a store: a reader never creates one.
+
+        A SQLite store must be an existing, non-empty file (a truncated,
+        0-byte file is refused, never made into a fresh store); whether it
+        holds fleet.inventory's schema is checked when it is opened
+        (:meth:`Store.open_existing`).
+        """
+        target = self.target
+        if target == ":memory:" or target.startswith(("postgresql://", "postgres://")):
+            return
+        if not os.path.exists(target):
+            raise StoreError(
+                "store %s does not exist (%s); a reader (inventory plugins, host_info) never creates a store: check the name, "
+                "or create the store with a module that writes to it (for example fleet.inventory.inventory)" % (target, self.describe()))
+        if os.path.isdir(target):
+            raise StoreError("store path %s is a directory, not a SQLite database file (%s)" % (target, self.describe()))
         try:
-            parser.read(path)
-        except configparser.Error:
-            return None
-        value = parser.get(CFG_SECTION, "store", fallback="").strip()
-        return os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(value)) if value else None
+            size = os.path.getsize(target)
+        except OSError as exc:
+            raise StoreError("cannot read store %s (%s): %s" % (target, self.describe(), exc.strerror or exc)) from exc
+        if size == 0:
+            raise StoreError(
+                "store %s is an empty (0-byte) file, not a store (%s); it may have been truncated: restore it from a backup "
+                "(see docs/store.md), or remove it to let a module that writes create a new, empty store" % (target, self.describe()))
+
+    def __init__(self, target, origin, config_file=None, option_of=None):
+        self.target = target
+        self.origin = origin
+        self.config_file = config_file
+        self.option_of = option_of
+
+    def __repr__(self):
+        return "StoreLocation(%r, %r)" % (self.target, self.origin)
+
+    def describe(self) -> str:
+        """Where the name came from, in words ("named by ...")."""
+        if self.origin == ORIGIN_OPTION:
+            return "named by the store option%s" % (" of %s" % self.option_of if self.option_of else "")
+        if self.origin == ORIGIN_ENV:
+            return "named by the environment variable %s" % ENV_STORE
+        if self.origin == ORIGIN_CFG:
+            return "named by [%s] store in %s" % (CFG_SECTION, self.config_file)
+        cfg = ("the ansible.cfg Ansible loaded (%s) has no [%s] store" % (self.config_file, CFG_SECTION) if self.config_file
+               else "Ansible loaded no ansible.cfg (it reads $ANSIBLE_CONFIG, ./ansible.cfg of the current directory, "
+                    "~/.ansible.cfg, /etc/ansible/ansible.cfg)")
+        return "the default store: no store option, %s is not set, and %s" % (ENV_STORE, cfg)
+
+
+def find_ansible_cfg():
+    """The ansible.cfg that ansible-core itself would load, searched as it does, or None.
+
+    Only for a process that was not told which file the controller loaded
+    (see :func:`locate_store`): ``$ANSIBLE_CONFIG`` (a file or a directory),
+    ``./ansible.cfg`` (unless the current directory is world-writable, which
+    ansible-core refuses), ``~/.ansible.cfg``, ``/etc/ansible/ansible.cfg``.
+    """
+    cfg = os.environ.get("ANSIBLE_CONFIG")
+    candidates = []
+    if cfg:
+        cfg = os.path.expanduser(cfg)
+        candidates.append(os.path.join(cfg, "ansible.cfg") if os.path.isdir(cfg) else cfg)
+    try:
+        cwd = os.getcwd()
+        if not os.stat(cwd).st_mode & 0o002:
+            candidates.append(os.path.join(cwd, "ansible.cfg"))
+    except OSError:
+        pass
+    candidates += [os.path.expanduser("~/.ansible.cfg"), "/etc/ansible/ansible.cfg"]
+    for path in candidates:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
     return None
+
+
+def _ansible_cfg_paths():
+    # kept for callers of older releases: the file find_ansible_cfg() picks
+    found = find_ansible_cfg()
+    if found:
+        yield found
+
+
+def _unquote(value: str) -> str:
+    # ansible-core unquotes ini values: one pair of matching outer quotes
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def store_value_in_cfg(path):
+    """``[fleet_inventory] store`` of the ansible.cfg ``path`` (read as ansible-core reads it), or None."""
+    if not path or not os.path.isfile(path):
+        return None
+    parser = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    try:
+        parser.read(path)
+        value = parser.get(CFG_SECTION, "store", fallback="")
+    except configparser.Error as exc:
+        raise StoreError("cannot read [%s] store from %s: %s" % (CFG_SECTION, path, exc)) from exc
+    value = _unquote(value.strip()).strip()
+    return value or None
+
+
+def cfg_relative(value, config_file):
+    """A store named in ``config_file``: a relative path is relative to that file's directory."""
+    if value.startswith(("postgresql://", "postgres://")):
+        return value
+    return os.path.join(os.path.dirname(os.path.abspath(config_file)), os.path.expanduser(value))
+
+
+def store_from_ansible_cfg(config_file=_UNKNOWN):
+    """``[fleet_inventory] store`` of the ansible.cfg in use (relative to its directory), or None."""
+    if config_file is _UNKNOWN:
+        config_file = controller_config_file()
+    value = store_value_in_cfg(config_file)
+    return cfg_relative(value, config_file) if value else None
+
+
+def controller_config_file():
+    """The ansible.cfg of the controller's Ansible run.
+
+    The collection's action plugins pass the file ansible-core loaded
+    (``ansible.constants.CONFIG_FILE``) to their module in
+    ``$FLEET_INVENTORY_ANSIBLE_CONFIG`` (empty: none was loaded), because a
+    module runs with the playbook's directory as its working directory and so
+    cannot search for ``./ansible.cfg`` itself.  Without it, the file is
+    searched as ansible-core searches (:func:`find_ansible_cfg`).
+    """
+    passed = os.environ.get(ENV_ANSIBLE_CONFIG)
+    if passed is not None:
+        return passed or None
+    return find_ansible_cfg()
+
+
+def _absolute(target):
+    if target == ":memory:" or target.startswith(("postgresql://", "postgres://")):
+        return target
+    return os.path.abspath(os.path.expanduser(target))
+
+
+def locate_store(store=None, config_file=_UNKNOWN, option_of=None) -> StoreLocation:
+    """Where the store is, and why: the argument, then ``$FLEET_INVENTORY_STORE``,
+    then ``[fleet_inventory] store`` of the ansible.cfg in use (``config_file``:
+    the file Ansible loaded, None for none; by default :func:`controller_config_file`),
+    then :func:`default_store_path`.  Blank values count as not given."""
+    if store is not None and str(store).strip():
+        return StoreLocation(_absolute(str(store).strip()), ORIGIN_OPTION, option_of=option_of)
+    if config_file is _UNKNOWN:
+        config_file = controller_config_file()
+    env = os.environ.get(ENV_STORE, "").strip()
+    if env:
+        return StoreLocation(_absolute(env), ORIGIN_ENV, config_file)
+    value = store_value_in_cfg(config_file)
+    if value:
+        return StoreLocation(_absolute(cfg_relative(value, config_file)), ORIGIN_CFG, config_file)
+    return StoreLocation(default_store_path(), ORIGIN_DEFAULT, config_file)
+
+
+def location_from_ansible(value, origin, config_file=None, option_of=None) -> StoreLocation:
+    """A :class:`StoreLocation` from an Ansible plugin's ``get_option_and_origin('store')``.
+
+    ansible-core's origins: ``Direct`` (the inventory file / task), ``env: NAME``,
+    the path of the ini file it read, ``default``.
+    """
+    from_cfg = bool(origin) and os.path.isabs(str(origin))
+    if value is not None and str(value).strip():
+        value = str(value).strip()
+        if from_cfg:
+            return StoreLocation(_absolute(cfg_relative(_unquote(value), origin)), ORIGIN_CFG, origin)
+        if str(origin).startswith("env:"):
+            return StoreLocation(_absolute(value), ORIGIN_ENV, config_file)
+        return StoreLocation(_absolute(value), ORIGIN_OPTION, option_of=option_of)
+    return locate_store(None, config_file=config_file)
 
 
 def resolve_store(store=None) -> str:
     """Where the store lives: the argument, then $FLEET_INVENTORY_STORE, then
     ansible.cfg ``[fleet_inventory] store``, then :func:`default_store_path`."""
-    for candidate in (store, os.environ.get(ENV_STORE), store_from_ansible_cfg()):
+    for candidate in (store, os.environ.get(ENV_STORE)):
         if candidate and str(candidate).strip():
             return str(candidate).strip()
-    return default_store_path()
+    return store_from_ansible_cfg() or default_store_path()
 
 
 def _dialect_for(target: str):
@@ -111,10 +276,15 @@ class Store:
         an empty in-memory store stands in, so check mode reports what would
         be created without leaving a file behind.
         """
-        target = resolve_store(store)
+        location = store if isinstance(store, StoreLocation) else locate_store(store)
+        target = location.target
         if not create and not _dialect_for(target).exists(target):
-            return cls(":memory:")
-        return cls(target)
+            memory = cls(":memory:")
+            memory.location = StoreLocation(target, location.origin, location.config_file, location.option_of)
+            return memory
+        opened = cls(target)
+        opened.location = location
+        return opened
 
     def close(self):
         if self.conn is not None:
@@ -236,7 +406,7 @@ class Store:
         """The inventory, or NotFound; with ``kinds``, a ValidationError when it is of another kind."""
         inv = self.get_inventory(name_or_id)
         if inv is None:
-            raise NotFound("inventory %s does not exist" % _quote(name_or_id))
+            raise NotFound("inventory %s does not exist in store %s" % (_quote(name_or_id), self.label))
         if kinds is not None and inv["kind"] not in kinds:
             raise ValidationError("%s: inventory '%s' is a %s inventory" % (
                 purpose or "not allowed", inv["name"], _kind_name(inv["kind"])))
@@ -853,6 +1023,53 @@ class Store:
         self.conn = self.dialect.connect(self.target)
         self._search_ready = False
         self._fact_key_ids.clear()
+
+
+    location = None
+
+    @property
+    def label(self) -> str:
+        """The store's name for messages (the file a check-mode stand-in is for, not ``:memory:``)."""
+        if self.location is not None and self.target == ":memory:" and self.location.target != ":memory:":
+            return "%s (which does not exist yet)" % self.location.target
+        return self.target
+
+    # -- readers: open an existing store only (see StoreLocation.check_readable) ----------
+
+    @classmethod
+    def open_existing(cls, location) -> "Store":
+        """Open the store at ``location`` (a :class:`StoreLocation` or a name to resolve) for a reader.
+
+        Nothing is created: a missing or empty file, or a database without
+        fleet.inventory's schema, is a StoreError naming the store and where
+        its name came from.  An existing store of an older schema version is
+        migrated as any open does.
+        """
+        if not isinstance(location, StoreLocation):
+            location = locate_store(location)
+        location.check_readable()
+        target = location.target
+        if not target.startswith(("postgresql://", "postgres://")) and target != ":memory:":
+            try:
+                probe = sqlite3.connect("file:%s?mode=ro" % _uri_path(target), uri=True)
+                try:
+                    found = probe.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+                finally:
+                    probe.close()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError("store %s (%s) is not a usable SQLite database: %s; if it was a store, restore it from a backup"
+                                 % (target, location.describe(), exc)) from exc
+            if not found:
+                raise StoreError("store %s (%s) is a SQLite database without the fleet.inventory schema; "
+                                 "a reader never creates one" % (target, location.describe()))
+        store = cls(target)
+        store.location = location
+        return store
+
+def _uri_path(path) -> str:
+    from urllib.parse import quote
+
+    return quote(os.path.abspath(path))
 
 
 def _quote(value) -> str:

@@ -112,7 +112,7 @@ def main():
         inventory=dict(type="str"),
         one_per_name=dict(type="bool", default=False),
         facts=dict(type="bool", default=False),
-    ))
+    ), reader=True)
     p = module.params
     store = module.store
 

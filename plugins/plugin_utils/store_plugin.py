@@ -11,7 +11,9 @@ import json
 import os
 import re
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import resolve_store
+from ansible import constants as C
+
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, location_from_ansible
 
 HEAD_BYTES = 65536
 
@@ -51,12 +53,29 @@ class StorePlugin:
             return False
         return bool(cls._key_pattern.search(head))
 
+    _source_path = None
+
+    def _read_config_data(self, path):
+        self._source_path = path
+        return super()._read_config_data(path)
+
+    def store_location(self):
+        """Where the store is and where its name came from: the file's ``store``, else
+        ``$FLEET_INVENTORY_STORE``, else ``[fleet_inventory] store`` of the ansible.cfg
+        Ansible loaded (all through Ansible's own configuration), else the default."""
+        value, origin = self.get_option_and_origin("store")
+        return location_from_ansible(value, origin, config_file=C.CONFIG_FILE, option_of=self._source_path)
+
     def store_target(self):
-        """The store this file names (option ``store``, else the usual resolution), as an absolute path or a URL."""
-        target = resolve_store(self.get_option("store"))
-        if not target.startswith(("postgresql://", "postgres://")):
-            target = os.path.abspath(os.path.expanduser(target))
-        return target
+        """The store this file names, as an absolute path or a URL; a StoreError when it
+        does not exist (or is an empty file): a reader never creates a store."""
+        location = self.store_location()
+        location.check_readable()
+        return location.target
+
+    def open_store(self):
+        """The existing store this file names (see :meth:`Store.open_existing`)."""
+        return Store.open_existing(self.store_location())
 
     def get_cache_key(self, path):
         """Key of the inventory cache entry: the resolved store and every option that selects data (not the file path)."""

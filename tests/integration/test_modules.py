@@ -717,7 +717,7 @@ def test_unknown_inventory(run_playbook, store_path, seeded):
         name: web9
         inventory: nosuch
 """)
-    assert msg == "inventory 'nosuch' does not exist"
+    assert msg == "inventory 'nosuch' does not exist in store %s" % store_path
 
 
 def test_unknown_inventory_in_host_info(run_playbook, store_path, seeded):
@@ -726,7 +726,7 @@ def test_unknown_inventory_in_host_info(run_playbook, store_path, seeded):
         host_filter: name=web1
         inventory: nosuch
 """)
-    assert msg == "inventory 'nosuch' does not exist"
+    assert msg == "inventory 'nosuch' does not exist in store %s" % store_path
 
 
 def test_unknown_group_in_groups(run_playbook, store_path, seeded):
