@@ -181,7 +181,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
     def _read_store(self, store_target, facts):
         store = self.open_store()
         try:
-            return smart_inventory_data(
+            data = smart_inventory_data(
                 store,
                 inventory=self.get_option("inventory"),
                 host_filter=self.get_option("host_filter"),
@@ -189,6 +189,9 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
                 include_disabled=self.get_option("include_disabled"),
                 facts=facts,
             )
+            # fact paths of the filter that no stored host has ("did you mean ...?")
+            data["warnings"] = store.fact_path_warnings(data["host_filter"]) + list(data.get("warnings") or ())
+            return data
         finally:
             store.close()
 

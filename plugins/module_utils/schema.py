@@ -27,6 +27,7 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import backfill_fact_catalog
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import backfill_fact_items
 
 MIGRATIONS = [
@@ -219,6 +220,36 @@ MIGRATIONS = [
         "ALTER TABLE inventory_updates ADD COLUMN hostname TEXT NOT NULL DEFAULT ''",
         "CREATE UNIQUE INDEX inventory_updates_one_running ON inventory_updates (inventory_id) WHERE status = 'running'",
         "CREATE INDEX inventory_sources_project ON inventory_sources (source_project_id)",
+    ],
+    # 4: facts over time and the catalogue of fact paths.  ``fact_paths``: every
+    # fact path some host's facts have, as a filter writes it below
+    # ``ansible_facts__`` (see fact_catalog), looked up by path to warn about a
+    # filter naming a path no host has; filled from the stored facts here.
+    # ``host_fact_history``: one entry per change of a host's facts, which
+    # top-level keys (fact_keys ids, JSON lists) were added, changed or removed
+    # and when; bounded per host by the store setting ``fact_history_entries``
+    # (see fact_history).  ``store_settings``: settings of the store itself,
+    # JSON values by name; absent means the default.
+    [
+        """CREATE TABLE fact_paths (
+            path TEXT NOT NULL,
+            key_id INTEGER NOT NULL REFERENCES fact_keys(id),
+            PRIMARY KEY (path, key_id)
+        ){without_rowid}""",
+        """CREATE TABLE host_fact_history (
+            id {pk},
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            modified {ts} NOT NULL,
+            added {json} NOT NULL DEFAULT '[]',
+            changed {json} NOT NULL DEFAULT '[]',
+            removed {json} NOT NULL DEFAULT '[]'
+        )""",
+        "CREATE INDEX host_fact_history_host ON host_fact_history (host_id, id)",
+        """CREATE TABLE store_settings (
+            name TEXT NOT NULL PRIMARY KEY,
+            value {json} NOT NULL
+        )""",
+        backfill_fact_catalog,
     ],
 ]
 

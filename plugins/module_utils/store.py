@@ -774,9 +774,11 @@ class Store:
             existing = self._fact_texts(list(by_host))
             key_ids = self._fact_key_ids
             inserts, updates, deletes, new_items, old_items = [], [], [], [], []
+            written, history = [], {}  # for the fact catalogue and the fact history (see _record_fact_changes)
             for host_id, facts in by_host.items():
                 stored = existing.get(host_id)
                 dirty = False
+                added, modified, removed = [], [], []
                 for key, value in facts.items():
                     try:
                         text = canonical_json(value)
@@ -786,10 +788,13 @@ class Store:
                     if old == text:
                         continue
                     key_id = key_ids.get(key) or self.fact_key_id(key)
+                    written.append((key_id, key, value))
                     if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
                         inserts.append((key_id, host_id, text))
+                        added.append(key_id)
                     else:
                         updates.append((text, key_id, host_id))
+                        modified.append(key_id)
                         if might_have_items(old):
                             old_items.append((host_id, key_id))
                     if might_have_items(text):
@@ -799,11 +804,13 @@ class Store:
                     for key in stored.keys() - facts.keys():
                         key_id = key_ids.get(key) or self.fact_key_id(key)
                         deletes.append((key_id, host_id))
+                        removed.append(key_id)
                         if might_have_items(stored[key]):
                             old_items.append((host_id, key_id))
                         dirty = True
                 if dirty:
                     changed.append(host_id)
+                    history[host_id] = (added, modified, removed)
             if old_items:
                 self.executemany("DELETE FROM host_fact_items WHERE host_id = ? AND key_id = ?", old_items)
             if deletes:
@@ -818,14 +825,18 @@ class Store:
             if changed:
                 stamp = now()
                 self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
+                self._record_fact_changes(stamp, written, history)
         return changed
 
     def clear_facts(self, host_id: int) -> bool:
         with self.transaction():
+            keys = [r[0] for r in self.execute("SELECT key_id FROM host_facts WHERE host_id = ?", (host_id,)).fetchall()]
             self.execute("DELETE FROM host_fact_items WHERE host_id = ?", (host_id,))
             cur = self.execute("DELETE FROM host_facts WHERE host_id = ?", (host_id,))
             if cur.rowcount:
-                self.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", (now(), host_id))
+                stamp = now()
+                self.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", (stamp, host_id))
+                self._record_fact_changes(stamp, [], {host_id: ([], [], keys)})
             return cur.rowcount > 0
 
     def _fact_texts(self, host_ids) -> dict:
@@ -1033,6 +1044,29 @@ class Store:
         if self.location is not None and self.target == ":memory:" and self.location.target != ":memory:":
             return "%s (which does not exist yet)" % self.location.target
         return self.target
+
+    # -- fact catalogue and fact history (fact_catalog, fact_history) -------------------
+
+    def _record_fact_changes(self, stamp, written, history):
+        """In the transaction of a fact write: the catalogue gets the paths of the values
+        ``written`` (``(key_id, key, value)``), the history one entry per host of ``history``
+        (``{host_id: (added, changed, removed)}``, key ids)."""
+        from ansible_collections.fleet.inventory.plugins.module_utils import fact_catalog, fact_history
+
+        fact_catalog.record(self, written)
+        fact_history.record(self, stamp, history)
+
+    def fact_path_warnings(self, host_filter) -> list:
+        """Warnings for the fact paths ``host_filter`` names that no stored host has (with "did you mean")."""
+        from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import filter_warnings
+
+        return filter_warnings(self, host_filter)
+
+    def fact_history(self, host_ids) -> dict:
+        """``{host_id: [entries, newest first]}``, see :func:`fact_history.history_for_hosts`."""
+        from ansible_collections.fleet.inventory.plugins.module_utils.fact_history import history_for_hosts
+
+        return history_for_hosts(self, host_ids)
 
     # -- readers: open an existing store only (see StoreLocation.check_readable) ----------
 

@@ -17,7 +17,12 @@ description:
   - The host_filter language is AWX's SmartFilter language (C(key=value) terms, C(and), C(or),
     parentheses, Django-style lookups such as C(__icontains), C(groups__name), C(ansible_facts__a__b)),
     plus C(not) and comparisons on fact values.
-  - This module never changes anything.
+  - This module never changes anything, and never creates a store. A store that does not exist (or
+    an empty file) is an error that names the store and where its name came from.
+  - When the filter names a fact path that no stored host has (a typo such as
+    C(ansible_facts__ansible_distrbution), or C(ansible_facts__distribution) for the stored
+    C(ansible_distribution)), the result carries a warning with the closest fact paths the store
+    does hold.
 extends_documentation_fragment:
   - fleet.inventory.store
 options:
@@ -39,6 +44,14 @@ options:
   facts:
     description:
       - Include each host's C(ansible_facts) in the results.
+    type: bool
+    default: false
+  fact_history:
+    description:
+      - Include each host's C(fact_history) in the results, newest first: when its facts changed
+        and which top-level keys were added, changed or removed (not their values).
+      - The store keeps the last C(fact_history_entries) changes per host (default 20; see
+        M(fleet.inventory.settings)); a write that changes no fact adds no entry.
     type: bool
     default: false
 attributes:
@@ -74,6 +87,14 @@ EXAMPLES = r"""
   delegate_to: localhost
   run_once: true
   register: intel
+
+- name: When did the facts of the Debian hosts change, and which keys
+  fleet.inventory.host_info:
+    host_filter: ansible_facts__ansible_distribution=Debian
+    fact_history: true
+  delegate_to: localhost
+  run_once: true
+  register: changes
 """
 
 RETURN = r"""
@@ -98,6 +119,32 @@ hosts:
       ansible_facts_modified: '2025-01-01T10:00:00.000000+00:00'
       created: '2025-01-01T10:00:00.000000+00:00'
       modified: '2025-01-01T10:00:00.000000+00:00'
+  contains:
+    fact_history:
+      description:
+        - Only with O(fact_history=true). The host's fact changes, newest first; C(modified) is the
+          time of the change (the host's C(ansible_facts_modified) right after it).
+        - C(added), C(changed) and C(removed) are the top-level fact keys, sorted.
+      returned: when O(fact_history=true)
+      type: list
+      elements: dict
+      sample:
+        - modified: '2025-01-02T08:00:00.000000+00:00'
+          added: []
+          changed: [ansible_date_time, ansible_memfree_mb]
+          removed: []
+        - modified: '2025-01-01T10:00:00.000000+00:00'
+          added: [ansible_date_time, ansible_distribution, ansible_memfree_mb]
+          changed: []
+          removed: []
+warnings:
+  description:
+    - Fact paths named by O(host_filter) that no stored host has, with the closest known paths
+      (C(host_filter names the fact path ansible_facts__distribution, which no stored host has; did you mean
+      ansible_facts__ansible_distribution?)).
+  returned: when there are any
+  type: list
+  elements: str
 """
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
@@ -112,6 +159,7 @@ def main():
         inventory=dict(type="str"),
         one_per_name=dict(type="bool", default=False),
         facts=dict(type="bool", default=False),
+        fact_history=dict(type="bool", default=False),
     ), reader=True)
     p = module.params
     store = module.store
@@ -123,9 +171,16 @@ def main():
             facts = store.facts_for_hosts([h["id"] for h in hosts])
             for host in hosts:
                 host["ansible_facts"] = facts.get(host["id"], {})
-        return hosts
+        if p["fact_history"]:
+            history = store.fact_history([h["id"] for h in hosts])
+            for host in hosts:
+                host["fact_history"] = history.get(host["id"], [])
+        return hosts, store.fact_path_warnings(p["host_filter"])
 
-    module.exit_json(changed=False, hosts=module.guard(search))
+    hosts, warnings = module.guard(search)
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, hosts=hosts)
 
 
 if __name__ == "__main__":

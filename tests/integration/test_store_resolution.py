@@ -277,3 +277,43 @@ def test_ansible_doc_shows_the_env_and_ini_entries(env, tmp_path):
     assert "FLEET_INVENTORY_STORE" in text and "fleet_inventory" in text
     listed = run([ansible_bin("ansible-config"), "list", "-t", "inventory", "fleet.inventory.smart"], env, tmp_path).stdout
     assert "FLEET_INVENTORY_STORE" in listed
+
+
+# --------------------------------------------------------------------------------- a broken file is not "no hosts matched"
+
+BROKEN = {
+    "smart": ("bad.smart.yml", "plugin: fleet.inventory.smart\nhost_filter: name=web1 and (\n",
+              "host_filter: unbalanced '(': missing ')' at column 15"),
+    "constructed": ("bad.constructed.yml", "plugin: fleet.inventory.constructed\ninput_inventories: [prod, nope]\n",
+                    "input_inventories: inventory 'nope' does not exist"),
+    "scm": ("bad.scm.yml", "plugin: fleet.inventory.scm\n", "set exactly one of inventory_source (a stored SCM source) or repo"),
+}
+
+PING = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+
+
+@pytest.mark.parametrize("plugin", sorted(BROKEN))
+@pytest.mark.parametrize("setting", [None, "ANSIBLE_INVENTORY_UNPARSED_FAILED", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"])
+def test_a_broken_plugin_file_shows_its_own_error_first(env, tmp_path, plugin, setting):
+    store = tmp_path / "s.db"
+    make_store(store)
+    env["FLEET_INVENTORY_STORE"] = str(store)
+    env.pop("ANSIBLE_INVENTORY_UNPARSED_FAILED")
+    if setting:
+        env[setting] = "1"
+    name, text, reason = BROKEN[plugin]
+    (tmp_path / name).write_text(text)
+    (tmp_path / "ping.yml").write_text(PING)
+    proc = run([ansible_bin("ansible-playbook"), "-i", name, "ping.yml"], env, tmp_path, expect_rc=None)
+    # the first thing on stderr is this plugin's error, naming the file and the reason
+    first = proc.stderr.strip().splitlines()[0]
+    assert first.startswith("[WARNING]: Failed to parse inventory with 'auto' plugin: %s: " % (tmp_path / name)), proc.stderr
+    assert reason in first
+    if setting is None:
+        # Ansible only warns: the play runs on no host and succeeds
+        assert proc.returncode == 0 and "skipping: no hosts matched" in proc.stdout
+    else:
+        assert proc.returncode != 0 and "no hosts matched" not in proc.stdout
+    # with another source beside it, only any_unparsed_is_failed still fails the run
+    proc = run([ansible_bin("ansible-playbook"), "-i", "localhost,", "-i", name, "ping.yml", "--list-hosts"], env, tmp_path, expect_rc=None)
+    assert (proc.returncode != 0) == (setting == "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"), proc.stderr
