@@ -61,10 +61,17 @@ def value_paths(key: str, value, out=None) -> set:
 
 
 def record(store, rows):
-    """Add the paths of ``rows`` (``(key_id, key, value)``, parsed values) to the catalogue."""
+    """Add the paths of ``rows`` (``(key_id, key, value, json_text)``) to the catalogue.
+
+    Values of equal text (the same ``ansible_lsb`` on many hosts) are walked once.
+    """
     new = set()
-    for key_id, key, value in rows:
+    walked = set()
+    for key_id, key, value, text in rows:
         if isinstance(value, (dict, list)):
+            if (key_id, text) in walked:
+                continue
+            walked.add((key_id, text))
             for path in value_paths(key, value):
                 new.add((key_id, path))
         else:
@@ -75,15 +82,29 @@ def record(store, rows):
 
 
 def backfill_fact_catalog(store):
-    """Fill ``fact_paths`` from ``host_facts`` (schema migration 4)."""
+    """Fill ``fact_paths`` from ``host_facts`` (schema migration 4).
+
+    Every key that some host has is a path; only values that are objects or
+    arrays are parsed and walked, in batches, each distinct text once.
+    """
     names = dict(store.execute("SELECT id, name FROM fact_keys").fetchall())
-    batch = []
-    for key_id, value in store.execute("SELECT key_id, value FROM host_facts ORDER BY key_id").fetchall():
-        batch.append((key_id, names[key_id], json.loads(value)))
-        if len(batch) >= 2000:
-            record(store, batch)
-            batch = []
-    record(store, batch)
+    paths = {(key_id, names[key_id]) for (key_id,) in store.execute("SELECT DISTINCT key_id FROM host_facts").fetchall()}
+    seen = set()
+    cur = store.execute("SELECT key_id, value FROM host_facts WHERE substr(value, 1, 1) IN ('{', '[')")
+    while True:
+        batch = cur.fetchmany(2000)
+        if not batch:
+            break
+        for key_id, text in batch:
+            if (key_id, text) in seen:
+                continue
+            seen.add((key_id, text))
+            for path in value_paths(names[key_id], json.loads(text)):
+                paths.add((key_id, path))
+        if len(seen) > 100000:
+            seen.clear()
+    if paths:
+        store.executemany(store.dialect.insert_ignore("fact_paths", ["key_id", "path"], ["key_id", "path"]), sorted(paths))
 
 
 # -- what a filter names ----------------------------------------------------------------

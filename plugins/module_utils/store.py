@@ -788,7 +788,7 @@ class Store:
                     if old == text:
                         continue
                     key_id = key_ids.get(key) or self.fact_key_id(key)
-                    written.append((key_id, key, value))
+                    written.append((key_id, key, value, text))
                     if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
                         inserts.append((key_id, host_id, text))
                         added.append(key_id)
@@ -1049,7 +1049,7 @@ class Store:
 
     def _record_fact_changes(self, stamp, written, history):
         """In the transaction of a fact write: the catalogue gets the paths of the values
-        ``written`` (``(key_id, key, value)``), the history one entry per host of ``history``
+        ``written`` (``(key_id, key, value, json_text)``), the history one entry per host of ``history``
         (``{host_id: (added, changed, removed)}``, key ids)."""
         from ansible_collections.fleet.inventory.plugins.module_utils import fact_catalog, fact_history
 
