@@ -30,6 +30,8 @@ description:
     holds them without the C(ansible_) prefix (C(ansible_facts.distribution)). Facts are only
     read when one of these options is set, only the fact keys the expressions name when that
     can be told from the expressions, and they are not added to the host vars of the result.
+  - A filter naming a fact path that no stored host has (a typo, or C(ansible_facts__distribution) for the
+    stored C(ansible_distribution)) gives a warning with the closest fact paths the store holds.
   - The inventory file name must end in C(smart.yml) or C(smart.yaml) (for example
     C(smart.yml), C(prod.smart.yml)), or be any C(.yml)/C(.yaml) file whose C(plugin) key is
     C(fleet.inventory.smart).
