@@ -61,12 +61,8 @@ settings:
     fact_history_entries: 20
 """
 
+from ansible_collections.fleet.inventory.plugins.module_utils import fact_history
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
-
-try:
-    from ansible_collections.fleet.inventory.plugins.module_utils import fact_history
-except ImportError:  # pragma: no cover - reported by FleetModule
-    fact_history = None
 
 
 def main():
