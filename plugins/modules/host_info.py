@@ -48,8 +48,8 @@ options:
     default: false
   fact_history:
     description:
-      - Include each host's C(fact_history) in the results, newest first: when its facts changed
-        and which top-level keys were added, changed or removed (not their values).
+      - Include each host's C(fact_history) in the results, newest first; each entry says when its facts
+        changed and which top-level keys were added, changed or removed (not their values).
       - The store keeps the last C(fact_history_entries) changes per host (default 20; see
         M(fleet.inventory.settings)); a write that changes no fact adds no entry.
     type: bool
