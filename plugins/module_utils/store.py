@@ -1035,6 +1035,7 @@ class Store:
         self._search_ready = False
         self._fact_key_ids.clear()
 
+    # -- where the store came from (set by open / open_existing) ------------------------
 
     location = None
 
@@ -1099,6 +1100,7 @@ class Store:
         store = cls(target)
         store.location = location
         return store
+
 
 def _uri_path(path) -> str:
     from urllib.parse import quote

@@ -33,7 +33,7 @@ def test_value_paths_are_written_as_a_filter_writes_them():
 
 def test_value_paths_stop_at_the_depth_limit():
     deep = current = {}
-    for _ in range(50):
+    for _step in range(50):
         current["k"] = {}
         current = current["k"]
     paths = fact_catalog.value_paths("top", deep)
