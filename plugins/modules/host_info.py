@@ -18,6 +18,8 @@ description:
     parentheses, Django-style lookups such as C(__icontains), C(groups__name), C(ansible_facts__a__b)),
     plus C(not) and comparisons on fact values.
   - This module never changes anything.
+requirements:
+  - pyparsing >= 3.1 on the controller (the host_filter language)
 extends_documentation_fragment:
   - fleet.inventory.store
 options:
@@ -48,6 +50,9 @@ attributes:
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: N/A
+notes:
+  - Modules of this collection work on the store, which is on the controller: run them on C(localhost)
+    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.inventory
   - module: fleet.inventory.host_facts
