@@ -55,7 +55,7 @@ attributes:
     description: Not supported; see the counts in RV(inventory_update).
     support: none
 notes:
-  - Modules of this collection work on the store, which is on the controller: run them on C(localhost)
+  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
     with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.inventory_source
