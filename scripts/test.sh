@@ -41,6 +41,14 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export ANSIBLE_PYTHON_INTERPRETER="$PY"
 
 TMP_BASE="$(mktemp -d "${TMPDIR:-/tmp}/fleet-inventory-test.XXXXXX")"
+# Whatever the stages leave behind goes under TMP_BASE, removed at the end: Ansible's home
+# (~/.ansible: galaxy cache, collections/roles dirs, local temp files) and other temp files.
+# Left on purpose: the sanity stage's get-pip stand-in and ansible-test's own cache under
+# ~/.ansible/test (ansible-test looks there, whatever ANSIBLE_HOME says), and ansible-lint's
+# cache under ~/.cache/ansible-compat.
+export ANSIBLE_HOME="$TMP_BASE/ansible-home" ANSIBLE_LOCAL_TEMP="$TMP_BASE/ansible-home/tmp"
+mkdir -p "$ANSIBLE_LOCAL_TEMP" "$TMP_BASE/tmp"
+export TMPDIR="$TMP_BASE/tmp"
 cleanup() {
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "test.sh: kept temp dir $TMP_BASE"
@@ -97,16 +105,13 @@ stage_pytest() {
     fi
     # shellcheck disable=SC2206
     args+=(${PYTEST_ARGS:-})
-    # What the tests leave behind stays in this run's temp dir, removed at the end: pytest's
+    # What the tests leave behind stays in this run's temp dir (see TMP_BASE above): pytest's
     # tmp_path dirs (TMPDIR), Ansible's local temp files and ~/.ansible (ANSIBLE_HOME).
-    local tmp="$TMP_BASE/pytest-tmp" ahome="$TMP_BASE/ansible-home"
-    mkdir -p "$tmp" "$ahome/tmp"
-    echo "+ TMPDIR=$tmp ANSIBLE_HOME=$ahome ANSIBLE_LOCAL_TEMP=$ahome/tmp"
+    echo "+ TMPDIR=$TMPDIR ANSIBLE_HOME=$ANSIBLE_HOME ANSIBLE_LOCAL_TEMP=$ANSIBLE_LOCAL_TEMP"
     echo "+ pytest ${args[*]} ${dirs[*]}"
     echo "  (one line per test file when its last test is done: [elapsed] file: outcomes (files, tests so far))"
     local rc=0
-    (cd "$ROOT" && TMPDIR="$tmp" ANSIBLE_HOME="$ahome" ANSIBLE_LOCAL_TEMP="$ahome/tmp" \
-        "$PY" -m pytest "${args[@]}" "${dirs[@]}") || rc=$?
+    (cd "$ROOT" && "$PY" -m pytest "${args[@]}" "${dirs[@]}") || rc=$?
     if [ "$rc" -eq 5 ]; then
         echo "pytest: exit 5 - no tests were collected (counts as a failure)"
     fi

@@ -175,15 +175,18 @@ class Reader:
 
 
 def clean_env(home: Path, path_prefix: list[str] | None = None, drop_path: list[str] | None = None) -> dict[str, str]:
-    """An environment with nothing of the test run's Ansible settings: its own HOME and TMPDIR."""
+    """An environment with nothing of the test run's Ansible settings, and its own HOME.
+
+    TMPDIR stays the run's (scripts/test.sh keeps it in its own temp dir): Ansible's worker RPC
+    listens on a Unix socket under TMPDIR, whose path must stay under 108 characters, which a
+    TMPDIR inside a test's tmp_path does not.
+    """
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ANSIBLE_", "FLEET_INVENTORY_", "VIRTUAL_ENV", "PYTHON", "PIP_REQUIRE"))}
     home.mkdir(parents=True, exist_ok=True)
-    tmp = home / "tmp"
-    tmp.mkdir(exist_ok=True)
     entries = [p for p in env.get("PATH", os.defpath).split(os.pathsep)
                if p and not any(os.path.realpath(p) == os.path.realpath(d) for d in (drop_path or []))]
-    env.update({"HOME": str(home), "TMPDIR": str(tmp), "PATH": os.pathsep.join(list(path_prefix or []) + entries),
+    env.update({"HOME": str(home), "PATH": os.pathsep.join(list(path_prefix or []) + entries),
                 "ANSIBLE_NOCOLOR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"})
     env.pop("XDG_DATA_HOME", None)
     env.pop("XDG_CONFIG_HOME", None)

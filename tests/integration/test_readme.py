@@ -1,7 +1,7 @@
 """The README's Install section and its smallest example, run as written.
 
 The Install test creates a real virtual environment (``python3 -m venv``, as the README says)
-in a copy of the checkout, with ``HOME`` and ``TMPDIR`` in the test's temp dir, so that the
+in a copy of the checkout, with ``HOME`` in the test's temp dir, so that the
 collection lands in a throw-away ``~/.ansible/collections`` and the commands find nothing of
 the test run's own venv: it takes about 12 s here
 (pip installs ansible-core from the package index).
