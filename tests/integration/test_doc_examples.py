@@ -22,7 +22,7 @@ def _reader(tmp_path: Path) -> Reader:
 def test_scm_guide_local_repository_example_runs_as_written(tmp_path):
     text = section((REPO / "docs" / "scm.md").read_text(), "## A complete example: an inventory in a local git repository")
     # the runnable part stops before the https/ssh variations, which need a real server
-    runnable = text.split("### https and ssh")[0]
+    runnable = text.split("### https and ssh", maxsplit=1)[0]
     assert {"ansible.cfg", "scm-setup.yml", "production.scm.yml", "scm-update.yml"} <= {file_name(b) for b in blocks(runnable)}
     reader = _reader(tmp_path)
     reader.run_section(runnable)
