@@ -43,7 +43,8 @@ def test_install_section_runs_verbatim_in_a_fresh_venv(tmp_path):
     default = home / ".ansible" / "collections" / "ansible_collections" / "fleet" / "inventory"
     assert (default / "MANIFEST.json").is_file(), reader.log()
     # the -p variation: into ./collections, which ansible.cfg puts on the collections path, without a warning
-    local = checkout / "collections" / "ansible_collections" / "fleet" / "inventory"
+    assert not (checkout / "ansible.cfg").exists()  # the project's ansible.cfg went to the project
+    local = home / "myproject" / "collections" / "ansible_collections" / "fleet" / "inventory"
     assert (local / "MANIFEST.json").is_file(), reader.log()
     install_p = next(s for s in ran if "-p ./collections" in s.command)
     assert "not part of the configured" not in install_p.stdout + install_p.stderr, install_p
