@@ -16,14 +16,8 @@ if [ ! -x "$BIN/ansible-playbook" ]; then
     exit 2
 fi
 
-# Ansible finds a collection as <path>/ansible_collections/<namespace>/<name>: point one at the
-# checkout (the same tree tests/conftest.py makes for pytest).
-COLLECTIONS="$ROOT/.pytest_collections"
-mkdir -p "$COLLECTIONS/ansible_collections/fleet"
-[ -e "$COLLECTIONS/ansible_collections/fleet/inventory" ] \
-    || ln -s "$ROOT" "$COLLECTIONS/ansible_collections/fleet/inventory"
-
-export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
+# Ansible finds a collection as <path>/ansible_collections/<namespace>/<name>: the demo points
+# one at the checkout, inside its own output directory (made below).
 # localhost must run this venv's Python (a pyenv shim on PATH would exit 127)
 export ANSIBLE_PYTHON_INTERPRETER="$BIN/python"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
@@ -33,6 +27,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 export FLEET_INVENTORY_STORE="$OUT/store.db"
+COLLECTIONS="$OUT/collections"
+mkdir -p "$COLLECTIONS/ansible_collections/fleet"
+ln -s "$ROOT" "$COLLECTIONS/ansible_collections/fleet/inventory"
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 
 heading() {
     printf '\n==== %s\n' "$1"
@@ -54,8 +52,10 @@ inventory() {
 
 heading "1. Fill the store" \
     "store: $FLEET_INVENTORY_STORE (from FLEET_INVENTORY_STORE)" \
-    "East and West are imported from INI files, Fleet (40 servers) from YAML, facts from JSON files," \
-    "then five smart inventories are stored."
+    "collection: $COLLECTIONS/ansible_collections/fleet/inventory -> $ROOT (ANSIBLE_COLLECTIONS_PATH)" \
+    "playbooks/demo.yml imports East and West from INI files (playbooks/demo/east.ini, west.ini) and" \
+    "Fleet (40 servers) from YAML (playbooks/demo/fleet.yml), loads facts from JSON files made by" \
+    "playbooks/demo/make_facts.py, then stores five smart inventories.  Read it: $ROOT/playbooks/demo.yml"
 (cd "$ROOT" && show ansible-playbook -i localhost, playbooks/demo.yml -e "demo_output_dir=$OUT")
 
 # Inventory files for four of the smart inventories the playbook stored.
@@ -125,7 +125,9 @@ show cat lo-ipv6-host.smart.yml
 inventory -i lo-ipv6-host.smart.yml --graph
 
 heading "5. 'not' and a group at any depth (beyond AWX)" \
+    "nyc-not-debian.smart.yml names the stored smart inventory 'nyc-not-debian', whose host_filter is" \
     "all_groups__name=dc_nyc and not ansible_facts__ansible_os_family=Debian"
+show cat nyc-not-debian.smart.yml
 inventory -i nyc-not-debian.smart.yml --graph
 
 heading "6. Across inventories: product_dev hosts that are shut down, in East and West" \
@@ -181,11 +183,20 @@ heading "8. Constructed inventory: the shut-down product_dev hosts across East a
     "AWX's constructed-inventory example: compose resolved_state from state, group on it and on" \
     "account_alias, keep the group shutdown_in_product_dev with limit.  The module stores it, an" \
     "update materializes host2 and host6 (linked to their originals), the plugin reads it directly."
+show cat constructed-playbook.yml
 show ansible-playbook -i localhost, constructed-playbook.yml
 show cat shutdown-product-dev.yml
 inventory -i shutdown-product-dev.yml --graph
+printf '%s\n' \
+    "" \
+    "(The empty @sustaining group: a constructed inventory keeps every group of its input inventories, as" \
+    " AWX's does, and limit removes hosts only.  sustaining holds host3 and host5, neither of them in" \
+    " shutdown_in_product_dev, so it is there without hosts.  @ungrouped is always there.)"
 
 heading "Done" \
-    "Everything above is in $OUT; the store is $FLEET_INVENTORY_STORE.  Try:" \
+    "Everything above is in $OUT; the store is $FLEET_INVENTORY_STORE." \
+    "To look further, in a shell of your own (the collection is found through $COLLECTIONS," \
+    "or install it as the README's Install section says and leave ANSIBLE_COLLECTIONS_PATH out):" \
+    "  . $BIN/activate" \
     "  export FLEET_INVENTORY_STORE=$FLEET_INVENTORY_STORE ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS" \
-    "  $BIN/ansible-inventory -i $OUT/lo-ipv6-host.smart.yml --list"
+    "  cd $OUT && ansible-inventory -i lo-ipv6-host.smart.yml --list"

@@ -41,6 +41,14 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export ANSIBLE_PYTHON_INTERPRETER="$PY"
 
 TMP_BASE="$(mktemp -d "${TMPDIR:-/tmp}/fleet-inventory-test.XXXXXX")"
+# Whatever the stages leave behind goes under TMP_BASE, removed at the end: Ansible's home
+# (~/.ansible: galaxy cache, collections/roles dirs, local temp files) and other temp files.
+# Left on purpose: the sanity stage's get-pip stand-in and ansible-test's own cache under
+# ~/.ansible/test (ansible-test looks there, whatever ANSIBLE_HOME says), and ansible-lint's
+# cache under ~/.cache/ansible-compat.
+export ANSIBLE_HOME="$TMP_BASE/ansible-home" ANSIBLE_LOCAL_TEMP="$TMP_BASE/ansible-home/tmp"
+mkdir -p "$ANSIBLE_LOCAL_TEMP" "$TMP_BASE/tmp"
+export TMPDIR="$TMP_BASE/tmp"
 cleanup() {
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "test.sh: kept temp dir $TMP_BASE"
@@ -97,7 +105,11 @@ stage_pytest() {
     fi
     # shellcheck disable=SC2206
     args+=(${PYTEST_ARGS:-})
+    # What the tests leave behind stays in this run's temp dir (see TMP_BASE above): pytest's
+    # tmp_path dirs (TMPDIR), Ansible's local temp files and ~/.ansible (ANSIBLE_HOME).
+    echo "+ TMPDIR=$TMPDIR ANSIBLE_HOME=$ANSIBLE_HOME ANSIBLE_LOCAL_TEMP=$ANSIBLE_LOCAL_TEMP"
     echo "+ pytest ${args[*]} ${dirs[*]}"
+    echo "  (one line per test file when its last test is done: [elapsed] file: outcomes (files, tests so far))"
     local rc=0
     (cd "$ROOT" && "$PY" -m pytest "${args[@]}" "${dirs[@]}") || rc=$?
     if [ "$rc" -eq 5 ]; then
@@ -180,6 +192,16 @@ stage_lint() {
         [ -d "$ROOT/$d" ] && [ -n "$(find "$ROOT/$d" -type f \( -name '*.yml' -o -name '*.yaml' \) -print -quit)" ] \
             && targets+=("$d")
     done
+    # Changelog fragments (changelogs/fragments/*.yml) and changelogs/changelog.yaml, as
+    # antsibull-changelog reads them when it makes CHANGELOG.rst.
+    if [ -x "$BIN/antsibull-changelog" ]; then
+        echo "+ antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml"
+        (cd "$ROOT" && "$BIN/antsibull-changelog" lint \
+            && "$BIN/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml) || return 1
+    else
+        echo "lint: antsibull-changelog missing from .venv (requirements-dev.txt) - changelog not checked"
+        return 1
+    fi
     if [ ${#targets[@]} -eq 0 ]; then
         echo "lint: no YAML under roles/ or playbooks/ yet - nothing to lint"
         return 0
@@ -210,6 +232,24 @@ stage_build() {
         tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.pytest_collections|tests/output|__pycache__)(/|$)' | head -5
         return 1
     fi
+    # Development and CI tooling stays out of the tarball (galaxy.yml build_ignore); what an
+    # installed collection needs is in it.
+    local listing="$TMP_BASE/build/tarball.txt" bad=0 p
+    tar -tzf "$tarball" | sed 's|^\./||' >"$listing"
+    for p in Makefile scripts benchmarks requirements-dev.txt .ci .ansible-lint; do
+        if grep -qE "^$p(/|\$)" "$listing"; then
+            echo "build: the tarball contains $p (development tooling; add it to build_ignore in galaxy.yml)"
+            bad=1
+        fi
+    done
+    for p in MANIFEST.json FILES.json LICENSE README.md CHANGELOG.rst requirements.txt meta/runtime.yml plugins/modules; do
+        if ! grep -qE "^$p(/|\$)" "$listing"; then
+            echo "build: the tarball lacks $p"
+            bad=1
+        fi
+    done
+    [ "$bad" -eq 0 ] || return 1
+    echo "build: no Makefile, scripts/, benchmarks/, requirements-dev.txt in it; LICENSE, CHANGELOG.rst, requirements.txt are"
     echo "+ ansible-galaxy collection install --offline -p $inst $(basename "$tarball")"
     ANSIBLE_COLLECTIONS_PATH="$inst" \
         "$BIN/ansible-galaxy" collection install --offline --force -p "$inst" "$tarball" || return 1
@@ -281,12 +321,14 @@ echo "test.sh: Python $PY_VER ($PY), $("$BIN/ansible" --version 2>/dev/null | he
 overall=0
 pytest_line=""
 T0=$SECONDS
+n_stage=0
 for s in "${STAGES[@]}"; do
     if [ "$overall" -ne 0 ]; then
         note "$s" skip 0 "not run (an earlier stage failed)"
         continue
     fi
-    banner "stage: $s"
+    n_stage=$((n_stage + 1))
+    banner "stage $n_stage/${#STAGES[@]}: $s (started at $(date -u +%H:%M:%S) UTC, $((SECONDS - T0))s into the run)"
     t=$SECONDS
     rc=0
     if [ "$s" = pytest ]; then
@@ -297,6 +339,7 @@ for s in "${STAGES[@]}"; do
     else
         "stage_$s" || rc=$?
     fi
+    echo "test.sh: stage $s $( [ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)" ) after $((SECONDS - t))s"
     if [ "$rc" -eq 0 ]; then
         note "$s" ok "$((SECONDS - t))" ""
     else

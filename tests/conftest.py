@@ -36,6 +36,26 @@ def _link_collection() -> None:
 _link_collection()
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
 
+
+# ------------------------------------------------------------------------------ temp dirs
+# Keep what Ansible writes in-process (its local temp dir, ~/.ansible) out of the user's home:
+# scripts/test.sh points ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP and TMPDIR into its own temp dir; a
+# bare `pytest` run gets a temp dir of its own here, removed when the process ends.
+def _private_ansible_home() -> None:
+    if os.environ.get("ANSIBLE_HOME") and os.environ.get("ANSIBLE_LOCAL_TEMP"):
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="fleet-inventory-ansible-home-")
+    atexit.register(shutil.rmtree, home, True)
+    os.environ.setdefault("ANSIBLE_HOME", home)
+    os.environ.setdefault("ANSIBLE_LOCAL_TEMP", os.path.join(home, "tmp"))
+
+
+_private_ansible_home()
+
 # Import the collection through ansible's own collection loader, as ansible
 # does at run time.  Installing it once, before any test module imports
 # ``ansible_collections.*``, keeps one copy of every module (a second import
@@ -51,3 +71,80 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# ------------------------------------------------------------------------------ progress
+class FileProgress:
+    """One line per test file when its last test has finished: ``[ 2m05s] tests/unit/test_x.py: 12 passed``.
+
+    With xdist the tests of a file run on several workers; the controller sees every report and
+    prints the line when the file's last test is done, with the totals so far.  A CI log shows
+    where the run is instead of a wall of dots.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self.total: dict[str, int] = {}
+        self.done: dict[str, dict[str, int]] = {}
+        self.finished_files = 0
+        self.finished_tests = 0
+        self.start = None
+
+    def _expect(self, nodeids):
+        total: dict[str, int] = {}
+        for nodeid in nodeids:
+            f = nodeid.split("::", 1)[0]
+            total[f] = total.get(f, 0) + 1
+        if not self.total:  # every xdist worker collects the same tests
+            self.total = total
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        self._expect(item.nodeid for item in items)
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self._expect(ids)
+
+    def pytest_sessionstart(self, session):
+        import time
+        self.start = time.monotonic()
+
+    def pytest_runtest_logreport(self, report):
+        import time
+        f = report.nodeid.split("::", 1)[0]
+        if f not in self.total:
+            return
+        counts = self.done.setdefault(f, {})
+        outcome = None
+        if report.when == "call":
+            outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        elif report.when == "setup" and not report.passed:
+            outcome = "error" if report.failed else "skipped"
+        elif report.when == "teardown" and report.failed:
+            counts["error"] = counts.get("error", 0) + 1
+        if outcome:
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if report.when != "teardown":
+            return
+        counts["_finished"] = counts.get("_finished", 0) + 1
+        self.finished_tests += 1
+        if counts["_finished"] != self.total[f]:
+            return
+        self.finished_files += 1
+        elapsed = int(time.monotonic() - (self.start or time.monotonic()))
+        summary = ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()) if not k.startswith("_"))
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None:
+            return
+        if getattr(getattr(tr, "_tw", None), "width_of_current_line", 1):
+            tr.write("\n")  # after the dots
+        tr.write_line("[%3dm%02ds] %s: %s  (%d/%d files, %d/%d tests)" % (
+            elapsed // 60, elapsed % 60, f, summary, self.finished_files, len(self.total),
+            self.finished_tests, sum(self.total.values())))
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller prints the progress
+        return
+    if config.getoption("collectonly", False) or os.environ.get("FLEET_TEST_PROGRESS", "1") == "0":
+        return
+    config.pluginmanager.register(FileProgress(config), "fleet-file-progress")

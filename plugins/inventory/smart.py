@@ -68,6 +68,8 @@ options:
       - Keep hosts whose C(enabled) is false. AWX leaves them out of a job's inventory.
     type: bool
     default: false
+requirements:
+  - pyparsing >= 3.1 (the host_filter language)
 extends_documentation_fragment:
   - constructed
   - inventory_cache

@@ -23,6 +23,8 @@ description:
     C(ansible_facts__ansible_distrbution), or C(ansible_facts__distribution) for the stored
     C(ansible_distribution)), the result carries a warning with the closest fact paths the store
     does hold.
+requirements:
+  - pyparsing >= 3.1 on the controller (the host_filter language)
 extends_documentation_fragment:
   - fleet.inventory.store
 options:
@@ -61,6 +63,9 @@ attributes:
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: N/A
+notes:
+  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
+    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.inventory
   - module: fleet.inventory.host_facts

@@ -23,6 +23,8 @@ description:
     doubled. Its hosts and groups cannot be added by hand; an update of that source (or the
     P(fleet.inventory.constructed#inventory) inventory plugin) computes them.
   - Deleting an inventory deletes its hosts, groups and their facts at once.
+requirements:
+  - pyparsing >= 3.1 on the controller (the O(host_filter) of a smart inventory)
 extends_documentation_fragment:
   - fleet.inventory.store
 options:
@@ -104,6 +106,8 @@ attributes:
     description: Returns the inventory's fields before and after the change.
     support: full
 notes:
+  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
+    with C(connection=local), or with C(delegate_to=localhost).
   - Check mode computes the result in a transaction that is rolled back, so C(changed) and the diff are exact.
 seealso:
   - module: fleet.inventory.host

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,29 @@ def test_demo_builds_the_store_and_shows_smart_inventories(tmp_path, run_invento
     assert all(v["ansible_host"].startswith("10.") for v in data["_meta"]["hostvars"].values())
     # facts stay out of the host vars, as in AWX
     assert not any(k.startswith("ansible_facts") or k == "ansible_distribution" for v in data["_meta"]["hostvars"].values() for k in v)
+
+    # every step shows what it ran: the files and the playbook whose results are shown
+    text = proc.stdout
+    for name in ("ubuntu-web-8cpu.smart.yml", "lo-ipv6-host.smart.yml", "nyc-not-debian.smart.yml",
+                 "product-dev-shutdown.smart.yml", "intel-db.smart.yml", "constructed-playbook.yml",
+                 "shutdown-product-dev.yml"):
+        shown = text.index("$ cat " + name)
+        assert (text.find("$ ansible-inventory -i " + name, shown) > shown
+                or text.find("$ ansible-playbook -i localhost, " + name, shown) > shown), name
+        # what is printed is the file that ran
+        assert text[shown:].split("\n", 1)[1].startswith((out / name).read_text()), name
+    assert "kind: constructed" in text[text.index("$ cat constructed-playbook.yml"):text.index("$ ansible-playbook -i localhost, constructed")]
+    # the empty @sustaining group of the constructed inventory is explained
+    graph = text[text.index("$ ansible-inventory -i shutdown-product-dev.yml --graph"):]
+    assert "  |--@sustaining:\n  |--@" in graph
+    assert "The empty @sustaining group" in graph
+
+    # the closing hint works as printed, and does not lean on the test tree's collection path
+    assert ".pytest_collections" not in text
+    done = text[text.index("==== Done"):]
+    hint = [ln.strip() for ln in done.splitlines() if ln.startswith("       ")]
+    assert hint and hint[-1].startswith("cd ") and "ansible-inventory" in hint[-1]
+    shell = subprocess.run(["bash", "-c", "set -e\n" + "\n".join(hint)], env=env, cwd=str(tmp_path),
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert shell.returncode == 0, shell.stdout[-2000:] + shell.stderr[-2000:]
+    assert json.loads(shell.stdout)["_meta"]["hostvars"], shell.stdout[:2000]
