@@ -12,7 +12,8 @@ options:
   store:
     description:
       - Where the fleet.inventory store lives.
-      - A filesystem path of a SQLite database file, or a C(postgresql://) URL. A module that
+      - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
+        PostgreSQL backend, which is not in this release: such a store is refused with an error. A module that
         changes the store creates the file with its schema on first use; M(fleet.inventory.host_info)
         only reads, and a store that does not exist (or an empty file) is an error that says
         where its name came from.
@@ -22,8 +23,6 @@ options:
         C(~/.ansible.cfg), C(/etc/ansible/ansible.cfg); a relative path there is relative to the
         directory of that C(ansible.cfg)), then C(~/.local/share/fleet.inventory/store.db) (under
         E(XDG_DATA_HOME) when set). The inventory and cache plugins resolve it the same way.
-      - Modules act on the store of the machine they run on; use C(delegate_to=localhost) or
-        C(connection=local).
     type: str
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.
@@ -35,7 +34,8 @@ options:
   store:
     description:
       - Where the fleet.inventory store lives.
-      - A filesystem path of a SQLite database file, or a C(postgresql://) URL.
+      - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
+        PostgreSQL backend, which is not in this release: such a store is refused with an error.
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
         C(store) in the C([fleet_inventory]) section of the C(ansible.cfg) that Ansible loaded
         (a relative path there is relative to the directory of that C(ansible.cfg)), then
