@@ -167,11 +167,13 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
     # -- a repository read directly ---------------------------------------------------------
 
     def _from_repo(self, repo):
-        url = projects.validate_scm_url(repo)
+        # a password in the URL (any form) goes to git's credential helper, never into .git/config or a message
+        url, url_user, url_password = projects.split_url_credentials(str(repo).strip())
+        url = projects.validate_scm_url(url)
         branch = self.get_option("branch") or ""
         key = hashlib.sha256(("%s\n%s" % (url, branch)).encode("utf-8")).hexdigest()[:16]
         checkout = os.path.join(os.path.expanduser(self.get_option("checkout_dir")), key)
-        credential = {}
+        credential = {"username": url_user, "password": url_password} if url_password is not None else {}
         if self.get_option("ssh_key_file"):
             credential["ssh_key_file"] = self.get_option("ssh_key_file")
         timeout = self.get_option("timeout") or None
