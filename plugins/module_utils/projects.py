@@ -119,6 +119,8 @@ _SCP_WITH_PASSWORD = re.compile(r"^(?P<user>[^@/:\s]+):(?P<password>.*)@(?P<host
 def _split_url_credentials(url):
     """``scheme://user:secret@host/x`` -> (``scheme://user@host/x``, user, secret); the secret never stays in a URL.
 
+    (http(s) URLs lose the user as well: git's credential helper gives both.)
+
     Every URL form is cleaned alike: http(s), ssh (``ssh://``, ``git+ssh://``,
     ``ssh+git://``), ``git://`` and the scp-like ``user:secret@host:path``.
     Returns ``(url, None, None)`` when the URL carries no password.
@@ -137,7 +139,8 @@ def _split_url_credentials(url):
             host = "[%s]" % host
         if parts.port:
             host += ":%d" % parts.port
-        user = parts.username or ""
+        # http(s): the user goes to the credential helper too; ssh needs it in the URL (ssh://user@host)
+        user = "" if parts.scheme.lower() in ("http", "https") else (parts.username or "")
         netloc = "%s@%s" % (user, host) if user else host
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), parts.username or None, password
     match = _SCP_WITH_PASSWORD.match(url)
