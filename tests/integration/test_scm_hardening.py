@@ -66,3 +66,24 @@ def test_password_in_the_scm_plugin_repo_url_stays_out_of_git_config_and_message
     configs = list((tmp_path / "co").glob("*/.git/config"))
     assert configs and all("S3CRET-pw" not in c.read_text() for c in configs)
     assert "ssh://deploy@127.0.0.1:9/inv.git" in configs[0].read_text()
+
+
+# --------------------------------------------------------------------------- 5. owner-only files
+
+
+def test_store_its_wal_and_shm_and_the_projects_directory_are_owner_only(run_playbook, ansible_env, tmp_path):
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+
+    repo = Repo(tmp_path / "git")
+    repo.write("hosts", "[web]\nweb1\n")
+    repo.commit()
+    old = os.umask(0o022)  # the usual umask: without care, files are 0644 and directories 0755
+    try:
+        run_playbook(play(task("define", "fleet.inventory.project", name="p", scm_url=repo.url)))
+        store = ansible_env["FLEET_INVENTORY_STORE"]
+        with Store(store):  # an open store has its -wal and -shm
+            modes = {suffix: stat.S_IMODE(os.stat(store + suffix).st_mode) for suffix in ("", "-wal", "-shm")}
+        assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        assert stat.S_IMODE(os.stat(Path(store).parent / "projects").st_mode) == 0o700
+    finally:
+        os.umask(old)
