@@ -184,7 +184,16 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
         with projects.checkout_lock(checkout, timeout):
             projects.sync_checkout(checkout, url, branch, "", credential, timeout, lock=False)
             target = sources.resolve_in_checkout(checkout, self.get_option("source_path"))
-            data, _stderr = run_ansible_inventory(target, env=env, timeout=timeout, cwd=os.path.realpath(checkout))
+            sources.refuse_escaping_links(checkout, target, self.get_option("source_path") or ".")
+            # a clean environment and, where bwrap is installed, a sandbox that sees nothing of the store
+            # nor of the other checkouts
+            hide = [os.path.expanduser(self.get_option("checkout_dir"))]
+            store = self.store_target()
+            if not store.startswith(("postgresql://", "postgres://")):
+                hide += [os.path.dirname(store), store]
+            base_env, wrapper = updates.scm_run_isolation(os.path.realpath(checkout), env, hide=hide)
+            data, _stderr = run_ansible_inventory(target, timeout=timeout, cwd=os.path.realpath(checkout), base_env=base_env,
+                                                  wrapper=wrapper)
         mem = parse_inventory_data(data)
         return {
             "all_vars": mem.variables,

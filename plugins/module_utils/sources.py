@@ -171,6 +171,50 @@ def resolve_in_checkout(checkout, source_path) -> str:
     return target
 
 
+def refuse_escaping_links(checkout, path, source_path=None):
+    """ValidationError naming the first symbolic link that resolves outside ``checkout``, among what reading ``path`` reads.
+
+    ``path`` (inside the checkout, see :func:`resolve_in_checkout`) is a
+    directory (everything under it, links to directories followed) or a file
+    (with the ``group_vars``/``host_vars`` beside it, which ansible reads too).
+    Links that stay inside the checkout are fine.
+    """
+    root = os.path.realpath(checkout)
+
+    def inside(target):
+        return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+    def check(link):
+        target = os.path.realpath(link)
+        if not inside(target):
+            rel = os.path.relpath(link, root)
+            raise ValidationError("source_path '%s': %s is a symbolic link to %s, outside the project's checkout; "
+                                  "an inventory may only link to files of its own repository" % (
+                                      source_path if source_path is not None else os.path.relpath(path, root), rel, target))
+
+    if os.path.isdir(path):
+        starts = [path]
+    else:
+        starts = [os.path.join(os.path.dirname(path), d) for d in ("group_vars", "host_vars")]
+        starts = [d for d in starts if os.path.lexists(d)]
+        for start in starts:
+            if os.path.islink(start):
+                check(start)
+    seen = set()
+    for start in starts:
+        for dir_path, dir_names, file_names in os.walk(start, followlinks=True):
+            real = os.path.realpath(dir_path)
+            if real in seen or not inside(real):
+                dir_names[:] = []
+                continue
+            seen.add(real)
+            dir_names[:] = [d for d in dir_names if d != ".git"]
+            for name in dir_names + file_names:
+                full = os.path.join(dir_path, name)
+                if os.path.islink(full):
+                    check(full)
+
+
 def _check_source_type(source):
     if source in ("", "scm", "file"):
         return

@@ -8,6 +8,7 @@ passwords inside ssh URLs, and children that must die with the process that star
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -87,3 +88,157 @@ def test_store_its_wal_and_shm_and_the_projects_directory_are_owner_only(run_pla
         assert stat.S_IMODE(os.stat(Path(store).parent / "projects").st_mode) == 0o700
     finally:
         os.umask(old)
+
+
+# --------------------------------------------------------------------------- 5. what an inventory script sees
+
+ENV_SCRIPT = """\
+#!/usr/bin/env python3
+import json, os, sys
+if len(sys.argv) > 1 and sys.argv[1] == "--host":
+    print("{}")
+    sys.exit(0)
+found = {}
+for name in ("STORE_PATH", "FLEET_INVENTORY_STORE"):
+    path = os.environ.get(name)
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                found[name] = handle.read(16).decode("latin-1")
+        except OSError as exc:
+            found[name] = "refused: %s" % exc.__class__.__name__
+def can_write(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("written by the inventory script")
+        return True
+    except OSError:
+        return False
+print(json.dumps({"probe": {"hosts": ["h1"]}, "_meta": {"hostvars": {"h1": {
+    "env": sorted(os.environ),
+    "tier": os.environ.get("TIER"),
+    "store": found,
+    "wrote_checkout": can_write("written-by-script"),
+    "wrote_tmp": can_write("/tmp/fleet-sandbox-probe-%s" % os.environ.get("PROBE_ID", "")),
+    "home_entries": sorted(os.listdir(os.environ["HOME"])) if os.path.isdir(os.environ.get("HOME", "")) else None,
+}}}}))
+"""
+
+ALLOWED = {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "PWD", "SHLVL", "_", "ANSIBLE_INVENTORY_UNPARSED_FAILED",
+           "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "ANSIBLE_COLLECTIONS_PATH",
+           "ANSIBLE_COLLECTIONS_PATHS", "TIER", "STORE_PATH", "PROBE_ID"}
+
+
+@pytest.fixture
+def probe_repo(tmp_path):
+    repo = Repo(tmp_path / "git")
+    repo.write("probe/inventory.py", ENV_SCRIPT, mode=0o755)
+    repo.commit()
+    return repo
+
+
+def run_probe(run_playbook, ansible_env, probe_repo, tmp_path, sandbox):
+    store = ansible_env["FLEET_INVENTORY_STORE"]
+    probe_id = "%s-%s" % (os.getpid(), tmp_path.name)
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True, exist_ok=True)
+    (home / ".aws" / "credentials").write_text("[default]\naws_secret_access_key = aws-s3cret\n")
+    secrets = {"AWS_SECRET_ACCESS_KEY": "aws-s3cret", "GITHUB_TOKEN": "gh-t0ken", "FLEET_INVENTORY_SCM_SANDBOX": sandbox,
+               "HOME": str(home)}
+    res = run_playbook(play(
+        task("project", "fleet.inventory.project", name="p", scm_url=probe_repo.url, scm_username="u", scm_password="pw-s3cret"),
+        task("inventory", "fleet.inventory.inventory", name="prod"),
+        task("source", "fleet.inventory.inventory_source", name="probe", inventory="prod", source="scm", source_project="p",
+             source_path="probe/inventory.py", source_vars={"TIER": "gold", "STORE_PATH": store, "PROBE_ID": probe_id}),
+        task("update", "fleet.inventory.inventory_source_update", name="probe", inventory="prod"),
+        task("read", "fleet.inventory.host_info", host_filter="name=h1"),
+    ), env=secrets)
+    hostvars = res.task("read")["hosts"][0]["variables"]
+    checkout = Path(store).parent / "projects" / "1__p"
+    tmp_probe = Path("/tmp/fleet-sandbox-probe-%s" % probe_id)
+    return res, hostvars, checkout, tmp_probe
+
+
+@pytest.mark.parametrize("sandbox", ["off", "auto"])
+def test_inventory_scripts_get_a_clean_environment(run_playbook, ansible_env, probe_repo, tmp_path, sandbox):
+    res, hv, _checkout, tmp_probe = run_probe(run_playbook, ansible_env, probe_repo, tmp_path, sandbox)
+    tmp_probe.unlink(missing_ok=True)
+    extra = [k for k in hv["env"] if k not in ALLOWED and not k.startswith("LC_")]
+    assert extra == [], extra
+    assert "FLEET_INVENTORY_STORE" not in hv["env"] and "AWS_SECRET_ACCESS_KEY" not in hv["env"]
+    assert hv["tier"] == "gold"
+    assert "FLEET_INVENTORY_STORE" not in hv["store"]
+    assert "aws-s3cret" not in res.stdout and "pw-s3cret" not in res.stdout
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="bwrap (bubblewrap) is not installed: apt-get install -y bubblewrap")
+def test_sandboxed_script_cannot_read_the_store_nor_write_the_checkout(run_playbook, ansible_env, probe_repo, tmp_path):
+    res, hv, checkout, tmp_probe = run_probe(run_playbook, ansible_env, probe_repo, tmp_path, "auto")
+    update = res.task("update")["inventory_update"]
+    assert "sandbox: bwrap" in update["result_stdout"]
+    # the store's path was handed over in source_vars: the file is not there for the script
+    assert hv["store"]["STORE_PATH"].startswith("refused"), hv["store"]
+    assert hv["wrote_checkout"] is False and not (checkout / "written-by-script").exists()
+    # /tmp is private: what the script wrote there is gone, and the real /tmp never saw it
+    assert hv["wrote_tmp"] is True and not tmp_probe.exists()
+    # the home directory is an empty one of its own (ansible writes its temp files there)
+    assert ".aws" not in hv["home_entries"] and set(hv["home_entries"]) <= {".ansible"}, hv["home_entries"]
+
+
+def test_sandbox_setting_is_checked(run_playbook, ansible_env, probe_repo, tmp_path):
+    with pytest.raises(AssertionError) as info:
+        run_probe(run_playbook, ansible_env, probe_repo, tmp_path, "maybe")
+    assert "FLEET_INVENTORY_SCM_SANDBOX=maybe: use auto (the default), bwrap or off" in str(info.value)
+
+
+# --------------------------------------------------------------------------- 6. no symlink leaves the checkout
+
+
+@pytest.fixture
+def linking_repo(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.ini").write_text("[stolen]\nfrom-outside\n")
+    (outside / "vars.yml").write_text("secret: from-outside\n")
+    repo = Repo(tmp_path / "git")
+    repo.write("inv/hosts.ini", "[web]\nweb1\n")
+    (repo.work / "inv" / "evil_hosts").symlink_to(outside / "evil.ini")
+    repo.write("flat/hosts.ini", "[db]\ndb1\n")
+    (repo.work / "flat" / "group_vars").mkdir()
+    (repo.work / "flat" / "group_vars" / "db.yml").symlink_to(outside / "vars.yml")
+    repo.write("fine/hosts.ini", "[app]\napp1\n")
+    (repo.work / "fine" / "more.ini").symlink_to("../inv/hosts.ini")  # inside the checkout: allowed
+    repo.commit()
+    return repo
+
+
+@pytest.mark.parametrize("source_path, link", [("inv", "inv/evil_hosts"), ("flat/hosts.ini", "flat/group_vars/db.yml")])
+def test_update_refuses_a_link_out_of_the_checkout_naming_it(run_playbook, ansible_env, linking_repo, source_path, link):
+    res = run_playbook(play(
+        task("project", "fleet.inventory.project", name="p", scm_url=linking_repo.url),
+        task("inventory", "fleet.inventory.inventory", name="prod"),
+        task("source", "fleet.inventory.inventory_source", name="s", inventory="prod", source="scm", source_project="p",
+             source_path=source_path),
+        task("update", "fleet.inventory.inventory_source_update", name="s", inventory="prod"),
+    ), expect_rc=2)
+    msg = failed(res.task("update"))["msg"]
+    assert "%s is a symbolic link to" % link in msg and "outside the project's checkout" in msg, msg
+    assert store_rows(ansible_env["FLEET_INVENTORY_STORE"], "SELECT name FROM hosts") == []
+
+
+def test_update_follows_links_that_stay_inside(run_playbook, ansible_env, linking_repo):
+    res = run_playbook(play(
+        task("project", "fleet.inventory.project", name="p", scm_url=linking_repo.url),
+        task("inventory", "fleet.inventory.inventory", name="prod"),
+        task("source", "fleet.inventory.inventory_source", name="s", inventory="prod", source="scm", source_project="p",
+             source_path="fine"),
+        task("update", "fleet.inventory.inventory_source_update", name="s", inventory="prod"),
+    ))
+    assert res.task("update")["inventory_update"]["status"] == "successful"
+    assert sorted(r[0] for r in store_rows(ansible_env["FLEET_INVENTORY_STORE"], "SELECT name FROM hosts")) == ["app1", "web1"]
+
+
+def test_scm_plugin_direct_mode_refuses_a_link_out_of_the_checkout(run_inventory, linking_repo, tmp_path):
+    proc = run_inventory("--list", {"plugin": "fleet.inventory.scm", "repo": linking_repo.url, "source_path": "inv",
+                                    "checkout_dir": str(tmp_path / "co")}, expect_rc=1, inventory_filename="x.scm.yml")
+    assert "inv/evil_hosts is a symbolic link to" in proc.stderr and "from-outside" not in proc.stdout
