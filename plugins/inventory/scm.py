@@ -160,6 +160,10 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
                         raise FleetInventoryError("the update on launch of inventory source '%s' failed: %s\n%s" % (
                             name, record.get("job_explanation") or record.get("status"),
                             projects.log_tail(record.get("result_stdout"), 2000)))
+            status, explanation = updates.source_state(store, source["id"])
+            if status in ("failed", "error", "canceled"):
+                self.display.warning("inventory source '%s' of inventory '%s': its last update failed (%s); serving what its "
+                                     "last complete update imported" % (name, source["inventory_name"], explanation or status))
             return projects.source_inventory_data(store, source, include_disabled=self.get_option("include_disabled"))
         finally:
             store.close()

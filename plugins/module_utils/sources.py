@@ -82,6 +82,11 @@ def _source_row(store, row, inventory_name=None):
         inv = store.get_inventory(int(row["inventory_id"]))
         inventory_name = inv["name"] if inv else None
     row["inventory"] = inventory_name
+    if row.get("status") in ("pending", "running"):
+        # an update whose process died shows as failed to every reader, not only to the next update
+        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+
+        row["status"] = updates.source_state(store, row["id"], row["status"])[0]
     row["source_project"] = None
     if row["source_project_id"] is not None:
         project = store.query_one("SELECT name FROM projects WHERE id = ?", (row["source_project_id"],))

@@ -182,6 +182,30 @@ def _mark_dead(store, row):
                       (stamp, row["inventory_source_id"]))
 
 
+def source_state(store, source_id, status=None):
+    """``(status, explanation)`` of a source as a reader must see it, without writing anything.
+
+    A source left ``pending``/``running`` by an update whose process died (no
+    such pid, a zombie, a pid now used by another process) is ``failed`` with
+    :data:`DIED`; the next update (or :func:`get_update`) records that.  The
+    explanation is that of the source's last update otherwise ('' when none).
+    """
+    if status is None:
+        row = store.query_one("SELECT status FROM inventory_sources WHERE id = ?", (int(source_id),))
+        status = row["status"] if row else ""
+    if status in ACTIVE:
+        active = store.query("SELECT * FROM inventory_updates WHERE inventory_source_id = ? AND status IN ('pending', 'running')"
+                             " ORDER BY id", (int(source_id),))
+        dead = [r for r in active if not _alive(r)]
+        if not active or len(dead) == len(active):
+            pid = dead[-1]["pid"] if dead else None
+            return "failed", DIED + (" (pid %s)" % pid if pid is not None else "")
+        return status, ""
+    last = store.query_one("SELECT job_explanation FROM inventory_updates WHERE inventory_source_id = ? ORDER BY id DESC LIMIT 1",
+                           (int(source_id),))
+    return status, (last["job_explanation"] or "") if last else ""
+
+
 def _reap(store, inventory_id):
     """Mark the dead active records of an inventory failed; returns the running row, if any."""
     running = None
@@ -582,7 +606,7 @@ def _preload():
     from ansible_collections.fleet.inventory.plugins.module_utils import importer  # noqa: F401 pylint: disable=unused-import
     import yaml  # noqa: F401 pylint: disable=unused-import
 
-    for name in ("projects", "constructed"):
+    for name in ("projects", "constructed", "isolation"):
         try:
             __import__("ansible_collections.fleet.inventory.plugins.module_utils.%s" % name)
         except ImportError:
@@ -826,7 +850,8 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)
-        entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok}
+        entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok,
+                 "source_status": src["status"]}
         if not ok:
             entry["reason"] = reason
         results.append(entry)

@@ -242,3 +242,183 @@ def test_scm_plugin_direct_mode_refuses_a_link_out_of_the_checkout(run_inventory
     proc = run_inventory("--list", {"plugin": "fleet.inventory.scm", "repo": linking_repo.url, "source_path": "inv",
                                     "checkout_dir": str(tmp_path / "co")}, expect_rc=1, inventory_filename="x.scm.yml")
     assert "inv/evil_hosts is a symbolic link to" in proc.stderr and "from-outside" not in proc.stdout
+
+
+# --------------------------------------------------------------------------- 10. nothing outlives its parent
+
+SLOW_SCRIPT = """\
+#!/usr/bin/env python3
+import json, os, sys, time
+if os.environ.get("SLOW") == "yes" and sys.argv[1:] == ["--list"]:
+    time.sleep(900)
+print(json.dumps({"slow": {"hosts": ["s1"]}} if sys.argv[1:] == ["--list"] else {}))
+"""
+
+
+def _procs():
+    """{pid: (ppid, cmdline)} of every process, zombies left out."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                cmd = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            out[int(entry)] = (int(fields[1]), cmd)
+    return out
+
+
+def _wait_for(predicate, what, limit=180):
+    """Poll ``predicate`` (returns a value or None) until it gives a value; fails after ``limit`` seconds."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("gave up waiting for %s" % what)
+
+
+def _descendants(root, procs):
+    children = {}
+    for pid, (ppid, _cmd) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _kill_ancestor_and_check(leaf_marker, ancestor_marker):
+    """SIGKILL the nearest ancestor of the process whose cmdline holds ``leaf_marker`` that matches ``ancestor_marker``;
+    returns the processes that were below it, once none of them is left."""
+    import signal
+
+    def leaf():
+        return next((pid for pid, (_ppid, cmd) in _procs().items()
+                     if leaf_marker in cmd and "ansible-inventory" not in cmd and "bwrap" not in cmd), None)
+
+    pid = _wait_for(leaf, "a process running %s" % leaf_marker)
+    procs = _procs()
+    target, chain = pid, []
+    while target in procs and ancestor_marker not in procs[target][1]:
+        chain.append(target)
+        target = procs[target][0]
+    assert target in procs and target > 1, "no ancestor matching %r above %s: %s" % (ancestor_marker, pid, chain)
+    below = _descendants(target, procs)
+    assert pid in below
+    os.kill(target, signal.SIGKILL)
+    try:
+        _wait_for(lambda: not (set(below) & set(_procs())) or None, "the children of the killed process to die: %s" % below,
+                  limit=60)
+    finally:  # a failing test leaves no orphan behind
+        for pid in set(below) & set(_procs()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return below
+
+
+def _stored_slow_source(ansible_env, tmp_path, marker):
+    from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+
+    repo = Repo(tmp_path / "git")
+    repo.write("%s/inventory.py" % marker, SLOW_SCRIPT, mode=0o755)
+    repo.commit()
+    store = ansible_env["FLEET_INVENTORY_STORE"]
+    with Store(store) as s:
+        s.save_inventory("prod")
+        projects.save_project(s, "p", scm_url=repo.url)
+        projects.update_project(s, "p")
+        sources.save_source(s, "prod", "slow", source="scm", source_project="p", source_path="%s/inventory.py" % marker,
+                            source_vars={"SLOW": "yes"}, update_project=False)
+    return store
+
+
+def _make_fast(store):
+    """The script sleeps no more: check mode's preview (which runs it) can finish."""
+    from ansible_collections.fleet.inventory.plugins.module_utils import sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+
+    with Store(store) as s:
+        sources.save_source(s, "prod", "slow", source_vars={"SLOW": "no"})
+
+
+def _readers_see_failed(run_playbook, run_inventory, store):
+    before = store_rows(store, "SELECT status, pid FROM inventory_updates")
+    assert [r[0] for r in before] == ["running"], before
+    shown = run_playbook(play(task("show", "fleet.inventory.inventory_source", name="slow", inventory="prod")),
+                         check=True).task("show")
+    assert shown["inventory_source"]["status"] == "failed", shown
+    _make_fast(store)
+    listed = run_playbook(play(task("list", "fleet.inventory.update_inventory_sources", inventory="prod", list_only=True)))
+    assert [e["source_status"] for e in listed.task("list")["inventory_updates"]] == ["failed"]
+    checked = run_playbook(play(task("check", "fleet.inventory.update_inventory_sources", inventory="prod")), check=True)
+    assert [e["source_status"] for e in checked.task("check")["inventory_updates"]] == ["failed"]
+    proc = run_inventory("--list", {"plugin": "fleet.inventory.scm", "inventory_source": "slow", "update": False},
+                         inventory_filename="slow.scm.yml", raw=True)
+    assert proc.returncode == 0 and "the process running this update died" in proc.stderr, proc.stderr
+    assert store_rows(store, "SELECT status FROM inventory_updates") == [("running",)]  # readers wrote nothing
+
+
+@pytest.mark.parametrize("wait", [True, False], ids=["module", "background-update"])
+def test_sigkill_of_an_update_kills_its_ansible_inventory_and_readers_see_it_failed(
+        run_playbook, run_inventory, ansible_env, tmp_path, wait):
+    import subprocess
+
+    from conftest import ansible_bin  # tests/integration/conftest.py
+
+    marker = "slow-%s-%s" % (os.getpid(), tmp_path.name)
+    store = _stored_slow_source(ansible_env, tmp_path, marker)
+    playbook = tmp_path / "update.yml"
+    import yaml
+
+    playbook.write_text(yaml.safe_dump(play(task("update", "fleet.inventory.inventory_source_update", name="slow",
+                                                 inventory="prod", wait=wait))))
+    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                            env=ansible_env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        below = _kill_ancestor_and_check(marker + "/inventory.py --list", "AnsiballZ")  # a background update is a fork of the module
+        assert len(below) >= 2  # ansible-inventory and the script (and bwrap) were below it, and are gone
+    finally:
+        proc.wait(timeout=300)
+    _readers_see_failed(run_playbook, run_inventory, store)
+
+
+def test_sigkill_of_a_project_update_kills_git_and_ssh(run_playbook, ansible_env, tmp_path):
+    import subprocess
+
+    import yaml
+
+    from conftest import ansible_bin
+
+    marker = "fakessh-%s-%s" % (os.getpid(), tmp_path.name)
+    fakebin = tmp_path / marker
+    fakebin.mkdir()
+    (fakebin / "ssh").write_text("#!/bin/sh\nsleep 900\n")
+    (fakebin / "ssh").chmod(0o755)
+    playbook = tmp_path / "project.yml"
+    playbook.write_text(yaml.safe_dump(play(task("project", "fleet.inventory.project", name="p",
+                                                 scm_url="ssh://git@fleet-inventory.invalid/repo.git"))))
+    env = dict(ansible_env, PATH="%s:%s" % (fakebin, ansible_env["PATH"]))
+    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        below = _kill_ancestor_and_check(marker + "/ssh", "AnsiballZ")
+        assert len(below) >= 2  # git and the ssh it started, gone
+    finally:
+        proc.wait(timeout=300)
