@@ -20,6 +20,14 @@ description:
   - With O(repo), the repository is fetched into O(checkout_dir) and C(ansible-inventory --list --export) reads
     O(source_path) there, so any format that Ansible reads works (INI, YAML, directories with C(group_vars) and
     C(host_vars), executable scripts, inventory plugin configurations). The store is not used.
+  - As for an scm source's update, C(ansible-inventory) runs with a clean environment (only C(PATH), C(HOME), the
+    locale, the C(ANSIBLE_*) settings it sets and O(source_vars)) and, where C(bwrap) is installed, in a sandbox
+    that sees the checkout read-only, a private C(/tmp) and home, and nothing of the store nor of O(checkout_dir)'s
+    other checkouts (environment variable C(FLEET_INVENTORY_SCM_SANDBOX)=V(auto), V(bwrap) or V(off)). A symbolic
+    link in O(source_path) that resolves outside the checkout is refused. A password in O(repo) is given to git by a
+    credential helper, never written into the checkout.
+  - With O(inventory_source), a warning says when the source's last update failed (an update whose process died
+    included): the hosts served are then those of its last complete update.
   - Disabled hosts are left out unless O(include_disabled) is set, as AWX leaves them out of a job's inventory.
   - The inventory file name must end in C(scm.yml) or C(scm.yaml), or be any C(.yml)/C(.yaml) file whose
     C(plugin) key is C(fleet.inventory.scm).

@@ -152,7 +152,9 @@ class Store:
                 # busy_timeout instead of deadlocking on a lock upgrade.
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise self.db_error(exc, "cannot start a transaction on") from exc
+                if sqlite_error_kind(exc):
+                    raise self.db_error(exc, "cannot start a transaction on") from exc
+                raise StoreError("store %s is busy or read-only: %s" % (self.target, exc)) from exc
             self._depth = 1
             try:
                 yield self
