@@ -43,7 +43,7 @@ options:
       - A password given in the URL, in any form (C(https://user:secret@host/repo.git),
         C(ssh://user:secret@host/repo.git), C(user:secret@host:repo.git)), is removed from the URL and kept as the
         credential's password (masked as C($encrypted$)); it is never stored in the URL, returned, logged (the task's
-        C(invocation) included) or written into the checkout's C(.git/config). SSH itself does not use it: give SSH
+        C(invocation) included) or written into the checkout's C(.git/config). SSH itself does not use it; give SSH
         access with O(scm_ssh_key_file).
     type: str
   scm_branch:
