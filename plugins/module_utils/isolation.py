@@ -22,12 +22,13 @@ controller's secrets:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
 
 ENV_SANDBOX = "FLEET_INVENTORY_SCM_SANDBOX"
 SANDBOX_CHOICES = {"auto": "auto", "": "auto", "bwrap": "bwrap", "on": "bwrap", "true": "bwrap", "yes": "bwrap",
@@ -73,11 +74,10 @@ def _bwrap_works(bwrap):
     """Whether bwrap can make a sandbox here (user namespaces may be forbidden); ``(ok, reason)``, cached."""
     if bwrap not in _PROBE:
         try:
-            proc = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
-                                   "--die-with-parent", "--", "true"], stdin=subprocess.DEVNULL, capture_output=True,
-                                  timeout=60, check=False)
-            _PROBE[bwrap] = (proc.returncode == 0, proc.stderr.decode("utf-8", "replace").strip() or "exit %d" % proc.returncode)
-        except (OSError, subprocess.SubprocessError) as exc:
+            code, _out, err = run_process([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
+                                           "--die-with-parent", "--", "true"], timeout=60)
+            _PROBE[bwrap] = (code == 0, err.decode("utf-8", "replace").strip() or "exit %d" % code)
+        except (OSError, ProcessTimeout) as exc:
             _PROBE[bwrap] = (False, str(exc))
     return _PROBE[bwrap]
 
@@ -90,12 +90,9 @@ def _code_paths(env):
     """Directories the run needs to see even inside a hidden one: Python, ansible, collections, PATH."""
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
              os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))]
-    try:
-        import ansible
-
-        paths.append(os.path.dirname(os.path.dirname(ansible.__file__)))
-    except ImportError:  # pragma: no cover - ansible-core is always there
-        pass
+    spec = importlib.util.find_spec("ansible")  # ansible-core's own files (site-packages)
+    if spec is not None and spec.origin:
+        paths.append(os.path.dirname(os.path.dirname(spec.origin)))
     here = os.path.abspath(__file__)
     if "ansible_collections" in here.split(os.sep):
         parts = here.split(os.sep)
@@ -154,9 +151,12 @@ def sandbox(checkout, hide=(), env=None):
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for path in tops:
         argv += ["--tmpfs", path]
+    shown = []
     for path in sorted(_code_paths(env), key=len):
         # shown again: code under a hidden directory, unless it holds something hidden (or the checkout)
-        if any(_under(path, top) for top in tops) and not any(_under(p, path) for p in protected + [checkout]):
+        if any(_under(path, top) for top in tops) and not any(_under(p, path) for p in protected + [checkout]) \
+                and not any(_under(path, done) for done in shown):
+            shown.append(path)
             argv += ["--ro-bind", path, path]
     for path in hidden_files:
         if not any(_under(path, top) for top in tops):
