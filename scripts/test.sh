@@ -79,7 +79,23 @@ copy_tree() {
 }
 
 # ---------------------------------------------------------------------------------------- pytest
+# The scm sandbox tests need bwrap (Debian's bubblewrap); they skip, saying so, without it.
+# Installed here only as root or in CI, where apt-get is there; never fatal.
+ensure_bwrap() {
+    command -v bwrap >/dev/null 2>&1 && return 0
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; }; then
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo -n"
+        echo "pytest: installing bubblewrap (bwrap) for the scm sandbox tests"
+        $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+            || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1; } \
+            || echo "pytest: could not install bubblewrap; the sandbox tests will be skipped"
+    fi
+    return 0
+}
+
 stage_pytest() {
+    ensure_bwrap
     local dirs=() d
     for d in tests/unit tests/integration; do
         [ -d "$ROOT/$d" ] && dirs+=("$d")

@@ -20,6 +20,14 @@ description:
   - With O(repo), the repository is fetched into O(checkout_dir) and C(ansible-inventory --list --export) reads
     O(source_path) there, so any format that Ansible reads works (INI, YAML, directories with C(group_vars) and
     C(host_vars), executable scripts, inventory plugin configurations). The store is not used.
+  - As for an scm source's update, C(ansible-inventory) runs with a clean environment (only C(PATH), C(HOME), the
+    locale, the C(ANSIBLE_*) settings it sets and O(source_vars)) and, where C(bwrap) is installed, in a sandbox
+    that sees the checkout read-only, a private C(/tmp) and home, and nothing of the store nor of O(checkout_dir)'s
+    other checkouts (environment variable C(FLEET_INVENTORY_SCM_SANDBOX)=V(auto), V(bwrap) or V(off)). A symbolic
+    link in O(source_path) that resolves outside the checkout is refused. A password in O(repo) is given to git by a
+    credential helper, never written into the checkout.
+  - With O(inventory_source), a warning says when the source's last update failed (an update whose process died
+    included); the hosts served are then those of its last complete update.
   - Disabled hosts are left out unless O(include_disabled) is set, as AWX leaves them out of a job's inventory.
   - The inventory file name must end in C(scm.yml) or C(scm.yaml), or be any C(.yml)/C(.yaml) file whose
     C(plugin) key is C(fleet.inventory.scm).
@@ -160,6 +168,10 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
                         raise FleetInventoryError("the update on launch of inventory source '%s' failed: %s\n%s" % (
                             name, record.get("job_explanation") or record.get("status"),
                             projects.log_tail(record.get("result_stdout"), 2000)))
+            status, explanation = updates.source_state(store, source["id"])
+            if status in ("failed", "error", "canceled"):
+                self.display.warning("inventory source '%s' of inventory '%s': its last update failed (%s); serving what its "
+                                     "last complete update imported" % (name, source["inventory_name"], explanation or status))
             return projects.source_inventory_data(store, source, include_disabled=self.get_option("include_disabled"))
         finally:
             store.close()
@@ -167,11 +179,13 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
     # -- a repository read directly ---------------------------------------------------------
 
     def _from_repo(self, repo):
-        url = projects.validate_scm_url(repo)
+        # a password in the URL (any form) goes to git's credential helper, never into .git/config or a message
+        url, url_user, url_password = projects.split_url_credentials(str(repo).strip())
+        url = projects.validate_scm_url(url)
         branch = self.get_option("branch") or ""
         key = hashlib.sha256(("%s\n%s" % (url, branch)).encode("utf-8")).hexdigest()[:16]
         checkout = os.path.join(os.path.expanduser(self.get_option("checkout_dir")), key)
-        credential = {}
+        credential = {"username": url_user, "password": url_password} if url_password is not None else {}
         if self.get_option("ssh_key_file"):
             credential["ssh_key_file"] = self.get_option("ssh_key_file")
         timeout = self.get_option("timeout") or None
@@ -182,7 +196,16 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
         with projects.checkout_lock(checkout, timeout):
             projects.sync_checkout(checkout, url, branch, "", credential, timeout, lock=False)
             target = sources.resolve_in_checkout(checkout, self.get_option("source_path"))
-            data, _stderr = run_ansible_inventory(target, env=env, timeout=timeout, cwd=os.path.realpath(checkout))
+            sources.refuse_escaping_links(checkout, target, self.get_option("source_path") or ".")
+            # a clean environment and, where bwrap is installed, a sandbox that sees nothing of the store
+            # nor of the other checkouts
+            hide = [os.path.expanduser(self.get_option("checkout_dir"))]
+            store = self.store_target()
+            if not store.startswith(("postgresql://", "postgres://")):
+                hide += [os.path.dirname(store), store]
+            base_env, wrapper = updates.scm_run_isolation(os.path.realpath(checkout), env, hide=hide)
+            data, _stderr = run_ansible_inventory(target, timeout=timeout, cwd=os.path.realpath(checkout), base_env=base_env,
+                                                  wrapper=wrapper)
         mem = parse_inventory_data(data)
         return {
             "all_vars": mem.variables,

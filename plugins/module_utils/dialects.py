@@ -20,6 +20,31 @@ from ansible_collections.fleet.inventory.plugins.module_utils.errors import Stor
 
 
 MEMORY = ":memory:"
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xff)
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_NOTADB = 26
+#: beside a SQLite store: it failed (or a statement on it found it damaged); see SqliteDialect.mark_damaged
+DAMAGED_SUFFIX = ".damaged"
+
+
+def sqlite_error_kind(exc) -> str:
+    """'damaged', 'notadb', 'full' or '' for a ``sqlite3.Error`` (by its result code, else by its message)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary == SQLITE_CORRUPT or "malformed" in text:
+        return "damaged"
+    if primary == SQLITE_NOTADB or "not a database" in text:
+        return "notadb"
+    if primary == SQLITE_FULL or "disk is full" in text:
+        return "full"
+    return ""
+
+
+def damaged_advice(path) -> str:
+    return ("restore it from a backup (stop every process using it first), or see what is wrong with "
+            "`sqlite3 %s 'PRAGMA integrity_check'`; nothing is written to it until it passes that check" % path)
 
 
 class Dialect:
@@ -73,7 +98,7 @@ class SqliteDialect(Dialect):
         path = os.path.abspath(os.path.expanduser(target))
         parent = os.path.dirname(path)
         try:
-            os.makedirs(parent, exist_ok=True)
+            os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StoreError("cannot create the directory %s for the store: %s" % (parent, exc.strerror or exc)) from exc
         if os.path.isdir(path):
@@ -86,24 +111,79 @@ class SqliteDialect(Dialect):
         return self._open(path, path)
 
     def _open(self, path, target):
+        conn = None
         try:
+            if target != MEMORY:
+                _create_private(path)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one
             # transaction per logical change.
             conn = sqlite3.connect(path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = %d" % int(self.busy_timeout * 1000))
+            if target != MEMORY:
+                self._recheck_damaged(conn, path)
             mode = self._journal_mode_wal(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.OperationalError as exc:  # locked, busy, I/O: not a verdict on the file
-            raise StoreError("cannot open store %s: %s" % (path, exc)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError("store %s is not a SQLite database (%s)" % (path, exc)) from exc
+        except StoreError:
+            if conn is not None:
+                conn.close()
+            raise
+        except OSError as exc:
+            raise StoreError("cannot create the store %s: %s" % (path, exc.strerror or exc)) from exc
         except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            kind = sqlite_error_kind(exc)
+            if kind == "damaged":
+                self.mark_damaged(path, exc)
+                raise StoreError("store %s is damaged (%s): %s" % (path, exc, damaged_advice(path))) from exc
+            if kind == "notadb":  # every open fails the same way: no marker needed
+                raise StoreError("store %s is not a SQLite database (%s); if it was a store, restore it from a backup" % (
+                    path, exc)) from exc
+            if kind == "full":
+                raise StoreError("cannot open store %s: %s; free space on the file system that holds it" % (path, exc)) from exc
+            # locked, busy, I/O: not a verdict on the file
             raise StoreError("cannot open store %s: %s" % (path, exc)) from exc
         if str(mode).lower() != "wal" and target != MEMORY:
             conn.close()
             raise StoreError("store %s cannot use write-ahead logging (journal_mode is %s)" % (path, mode))
         return conn
+
+    @staticmethod
+    def mark_damaged(path, exc):
+        """Remember that ``path`` was found damaged: until it passes ``PRAGMA integrity_check`` no connection uses it.
+
+        A marker file ``<store>.damaged`` (owner-only) holds the error; every
+        later open runs the check first and removes the marker when it passes
+        (the store was restored), else refuses to open the store.
+        """
+        if not path or path == MEMORY:
+            return
+        marker = path + DAMAGED_SUFFIX
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write("%s\n" % exc)
+        except OSError:
+            pass  # a read-only directory: the error itself still says what to do
+
+    @staticmethod
+    def _recheck_damaged(conn, path):
+        marker = path + DAMAGED_SUFFIX
+        if not os.path.exists(marker):
+            return
+        try:
+            rows = conn.execute("PRAGMA integrity_check(20)").fetchall()
+            problems = [line for r in rows for line in str(r[0]).splitlines() if line.strip() and line != "ok"]
+        except sqlite3.Error as exc:
+            problems = [str(exc)]
+        if problems:
+            raise StoreError("store %s is damaged (PRAGMA integrity_check: %s): %s" % (
+                path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""), damaged_advice(path)))
+        try:
+            os.unlink(marker)
+        except OSError:
+            pass
 
     def _journal_mode_wal(self, conn):
         """Switch to WAL.  SQLite does not call the busy handler for this pragma,
@@ -135,6 +215,19 @@ class SqliteDialect(Dialect):
         return "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s" % (
             table, ", ".join(columns), ", ".join(["?"] * len(columns)), ", ".join(conflict),
             ", ".join("%s = excluded.%s" % (c, c) for c in update))
+
+
+def _create_private(path):
+    """Create an absent store file readable and writable by its owner only (0600).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file,
+    so they are owner-only too.  An existing file keeps its mode.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 DIALECTS = {"sqlite": SqliteDialect}

@@ -109,12 +109,15 @@ def _source_error(source, reason):
     return InventorySourceError("cannot read inventory source %s: %s" % (source, reason))
 
 
-def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None, extra_args=None, cwd=None):
+def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None, extra_args=None, cwd=None, base_env=None,
+                          wrapper=None):
     """Run ``ansible-inventory -i SOURCE --list --export``; returns ``(data, stderr)``.
 
     ``env`` adds to (and overrides) the current environment; ``extra_args``
     are added to the command line (``--limit``, ``-v``); ``cwd`` is the
-    directory it runs in (an scm source's checkout).  Unparsable files
+    directory it runs in (an scm source's checkout).  ``base_env`` replaces
+    the current environment as the base (an scm run's clean one, see
+    ``isolation``); ``wrapper`` is an argv prefix (a sandbox).  Unparsable files
     are failures, not warnings.  Raises :class:`InventorySourceError` for a
     missing source, a non-zero exit, a timeout or output that is not a JSON
     mapping.
@@ -133,7 +136,7 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
         argv += ["--playbook-dir", source if os.path.isdir(source) else os.path.dirname(source)]
     if extra_args:
         argv += [str(a) for a in extra_args]
-    run_env = dict(os.environ)
+    run_env = dict(os.environ if base_env is None else base_env)
     if env:
         run_env.update({str(k): str(v) for k, v in env.items()})
     run_env.update({
@@ -142,6 +145,8 @@ def run_ansible_inventory(source, env=None, timeout=None, ansible_inventory=None
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     })
+    if wrapper:
+        argv = list(wrapper) + argv
     try:
         returncode, stdout, stderr = run_process(argv, timeout=timeout, env=run_env, cwd=cwd)
     except OSError as exc:

@@ -112,15 +112,49 @@ def list_projects(store) -> list:
     return [_project_row(r) for r in store.query("SELECT * FROM projects ORDER BY id")]
 
 
+# scp-like ``user:password@host:path``: git would read "user" as the host; the user meant a credential
+_SCP_WITH_PASSWORD = re.compile(r"^(?P<user>[^@/:\s]+):(?P<password>.*)@(?P<host>[A-Za-z0-9.-]+|\[[^\]/]+\]):(?!//)(?P<path>.*)$")
+
+
 def _split_url_credentials(url):
-    """``https://user:secret@host/x`` -> (``https://user@host/x``, user, secret); the secret never stays in a URL."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.password is not None:
+    """``scheme://user:secret@host/x`` -> (``scheme://user@host/x``, user, secret); the secret never stays in a URL.
+
+    (http(s) URLs lose the user as well: git's credential helper gives both.)
+
+    Every URL form is cleaned alike: http(s), ssh (``ssh://``, ``git+ssh://``,
+    ``ssh+git://``), ``git://`` and the scp-like ``user:secret@host:path``.
+    Returns ``(url, None, None)`` when the URL carries no password.
+    """
+    url = url or ""
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:
+            return url, None, None
+        if parts.scheme.lower() == "file" or password is None:
+            return url, None, None
         host = parts.hostname or ""
+        if ":" in host:
+            host = "[%s]" % host
         if parts.port:
             host += ":%d" % parts.port
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), parts.username, parts.password
+        # http(s): the user goes to the credential helper too; ssh needs it in the URL (ssh://user@host)
+        user = "" if parts.scheme.lower() in ("http", "https") else (parts.username or "")
+        netloc = "%s@%s" % (user, host) if user else host
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), parts.username or None, password
+    match = _SCP_WITH_PASSWORD.match(url)
+    if match:
+        return "%s@%s:%s" % (match["user"], match["host"], match["path"]), match["user"], match["password"]
     return url, None, None
+
+
+split_url_credentials = _split_url_credentials
+
+
+def url_secret(url):
+    """The password a URL carries (any form), or None: what a module must mask in its own output."""
+    return _split_url_credentials(str(url or "").strip())[2] or None
 
 
 def validate_ref(value: str, what: str) -> str:
@@ -134,21 +168,22 @@ def validate_ref(value: str, what: str) -> str:
 
 def validate_scm_url(url: str) -> str:
     url = (url or "").strip()
+    shown = _split_url_credentials(url)[0]  # an error message never shows a password
     if not url:
         raise ValidationError("scm_url must not be empty")
     if url.startswith("-") or re.search(r"[\x00-\x20\x7f]", url):
-        raise ValidationError("scm_url '%s' is not a git URL" % url)
+        raise ValidationError("scm_url '%s' is not a git URL" % shown)
     if "://" in url:
         scheme = url.split("://", 1)[0].lower()
         if scheme not in _URL_SCHEMES:
-            raise ValidationError("scm_url '%s': unsupported scheme '%s'; use https://, ssh:// or file://" % (url, scheme))
+            raise ValidationError("scm_url '%s': unsupported scheme '%s'; use https://, ssh:// or file://" % (shown, scheme))
         if scheme == "file" and not url[len("file://"):].startswith("/"):
-            raise ValidationError("scm_url '%s': a file:// URL needs an absolute path (file:///srv/repo.git)" % url)
+            raise ValidationError("scm_url '%s': a file:// URL needs an absolute path (file:///srv/repo.git)" % shown)
         return url
     if _SCP_LIKE.match(url) and not url.startswith("/"):
         return url  # git@host:path/repo.git
     raise ValidationError("scm_url '%s' is not a git URL; use https://host/repo.git, ssh://host/repo.git, "
-                          "git@host:repo.git or file:///path/to/repo" % url)
+                          "git@host:repo.git or file:///path/to/repo" % shown)
 
 
 def _credential(before_cred, username, password, ssh_key_file):
@@ -175,8 +210,9 @@ def save_project(store, name, description=None, scm_type=None, scm_url=None, scm
     """Create or change a project; returns ``(before, after, changed)`` (raw dicts; see :func:`public_project`).
 
     Options left as None keep their stored value (or the default on create);
-    an empty string clears a credential field.  A password given inside an
-    https URL is moved into the credential.
+    an empty string clears a credential field.  A password given inside the
+    URL (any form: https, ssh, scp-like ``user:secret@host:path``) is moved
+    into the credential.
     """
     if not name or not str(name).strip():
         raise ValidationError("project name must not be empty")
@@ -192,8 +228,8 @@ def save_project(store, name, description=None, scm_type=None, scm_url=None, scm
         if description is not None:
             new["description"] = description
         if scm_url is not None:
-            url = validate_scm_url(scm_url)
-            url, url_user, url_password = _split_url_credentials(url)
+            url, url_user, url_password = _split_url_credentials(str(scm_url).strip())
+            url = validate_scm_url(url)
             if url_password is not None:
                 username = username if username is not None else url_user
                 password = password if password is not None else url_password
@@ -279,6 +315,24 @@ def projects_root(store) -> str:
             store._fleet_projects_root = root
         return root
     return os.path.join(os.path.dirname(os.path.abspath(os.path.expanduser(target))), "projects")
+
+
+def make_private_dir(path):
+    """Create ``path`` (and missing parents) readable by its owner only (0700); an existing directory is left as it is.
+
+    The projects root holds every project's checkout: no other user may read a
+    repository (or a script's output) through it.
+    """
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    if parent and parent != path and not os.path.isdir(parent):
+        make_private_dir(parent)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return
+    os.chmod(path, 0o700)
 
 
 def project_checkout_path(store, project) -> str:
@@ -438,7 +492,7 @@ def checkout_lock(path, timeout=None):
     Hold it while reading the checkout (``with checkout_lock(path): ...``) so
     that no project update moves it meanwhile; it is re-entrant within a thread.
     """
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    make_private_dir(os.path.dirname(path))
     return _Lock(path + ".lock", timeout or GIT_TIMEOUT)
 
 
@@ -449,6 +503,11 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
     The URL kept in ``.git/config`` carries no password.  ``lock=False`` when
     the caller already holds :func:`checkout_lock`.
     """
+    # a URL that still carries a password (a store written before every form was cleaned, the scm
+    # plugin's repo option): the password goes to the credential helper, never into .git/config
+    scm_url, url_user, url_password = _split_url_credentials((scm_url or "").strip())
+    if url_password is not None and not (credential or {}).get("password"):
+        credential = dict(credential or {}, username=(credential or {}).get("username") or url_user, password=url_password)
     try:
         validate_scm_url(scm_url)
         validate_ref(scm_branch, "scm_branch")
@@ -456,7 +515,7 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
     except ValidationError as exc:
         raise GitError(str(exc)) from None
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+    make_private_dir(parent)
     timeout = timeout or GIT_TIMEOUT
     git = _Git(path, credential, timeout)
     try:

@@ -82,6 +82,11 @@ def _source_row(store, row, inventory_name=None):
         inv = store.get_inventory(int(row["inventory_id"]))
         inventory_name = inv["name"] if inv else None
     row["inventory"] = inventory_name
+    if row.get("status") in ("pending", "running"):
+        # an update whose process died shows as failed to every reader, not only to the next update
+        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+
+        row["status"] = updates.source_state(store, row["id"], row["status"])[0]
     row["source_project"] = None
     if row["source_project_id"] is not None:
         project = store.query_one("SELECT name FROM projects WHERE id = ?", (row["source_project_id"],))
@@ -169,6 +174,50 @@ def resolve_in_checkout(checkout, source_path) -> str:
     if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
         raise ValidationError("source_path '%s' resolves to %s, outside the project's checkout %s" % (rel, target, root))
     return target
+
+
+def refuse_escaping_links(checkout, path, source_path=None):
+    """ValidationError naming the first symbolic link that resolves outside ``checkout``, among what reading ``path`` reads.
+
+    ``path`` (inside the checkout, see :func:`resolve_in_checkout`) is a
+    directory (everything under it, links to directories followed) or a file
+    (with the ``group_vars``/``host_vars`` beside it, which ansible reads too).
+    Links that stay inside the checkout are fine.
+    """
+    root = os.path.realpath(checkout)
+
+    def inside(target):
+        return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+    def check(link):
+        target = os.path.realpath(link)
+        if not inside(target):
+            rel = os.path.relpath(link, root)
+            raise ValidationError("source_path '%s': %s is a symbolic link to %s, outside the project's checkout; "
+                                  "an inventory may only link to files of its own repository" % (
+                                      source_path if source_path is not None else os.path.relpath(path, root), rel, target))
+
+    if os.path.isdir(path):
+        starts = [path]
+    else:
+        starts = [os.path.join(os.path.dirname(path), d) for d in ("group_vars", "host_vars")]
+        starts = [d for d in starts if os.path.lexists(d)]
+        for start in starts:
+            if os.path.islink(start):
+                check(start)
+    seen = set()
+    for start in starts:
+        for dir_path, dir_names, file_names in os.walk(start, followlinks=True):
+            real = os.path.realpath(dir_path)
+            if real in seen or not inside(real):
+                dir_names[:] = []
+                continue
+            seen.add(real)
+            dir_names[:] = [d for d in dir_names if d != ".git"]
+            for name in dir_names + file_names:
+                full = os.path.join(dir_path, name)
+                if os.path.islink(full):
+                    check(full)
 
 
 def _check_source_type(source):

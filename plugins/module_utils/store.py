@@ -24,7 +24,7 @@ import threading
 
 from ansible_collections.fleet.inventory.plugins.module_utils import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, load_mapping, now, sql_marks
-from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS
+from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS, damaged_advice, sqlite_error_kind
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows, might_have_items
 
@@ -264,6 +264,7 @@ class Store:
         self._lock = threading.RLock()
         self._fact_key_ids: dict[str, int] = {}
         self._search_ready = False
+        self._damaged = ""
         self._migrate()
 
     # -- connection, transactions ------------------------------------------------
@@ -314,42 +315,73 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
+            if self._damaged:
+                raise StoreError("store %s was found damaged (%s): %s" % (self.target, self._damaged, damaged_advice(self.target)))
             try:
                 # IMMEDIATE takes the write lock up front: two writers wait on
                 # busy_timeout instead of deadlocking on a lock upgrade.
                 self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
+                if sqlite_error_kind(exc):
+                    raise self.db_error(exc, "cannot start a transaction on") from exc
                 raise StoreError("store %s is busy or read-only: %s" % (self.target, exc)) from exc
             self._depth = 1
             try:
                 yield self
-            except BaseException:
+            except BaseException as exc:
                 self._depth = 0
-                self.conn.execute("ROLLBACK")
-                self._fact_key_ids.clear()
+                self._rollback()
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                    raise self.db_error(exc) from exc
                 raise
             self._depth = 0
             if dry_run:
-                self.conn.execute("ROLLBACK")
-                self._fact_key_ids.clear()
+                self._rollback()
             else:
                 try:
                     self.conn.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    self.conn.execute("ROLLBACK")
-                    raise StoreError("cannot write store %s: %s" % (self.target, exc)) from exc
+                    # SQLite may have rolled back already (a full disk does): report the first
+                    # error, never the "cannot rollback - no transaction is active" of a second one
+                    self._rollback()
+                    raise self.db_error(exc, "cannot write") from exc
+
+    def _rollback(self):
+        self._fact_key_ids.clear()
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error that made us roll back is the one to report
+
+    def db_error(self, exc, doing="") -> StoreError:
+        """A database error as a StoreError that names the store and says what to do."""
+        kind = sqlite_error_kind(exc)
+        where = "%s store %s" % (doing, self.target) if doing else "store %s" % self.target
+        if kind in ("damaged", "notadb"):
+            self._damaged = str(exc)
+            self.dialect.mark_damaged(self.target, exc)
+            return StoreError("%s: the store is damaged (%s): %s" % (where.strip(), exc, damaged_advice(self.target)))
+        if kind == "full":
+            return StoreError("%s: %s; nothing of this change was written. Free space on the file system that holds it"
+                              " (the store is usable again once there is room)" % (where.strip(), exc))
+        return StoreError("%s: %s" % (where.strip(), exc))
 
     def execute(self, sql: str, params=()):
         try:
-            return self.conn.execute(self.dialect.sql(sql), params)
-        except sqlite3.OperationalError as exc:
-            raise StoreError("store %s: %s" % (self.target, exc)) from exc
+            return _Cursor(self, self.conn.execute(self.dialect.sql(sql), params))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.ProgrammingError):
+                raise
+            raise self.db_error(exc) from exc
 
     def executemany(self, sql: str, rows):
         try:
-            return self.conn.executemany(self.dialect.sql(sql), rows)
-        except sqlite3.OperationalError as exc:
-            raise StoreError("store %s: %s" % (self.target, exc)) from exc
+            return _Cursor(self, self.conn.executemany(self.dialect.sql(sql), rows))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.ProgrammingError):
+                raise
+            raise self.db_error(exc) from exc
 
     def query(self, sql: str, params=()) -> list[dict]:
         cur = self.execute(sql, params)
@@ -378,7 +410,7 @@ class Store:
                             self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         except sqlite3.DatabaseError as exc:
-            raise StoreError("store %s is not a usable SQLite database: %s" % (self.target, exc)) from exc
+            raise self.db_error(exc, "cannot read the schema of") from exc
 
     @property
     def schema_version(self) -> int:
@@ -1106,6 +1138,44 @@ def _uri_path(path) -> str:
     from urllib.parse import quote
 
     return quote(os.path.abspath(path))
+
+
+class _Cursor:
+    """A cursor whose errors (a damaged page met while fetching, say) become the StoreError of :meth:`Store.db_error`."""
+
+    __slots__ = ("_store", "_cur")
+
+    def __init__(self, store, cur):
+        self._store = store
+        self._cur = cur
+
+    def _wrap(self, func, *args):
+        try:
+            return func(*args)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.ProgrammingError):
+                raise
+            raise self._store.db_error(exc) from exc
+
+    def fetchone(self):
+        return self._wrap(self._cur.fetchone)
+
+    def fetchall(self):
+        return self._wrap(self._cur.fetchall)
+
+    def fetchmany(self, *args):
+        return self._wrap(self._cur.fetchmany, *args)
+
+    def __iter__(self):
+        try:
+            yield from self._cur
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.ProgrammingError):
+                raise
+            raise self._store.db_error(exc) from exc
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
 
 
 def _quote(value) -> str:

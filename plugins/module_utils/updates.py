@@ -182,6 +182,30 @@ def _mark_dead(store, row):
                       (stamp, row["inventory_source_id"]))
 
 
+def source_state(store, source_id, status=None):
+    """``(status, explanation)`` of a source as a reader must see it, without writing anything.
+
+    A source left ``pending``/``running`` by an update whose process died (no
+    such pid, a zombie, a pid now used by another process) is ``failed`` with
+    :data:`DIED`; the next update (or :func:`get_update`) records that.  The
+    explanation is that of the source's last update otherwise ('' when none).
+    """
+    if status is None:
+        row = store.query_one("SELECT status FROM inventory_sources WHERE id = ?", (int(source_id),))
+        status = row["status"] if row else ""
+    if status in ACTIVE:
+        active = store.query("SELECT * FROM inventory_updates WHERE inventory_source_id = ? AND status IN ('pending', 'running')"
+                             " ORDER BY id", (int(source_id),))
+        dead = [r for r in active if not _alive(r)]
+        if not active or len(dead) == len(active):
+            pid = dead[-1]["pid"] if dead else None
+            return "failed", DIED + (" (pid %s)" % pid if pid is not None else "")
+        return status, ""
+    last = store.query_one("SELECT job_explanation FROM inventory_updates WHERE inventory_source_id = ? ORDER BY id DESC LIMIT 1",
+                           (int(source_id),))
+    return status, (last["job_explanation"] or "") if last else ""
+
+
 def _reap(store, inventory_id):
     """Mark the dead active records of an inventory failed; returns the running row, if any."""
     running = None
@@ -357,6 +381,7 @@ def _scm_input(store, source, launch_type, log, held):
         checkout = projects.project_checkout_path(store, project)
     try:
         path = _sources.resolve_in_checkout(checkout, source["source_path"])
+        _sources.refuse_escaping_links(checkout, path, source["source_path"] or ".")
     except ValidationError as exc:
         raise _Failed(str(exc), project_update=project_update_id) from None
     log.append("project '%s' at revision %s, source_path '%s'" % (
@@ -366,6 +391,32 @@ def _scm_input(store, source, launch_type, log, held):
     except ValidationError as exc:
         raise _Failed(str(exc), project_update=project_update_id) from None
     return path, env, project["scm_revision"], project_update_id, os.path.realpath(checkout)
+
+
+def store_paths(store) -> list:
+    """What an scm inventory run must not see of ``store``: its file, -wal, -shm, its directory and the projects root."""
+    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+
+    target = getattr(store, "target", "") or ""
+    paths = [projects.projects_root(store)]
+    if target and target != ":memory:" and not target.startswith(("postgresql://", "postgres://", "file:")):
+        path = os.path.abspath(os.path.expanduser(target))
+        paths += [os.path.dirname(path), path, path + "-wal", path + "-shm"]
+    return paths
+
+
+def scm_run_isolation(checkout, source_env, hide=(), log=None):
+    """``(environment, argv prefix)`` of an scm inventory run in ``checkout`` (see :mod:`isolation`).
+
+    ValidationError when a required sandbox cannot be made.
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils import isolation
+
+    run_env = isolation.inventory_environment(source_env)
+    wrapper, note = isolation.sandbox(checkout, hide=hide, env=run_env)
+    if log is not None:
+        log.append(note)
+    return run_env, wrapper
 
 
 def _plugin_config(source, workdir):
@@ -406,16 +457,24 @@ def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
     workdir = cwd = None
     held = contextlib.ExitStack()
     try:
+        base_env = wrapper = None
         if source["source"] == "scm":
-            # as AWX: scripts run in the project's checkout (relative paths in the repository work)
+            # as AWX: scripts run in the project's checkout (relative paths in the repository work), with a
+            # clean environment and, where bwrap is installed, in a sandbox that hides the store
             path, env, revision, pu_id, cwd = _scm_input(store, source, launch_type, log, held)
+            try:
+                base_env, wrapper = scm_run_isolation(cwd, env, hide=store_paths(store), log=log)
+            except ValidationError as exc:
+                raise _Failed(str(exc), project_update=pu_id) from None
+            env = None
         else:
             workdir = tempfile.mkdtemp(prefix="fleet-inventory-source-")
             path, env = _plugin_config(source, workdir), None
         extra = _extra_args(source)
         log.append("ansible-inventory -i %s --list --export%s" % (path, "".join(" " + a for a in extra)))
         try:
-            data, stderr = importer.run_ansible_inventory(path, env=env, extra_args=extra, cwd=cwd)
+            data, stderr = importer.run_ansible_inventory(path, env=env, extra_args=extra, cwd=cwd, base_env=base_env,
+                                                          wrapper=wrapper)
         except FleetInventoryError as exc:
             raise _Failed(str(exc).splitlines()[0], log=str(exc), project_update=pu_id) from None
     finally:
@@ -547,7 +606,7 @@ def _preload():
     from ansible_collections.fleet.inventory.plugins.module_utils import importer  # noqa: F401 pylint: disable=unused-import
     import yaml  # noqa: F401 pylint: disable=unused-import
 
-    for name in ("projects", "constructed"):
+    for name in ("projects", "constructed", "isolation"):
         try:
             __import__("ansible_collections.fleet.inventory.plugins.module_utils.%s" % name)
         except ImportError:
@@ -791,7 +850,8 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)
-        entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok}
+        entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok,
+                 "source_status": src["status"]}
         if not ok:
             entry["reason"] = reason
         results.append(entry)

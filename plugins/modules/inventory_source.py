@@ -179,6 +179,8 @@ inventory_source:
   description:
     - The source as stored after the task (as it would be, in check mode); for O(state=absent) the deleted source,
       or null.
+    - C(status) is that of its last update (AWX's C(never updated) is an empty string); an update left C(running) by a
+      process that died shows as V(failed).
   returned: always
   type: dict
   sample:

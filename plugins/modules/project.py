@@ -40,8 +40,11 @@ options:
     description:
       - URL of the git repository, C(https://), C(ssh://), C(git@host:path) or C(file:///path).
       - Required to create the project.
-      - A password given in an https URL (C(https://user:secret@host/repo.git)) is removed from the URL and kept as
-        the credential's password.
+      - A password given in the URL, in any form (C(https://user:secret@host/repo.git),
+        C(ssh://user:secret@host/repo.git), C(user:secret@host:repo.git)), is removed from the URL and kept as the
+        credential's password (masked as C($encrypted$)); it is never stored in the URL, returned, logged (the task's
+        C(invocation) included) or written into the checkout's C(.git/config). SSH itself does not use it; give SSH
+        access with O(scm_ssh_key_file).
     type: str
   scm_branch:
     description:
@@ -200,6 +203,10 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     ))
     p = module.params
+    secret = projects.url_secret(p["scm_url"])
+    if secret:
+        # a password inside scm_url (any URL form) is masked in everything the module returns, its invocation included
+        module.no_log_values.add(secret)
     if p["timeout"] < 0:
         module.fail_json(msg="timeout must be 0 (the default) or a number of seconds, not %d" % p["timeout"])
     store = module.store

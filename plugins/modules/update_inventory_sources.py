@@ -90,7 +90,9 @@ RETURN = r"""
 inventory_updates:
   description:
     - One entry per source that is not manual, in the order the sources were created.
-    - C(inventory_source) (id), C(name), C(source), C(can_update) (with C(reason) when false); unless O(list_only),
+    - C(inventory_source) (id), C(name), C(source), C(can_update) (with C(reason) when false), C(source_status) (the
+      source's status when the request was made; V(failed) when an update was left running by a process that died);
+      unless O(list_only),
       C(status) and, when started, C(inventory_update) (the record's id), C(update_status) (the record's status) and
       the record's other fields (C(started), C(finished), C(result_stdout), C(job_explanation), C(counts),
       C(scm_revision) ...).
@@ -104,6 +106,7 @@ inventory_updates:
       name: from-git
       source: scm
       can_update: true
+      source_status: successful
       status: started
       inventory_update: 31
       update_status: successful
