@@ -102,7 +102,7 @@ class SqlFilterCompiler:
         self.params = []
         self._alias = 0
         self.ctes = []
-        sql, _level = self.node(node)
+        sql = self.node(node)[0]
         if self.ctes:
             sql = '(h.id IN (WITH %s SELECT h.id FROM hosts h WHERE %s))' % (', '.join(self.ctes), sql)
         # Fragments are built inside out, so parameters are bound as
@@ -132,6 +132,8 @@ class SqlFilterCompiler:
     CHAIN_FLAT = 8
     #: boolean levels a fragment may hold before it becomes a CTE (see :meth:`node`)
     HOIST_LEVELS = 5
+    #: terms a fragment may hold before it is split into CTEs
+    HOIST_TERMS = 200
 
     def chain(self, op: str, parts: list) -> str:
         """``(a OP b OP ...)``: flat runs of :attr:`CHAIN_FLAT`, grouped as a balanced tree.
@@ -165,35 +167,62 @@ class SqlFilterCompiler:
         return out
 
     def node(self, node: Node) -> tuple:
-        """``(sql, levels)``: the predicate of ``node`` and how many boolean levels its SQL nests.
+        """``(sql, levels, terms)``: the predicate of ``node``, how many boolean levels its SQL
+        nests and how many terms it holds.
 
         ``not not x`` is ``x``; nested ``and``s (``or``s) are one n-ary ``AND``
-        (``OR``).  A fragment nesting more than :attr:`HOIST_LEVELS` levels becomes
-        a CTE (``cteN(id) AS (SELECT h.id FROM hosts h WHERE ...)``) that the
-        fragment refers to as ``h.id IN (SELECT id FROM cteN)``; the CTEs are
-        siblings in one ``WITH``, so the SQL never nests deeper than a few
-        levels whatever the filter's depth (SQLite's parser stack holds about
-        100 entries: 31 nested ``(a AND (b OR ...`` overflowed it).
+        (``OR``).  A fragment nesting more than :attr:`HOIST_LEVELS` levels, or
+        holding more than :attr:`HOIST_TERMS` terms, becomes a CTE
+        (``cteN(id) AS (SELECT h.id FROM hosts h WHERE ...)``) that the filter
+        refers to as ``h.id IN (SELECT id FROM cteN)``.  The CTEs are siblings
+        in one ``WITH``, so the SQL never nests deeper than a few levels and no
+        ``WHERE`` grows past a few hundred terms, whatever the filter: SQLite's
+        parser stack holds about 100 entries (31 nested ``(a AND (b OR ...``
+        overflowed it) and its planner gives up on expressions of about 1,000
+        levels.
         """
         negate = False
         while isinstance(node, Not):
             negate = not negate
             node = node.item
         if isinstance(node, (And, Or)):
+            op = 'AND' if isinstance(node, And) else 'OR'
             parts = [self.node(item) for item in self.operands(node)]
-            sql = self.chain('AND' if isinstance(node, And) else 'OR', [p[0] for p in parts])
+            if sum(p[2] for p in parts) > self.HOIST_TERMS:
+                parts = self.hoist_groups(op, parts)
+            sql = self.chain(op, [p[0] for p in parts])
             level = 1 + max(p[1] for p in parts)
+            terms = sum(p[2] for p in parts)
         elif isinstance(node, Term):
-            sql, level = self.term(node), 0
+            sql, level, terms = self.term(node), 0, 1
         else:
             raise TypeError('not a host_filter node: %r' % (node,))
         if negate:
             sql, level = '(NOT %s)' % sql, level + 1
         if level > self.HOIST_LEVELS:
-            cte = self.alias('cte')
-            self.ctes.append('%s(id) AS (SELECT h.id FROM hosts h WHERE %s)' % (cte, sql))
-            sql, level = '(h.id IN (SELECT id FROM %s))' % cte, 0
-        return sql, level
+            sql, level, terms = self.hoist(sql), 0, 1
+        return sql, level, terms
+
+    def hoist(self, sql: str) -> str:
+        """Make ``sql`` a CTE; returns the predicate that refers to it."""
+        cte = self.alias('cte')
+        self.ctes.append('%s(id) AS (SELECT h.id FROM hosts h WHERE %s)' % (cte, sql))
+        return '(h.id IN (SELECT id FROM %s))' % cte
+
+    def hoist_groups(self, op: str, parts: list) -> list:
+        """``parts`` of one AND/OR regrouped: consecutive runs of at most HOIST_TERMS terms, each a CTE."""
+        out, run, weight = [], [], 0
+        for part in parts + [None]:
+            if part is None or (run and weight + part[2] > self.HOIST_TERMS):
+                if len(run) > 1:
+                    out.append((self.hoist(self.chain(op, [p[0] for p in run])), 0, 1))
+                else:
+                    out.extend(run)
+                run, weight = [], 0
+            if part is not None:
+                run.append(part)
+                weight += part[2]
+        return out
 
     def term(self, term: Term) -> str:
         if term.kind == 'json':
