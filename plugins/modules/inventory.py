@@ -50,8 +50,9 @@ options:
       - The search that selects the hosts of a smart inventory, in AWX's host_filter language
         (for example V(groups__name=web and ansible_facts__ansible_distribution=Debian)).
       - Required to create a smart inventory; not allowed for other kinds.
-      - The filter is validated when it is saved; a malformed filter is an error that names the problem
-        and its position, and nothing is written.
+      - The filter is validated when it is saved; a malformed filter, or one that the store could not run
+        (beyond the documented limits, a regular expression RE2 cannot express), is an error that names the
+        problem and its position, and nothing is written.
     type: str
   variables:
     description:
