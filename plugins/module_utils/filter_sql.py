@@ -154,13 +154,13 @@ class SqlFilterCompiler:
     @staticmethod
     def operands(node: Node) -> list:
         """The items of an And/Or, with nested nodes of the same kind merged in and ``not not`` folded."""
-        kind = type(node)
+        kind = And if isinstance(node, And) else Or
         out, todo = [], list(reversed(node.items))
         while todo:
             item = todo.pop()
             while isinstance(item, Not) and isinstance(item.item, Not):
                 item = item.item.item
-            if type(item) is kind:
+            if isinstance(item, kind):
                 todo.extend(reversed(item.items))
             else:
                 out.append(item)

@@ -146,6 +146,8 @@ def deep_value(draw, leaf):
     for dummy in range(draw(st.integers(1, MAX_PATH_STEPS - 1))):
         value = {draw(st.sampled_from(FACT_KEYS[:3])): [value] if draw(st.booleans()) else value}
     return value
+
+
 facts_values = st.recursive(
     scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=3),
@@ -437,3 +439,52 @@ def test_generated_filters_are_not_trivial():
                               settings=settings(max_examples=1000, deadline=None, database=None, phases=[Phase.generate],
                                                 suppress_health_check=list(HealthCheck)))
         assert any(kind in f for f in filters)
+
+
+# ---------------------------------------------------------------------------
+# hostile filters: beyond a limit is a host_filter: error, within it the compilers agree
+# ---------------------------------------------------------------------------
+
+HUGE_NUMBERS = st.one_of(
+    st.integers(INT_MAX + 1, 10 ** 30).map(str), st.integers(-10 ** 30, INT_MIN - 1).map(str),
+    st.integers(4301, 4500).map(lambda n: '9' * n), st.integers(0, 9).map(lambda n: '1.' + '5' * (201 + n)))
+
+
+@st.composite
+def hostile_filters(draw):
+    """A hostile term inside a random filter: huge numbers, over-long paths, inexpressible regexes, surrogates."""
+    world = draw(worlds())
+    kind = draw(st.sampled_from(['number', 'path', 'regex', 'surrogate']))
+    if kind == 'number':
+        key = draw(st.sampled_from(['id', 'id__in', 'groups__id__gte', 'ansible_facts__a', 'ansible_facts__a__lt',
+                                    'variables__a__in', 'ansible_facts__c[]']))
+        bad = key + '=' + draw(HUGE_NUMBERS)
+    elif kind == 'path':
+        steps = draw(st.lists(st.sampled_from(FACT_KEYS[:3] + ['a[]']), min_size=MAX_PATH_STEPS + 1, max_size=600))
+        bad = draw(st.sampled_from(['ansible_facts__', 'variables__'])) + '__'.join(steps) + '=1'
+    elif kind == 'regex':
+        bad = draw(st.sampled_from(['name', 'groups__name', 'ansible_facts__a', 'variables__b[]'])) + draw(
+            st.sampled_from(['__regex', '__iregex'])) + '=' + quote(draw, draw(st.sampled_from(
+                ['(a)\\1', '(?=a)', '(?!a)b', '(?<=a)b', '(?<!a)b', 'a++', '(?>a)', 'a{1001}', '(?P<x>a)(?P=x)'])))
+    else:
+        bad = 'name="%s"' % draw(st.sampled_from(['\ud800', 'a\udfff', '\udbff\udc00']))
+    good = expression(draw, world)
+    text = draw(st.sampled_from(['%s and %s', '%s or (%s)', 'not (%s or %s)'])) % (
+        (good, bad) if draw(st.booleans()) else (bad, good))
+    return world, text, good
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile_filters())
+def test_hostile_filters_are_refused_and_the_rest_agrees(case):
+    world, text, good = case
+    try:
+        parse_host_filter(text)
+    except HostFilterError as exc:
+        assert str(exc).startswith('host_filter: ')
+    else:
+        raise AssertionError('accepted: %r' % text)
+    conn = make_db()
+    hosts = load(conn, world)
+    sql_ids, py_ids = both(conn, hosts, good)
+    assert sql_ids == py_ids, (good, sql_ids, py_ids)
