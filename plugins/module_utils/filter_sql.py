@@ -583,13 +583,14 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         if not prefix:
             return '(%s IS NOT NULL)' % expr
         data = prefix.encode('utf-8')
-        return '(substr(CAST(%s AS BLOB), 1, %s) = %s)' % (expr, self.bind(len(data)), self.bind(data))
+        # substr() of an empty BLOB is NULL, not an empty BLOB: hence the COALESCE
+        return 'COALESCE(substr(CAST(%s AS BLOB), 1, %s) = %s, 0)' % (expr, self.bind(len(data)), self.bind(data))
 
     def text_endswith(self, expr: str, suffix: str) -> str:
         if not suffix:
             return '(%s IS NOT NULL)' % expr
         data = suffix.encode('utf-8')
-        return '(substr(CAST(%s AS BLOB), %s) = %s)' % (expr, self.bind(-len(data)), self.bind(data))
+        return 'COALESCE(substr(CAST(%s AS BLOB), %s) = %s, 0)' % (expr, self.bind(-len(data)), self.bind(data))
 
     # -- JSON
     def json_path(self, cursor: JsonCursor) -> str:

@@ -248,6 +248,8 @@ def column_term(draw, key: str, kind: str, pool: list) -> str:
             return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
         return key + lookup + '=' + draw(st.sampled_from(values))
     lookup = draw(st.sampled_from(TEXT_LOOKUPS))
+    if key == 'ansible_facts_modified' and lookup in ('__gt', '__gte', '__lt', '__lte'):
+        return key + lookup + '=' + quote(draw, draw(st.sampled_from(TIMES + STAMPS)))
     if lookup == '__isnull':
         return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
     if lookup in ('__regex', '__iregex'):

@@ -314,3 +314,17 @@ def test_a_filter_the_backend_cannot_run_is_refused_on_save(store, monkeypatch):
                                               r" \(parser stack overflow\)"):
         store.save_inventory('deep', kind='smart', host_filter=text)
     assert store.get_inventory('deep') is None
+
+
+@pytest.mark.parametrize('text', [
+    'not instance_id__startswith=x', 'not instance_id__istartswith=x', 'not instance_id__endswith=x',
+    'not instance_id__iendswith=x', 'not instance_id__contains=x', 'not instance_id__icontains=x',
+    'not variables__empty__startswith=x', 'not variables__empty__iendswith=x',
+])
+def test_text_lookups_on_an_empty_value_are_false_not_null(text):
+    """SQLite's substr() of an empty BLOB is NULL: the byte-wise lookups must still be FALSE there (so NOT is TRUE)."""
+    st = Store(':memory:')
+    st.save_inventory('prod')
+    st.save_host('prod', 'web01', variables={'empty': ''})
+    assert names(st, text) == ['web01']
+    st.close()
