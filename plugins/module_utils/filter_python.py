@@ -16,7 +16,7 @@ host of this shape (the same data the store holds)::
 
 It agrees exactly with :mod:`filter_sql` on the same data: type-strict JSON
 comparisons (``True`` is not ``1``), ``str.lower`` for case-insensitive
-lookups, RE2 (:func:`host_filter.compile_regex`) for regexes, code-point
+lookups, RE2 (:func:`host_filter.regex_test`) for regexes, code-point
 order for text comparisons.  It also reads JSON strings the way SQLite's JSON
 functions do: up to their first NUL character (see :func:`_sqlite_text`).
 """
@@ -34,7 +34,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     Not,
     Or,
     Term,
-    compile_regex,
+    regex_test,
 )
 
 __all__ = ['compile_python']
@@ -45,7 +45,7 @@ _TEXT_DEFAULTS = {'description': '', 'instance_id': '', 'kind': ''}
 
 
 def _regex(pattern: str, icase: bool):
-    return compile_regex(pattern, icase)
+    return regex_test(pattern, icase)
 
 
 def _sqlite_text(value: Any) -> Any:
@@ -62,8 +62,8 @@ def _is_number(value: Any) -> bool:
 def _text_test(lookup: str, value: str) -> Callable[[Any], bool]:
     """Test for a text lookup; the tested value must be a str (else False)."""
     if lookup in ('regex', 'iregex'):
-        search = _regex(value, lookup == 'iregex').search
-        return lambda x: isinstance(x, str) and search(x) is not None
+        found = _regex(value, lookup == 'iregex')
+        return lambda x: isinstance(x, str) and found(x)
     lower = lookup.startswith('i')
     if lower:
         value = value.lower()

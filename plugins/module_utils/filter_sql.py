@@ -51,7 +51,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     Not,
     Or,
     Term,
-    compile_regex,
+    regex_test,
 )
 
 __all__ = [
@@ -682,13 +682,13 @@ def compile_sql(node: Node, dialect: str = 'sqlite') -> tuple:
 def _regexp(pattern, value):
     if not isinstance(value, str) or not isinstance(pattern, str):
         return 0
-    return 1 if compile_regex(pattern, False).search(value) else 0
+    return 1 if regex_test(pattern, False)(value) else 0
 
 
 def _iregexp(pattern, value):
     if not isinstance(value, str) or not isinstance(pattern, str):
         return 0
-    return 1 if compile_regex(pattern, True).search(value) else 0
+    return 1 if regex_test(pattern, True)(value) else 0
 
 
 def _py_lower(value):

@@ -60,7 +60,7 @@ __all__ = [
     'SEARCHABLE', 'RELATIONS', 'LOOKUPS', 'TEXT_LOOKUPS', 'COMPARISON_LOOKUPS',
     'FORBIDDEN', 'FACTS_FIELD', 'VARIABLES_FIELD', 'JSON_FIELDS', 'SEARCH_FIELDS', 'MAX_DEPTH',
     'MAX_LENGTH', 'MAX_TERMS', 'MAX_IN_ITEMS', 'MAX_VALUES', 'MAX_PATH_STEPS', 'MAX_DIGITS',
-    'INT_MIN', 'INT_MAX', 'compile_regex',
+    'INT_MIN', 'INT_MAX', 'compile_regex', 'regex_test',
 ]
 
 
@@ -620,19 +620,42 @@ def _re2_compile(pattern: str, icase: bool):
     options = re2.Options()
     options.log_errors = False          # the error is raised to the caller, not printed on stderr
     options.case_sensitive = not icase
+    options.never_capture = True        # only "is it found" is asked: no group positions to track
     return re2.compile(pattern, options)
 
 
 def compile_regex(pattern: str, icase: bool):
     """The RE2 regular expression of a ``regex``/``iregex`` term (linear time, no backtracking).
 
-    Both compilers use it, so the SQLite function and the Python predicate
-    match the same way.  Raises ``re2.error`` for what RE2 cannot express.
+    Raises ``re2.error`` for what RE2 cannot express.
     """
     if re2 is None:
         raise ImportError('regex and iregex lookups need the Python library google-re2 (pip install google-re2): %s'
                           % RE2_IMPORT_ERROR)
     return _re2_compile(pattern, icase)
+
+
+@lru_cache(maxsize=256)
+def regex_test(pattern: str, icase: bool):
+    """``test(text) -> bool``: whether the RE2 regex of a ``regex``/``iregex`` term is found in ``text``.
+
+    Both compilers use it (the SQLite functions and the Python predicate), so
+    they match the same way.  It calls RE2's matcher directly when the
+    binding exposes it (about a third faster than ``search``, which builds a
+    match object), else ``search``.
+    """
+    rx = compile_regex(pattern, icase)
+    match = getattr(getattr(rx, '_regexp', None), 'Match', None)
+    anchor = getattr(getattr(re2, '_Anchor', None), 'UNANCHORED', None)
+    if match is None or anchor is None:
+        def test(text):
+            return rx.search(text) is not None
+        return test
+
+    def fast(text):
+        data = text.encode('utf-8', 'surrogatepass')
+        return match(anchor, data, 0, len(data))[0][0] != -1
+    return fast
 
 
 _RE2_UNSUPPORTED = (
