@@ -328,3 +328,74 @@ def test_text_lookups_on_an_empty_value_are_false_not_null(text):
     st.save_host('prod', 'web01', variables={'empty': ''})
     assert names(st, text) == ['web01']
     st.close()
+
+
+# ---------------------------------------------------------------------------
+# issue 10, item 8 (filter side): did you mean, and quote a regex
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, message', [
+    ('group__nmae=web', "unknown field 'group__nmae' (did you mean group__name?) at column 1"),
+    ('all_groups__descripton=x', "unknown field 'all_groups__descripton' (did you mean all_groups__description?)"),
+    ('inventory__knd=smart', "unknown field 'inventory__knd' (did you mean inventory__kind?)"),
+    ('nmae=web01', "unknown field 'nmae' (did you mean name?) at column 1"),
+    ('ansible_fact__a=1', "unknown field 'ansible_fact__a' (did you mean ansible_facts?)"),
+    ('variable__a=1', "unknown field 'variable__a' (did you mean variables?)"),
+    ('name__icontain=web', "unknown lookup 'icontain' (did you mean icontains?) at column 7"),
+    ('id__gtee=3', "unknown lookup 'gtee' (did you mean gte?)"),
+    ('groups__name__startwith=w', "unknown lookup 'startwith' (did you mean startswith?)"),
+    ('foo=bar', "unknown field 'foo' at column 1"),          # nothing close: no guess
+    ('name__regex=^web(01|02)$', "expected 'and' or 'or', found '(' (a regular expression with parentheses or spaces must be"
+                                 " quoted: name__regex=\"...\") at column 17"),
+    ('name__iregex=(a|b)', "(a regular expression with parentheses or spaces must be quoted: name__iregex=\"...\")"),
+    ('name__regex=x (a=1)', "expected 'and' or 'or', found '(' at column 15"),   # a space: not a cut regex
+])
+def test_did_you_mean_and_quote_hints(text, message):
+    with pytest.raises(HostFilterError) as err:
+        parse_host_filter(text)
+    assert message in str(err.value)
+    if 'did you mean' not in message and 'quoted' not in message:
+        assert 'did you mean' not in str(err.value) and 'quoted' not in str(err.value)
+
+
+# ---------------------------------------------------------------------------
+# issue 10, item 11 (filter side): ansible_facts_modified compares times
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('raw, canonical', [
+    ('2025-01-31T12:00:00Z', '2025-01-31T12:00:00.000000+00:00'),
+    ('2025-01-31T14:00:00+02:00', '2025-01-31T12:00:00.000000+00:00'),
+    ('2025-01-31T07:00:00-05:00', '2025-01-31T12:00:00.000000+00:00'),
+    ('2025-01-31T12:00:00', '2025-01-31T12:00:00.000000+00:00'),
+    ('2025-01-31T12:00:00.5z', '2025-01-31T12:00:00.500000+00:00'),
+    ('2025-01-31', '2025-01-31T00:00:00.000000+00:00'),
+    ('2025-01', '2025-01-01T00:00:00.000000+00:00'),
+    ('2025', '2025-01-01T00:00:00.000000+00:00'),
+])
+def test_facts_modified_values_are_times(raw, canonical):
+    for lookup in ('gt', 'gte', 'lt', 'lte'):
+        term = parse_host_filter('ansible_facts_modified__%s="%s"' % (lookup, raw))
+        assert term.value == canonical and term.raw == raw
+
+
+def test_facts_modified_against_the_stored_stamps():
+    from ansible_collections.fleet.inventory.plugins.module_utils.common import now
+
+    st = Store(':memory:')
+    st.save_inventory('prod')
+    st.save_host('prod', 'old')
+    st.save_host('prod', 'new')
+    st.save_host('prod', 'never')
+    st.set_facts(st.get_host('prod', 'new')['id'], {'a': 1})
+    st.execute("UPDATE hosts SET ansible_facts_modified = '2020-06-01T10:00:00.000000+00:00' WHERE name = 'old'")
+    stamp = st.get_host('prod', 'new')['ansible_facts_modified']
+    assert stamp[-6:] == '+00:00' and len(stamp) == len(now())
+    assert names(st, 'ansible_facts_modified__gt=2020-06-01T11:00:00+02:00') == ['new', 'old']     # 09:00 UTC
+    assert names(st, 'ansible_facts_modified__gt=2020-06-01T12:00:00+02:00') == ['new']            # 10:00 UTC, not after
+    assert names(st, 'ansible_facts_modified__gte=2020-06-01T12:00:00+02:00') == ['new', 'old']
+    assert names(st, 'ansible_facts_modified__lt=2020-06-01T10:00:00.000001Z') == ['old']
+    assert names(st, 'ansible_facts_modified__lte=2020-06-01') == []
+    assert names(st, 'not ansible_facts_modified__gte=2021') == ['never', 'old']
+    with pytest.raises(ValidationError, match="expected an ISO-8601 time for 'ansible_facts_modified'"):
+        names(st, 'ansible_facts_modified__gt=2020-13-01')
+    st.close()
