@@ -69,7 +69,7 @@ options:
     type: bool
     default: false
 requirements:
-  - pyparsing >= 3.1 (the host_filter language)
+  - pyparsing >= 3.1 and google-re2 (the host_filter language)
 extends_documentation_fragment:
   - constructed
   - inventory_cache

@@ -25,12 +25,37 @@ def canonical_json(value) -> str:
     return _CANONICAL.encode(value)
 
 
+#: how deeply a mapping given to a module may nest (mappings and lists); deeper is refused, not a crash
+MAX_NESTING = 200
+
+
+def _nesting(value, limit: int) -> int:
+    """The nesting depth of ``value`` (mappings and lists), walked without recursion; stops past ``limit``."""
+    deepest = 0
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        todo.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def load_mapping(value, what: str) -> dict:
     """Accept a mapping or a YAML/JSON string holding one, as modules allow.
 
     ``None`` and the empty string are an empty mapping.  Anything else that is
-    not a mapping is a :class:`ValidationError` naming ``what``.
+    not a mapping is a :class:`ValidationError` naming ``what``, and so is a
+    value nested more than :data:`MAX_NESTING` levels deep.
     """
+    too_deep = "%s is nested more than %d levels deep" % (what, MAX_NESTING)
     if value is None:
         return {}
     if isinstance(value, dict):
@@ -41,11 +66,15 @@ def load_mapping(value, what: str) -> dict:
             return {}
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise ValidationError(too_deep) from None
         except ValueError:
             import yaml  # PyYAML ships with ansible-core
 
             try:
                 data = yaml.safe_load(text)
+            except RecursionError:
+                raise ValidationError(too_deep) from None
             except yaml.YAMLError as exc:
                 raise ValidationError("%s is neither JSON nor YAML: %s" % (what, exc)) from exc
         if data is None:
@@ -54,9 +83,13 @@ def load_mapping(value, what: str) -> dict:
         raise ValidationError("%s must be a mapping or a YAML/JSON string, not %s" % (what, type(value).__name__))
     if not isinstance(data, dict):
         raise ValidationError("%s must be a mapping, got %s" % (what, type(data).__name__))
+    if _nesting(data, MAX_NESTING) > MAX_NESTING:
+        raise ValidationError(too_deep)
     try:
         # round trip: rejects values that cannot live in the store (sets, NaN, ...)
         return json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False))
+    except RecursionError:
+        raise ValidationError(too_deep) from None
     except (TypeError, ValueError) as exc:
         raise ValidationError("%s cannot be stored as JSON: %s" % (what, exc)) from exc
 

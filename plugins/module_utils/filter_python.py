@@ -11,27 +11,30 @@ host of this shape (the same data the store holds)::
      "inventory": {"id", "name", "description", "kind"},
      "groups": [{"id", "name", "description"}, ...],       # direct groups
      "all_groups": [...],                                  # direct + ancestors
-     "ansible_facts": {...}}
+     "ansible_facts": {...},
+     "variables": {...}}                                   # the host's own variables
 
 It agrees exactly with :mod:`filter_sql` on the same data: type-strict JSON
 comparisons (``True`` is not ``1``), ``str.lower`` for case-insensitive
-lookups, ``re.search`` for regexes, code-point order for text comparisons.
+lookups, RE2 (:func:`host_filter.regex_test`) for regexes, code-point
+order for text comparisons.  It also reads JSON strings the way SQLite's JSON
+functions do: up to their first NUL character (see :func:`_sqlite_text`).
 """
 
 from __future__ import annotations
 
 import operator
-import re
-from functools import lru_cache
 from typing import Any, Callable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+    FACTS_FIELD,
     SEARCH_FIELDS,
     And,
     Node,
     Not,
     Or,
     Term,
+    regex_test,
 )
 
 __all__ = ['compile_python']
@@ -41,9 +44,15 @@ _COMPARE = {'gt': operator.gt, 'gte': operator.ge, 'lt': operator.lt, 'lte': ope
 _TEXT_DEFAULTS = {'description': '', 'instance_id': '', 'kind': ''}
 
 
-@lru_cache(maxsize=256)
 def _regex(pattern: str, icase: bool):
-    return re.compile(pattern, re.IGNORECASE if icase else 0)
+    return regex_test(pattern, icase)
+
+
+def _sqlite_text(value: Any) -> Any:
+    """A JSON string as SQLite 3.40's JSON functions return it: cut at its first NUL (``\\u0000``)."""
+    if value.__class__ is str and '\x00' in value:
+        return value[:value.index('\x00')]
+    return value
 
 
 def _is_number(value: Any) -> bool:
@@ -53,8 +62,8 @@ def _is_number(value: Any) -> bool:
 def _text_test(lookup: str, value: str) -> Callable[[Any], bool]:
     """Test for a text lookup; the tested value must be a str (else False)."""
     if lookup in ('regex', 'iregex'):
-        search = _regex(value, lookup == 'iregex').search
-        return lambda x: isinstance(x, str) and search(x) is not None
+        found = _regex(value, lookup == 'iregex')
+        return lambda x: isinstance(x, str) and found(x)
     lower = lookup.startswith('i')
     if lower:
         value = value.lower()
@@ -133,7 +142,12 @@ def _fact_test(term: Term) -> Callable[[dict], bool]:
             return x is not None
         negate = term.value
     else:
-        leaf = _json_leaf(term.lookup, term.value)
+        test = _json_leaf(term.lookup, term.value)
+        if term.field == FACTS_FIELD and term.lookup in ('exact', 'in') and any(s.array for s in steps):
+            leaf = test     # the SQL side table of array leaves keeps the whole string
+        else:
+            def leaf(x):
+                return test(_sqlite_text(x))
         negate = False
 
     def walk(value: Any, index: int) -> bool:
@@ -153,12 +167,13 @@ def _fact_test(term: Term) -> Callable[[dict], bool]:
         return rest(value)
 
     first = steps[0].key
+    field = term.field
 
-    def test(host: dict) -> bool:
-        facts = host.get('ansible_facts') or {}
-        found = first in facts and walk(facts[first], 0)
+    def test_host(host: dict) -> bool:
+        doc = host.get(field) or {}
+        found = isinstance(doc, dict) and first in doc and walk(doc[first], 0)
         return not found if negate else found
-    return test
+    return test_host
 
 
 def _relation_test(term: Term) -> Callable[[dict], bool]:
@@ -196,18 +211,30 @@ def _term_test(term: Term) -> Callable[[dict], bool]:
 
 
 def _compile(node: Node) -> Callable[[dict], bool]:
+    negate = False
+    while isinstance(node, Not):  # ``not not x`` is ``x``: no recursion per ``not``
+        negate = not negate
+        node = node.item
     if isinstance(node, And):
         tests = [_compile(item) for item in node.items]
-        return lambda host: all(t(host) for t in tests)
-    if isinstance(node, Or):
+
+        def test(host):
+            return all(t(host) for t in tests)
+    elif isinstance(node, Or):
         tests = [_compile(item) for item in node.items]
-        return lambda host: any(t(host) for t in tests)
-    if isinstance(node, Not):
-        test = _compile(node.item)
-        return lambda host: not test(host)
-    if isinstance(node, Term):
-        return _term_test(node)
-    raise TypeError('not a host_filter node: %r' % (node,))
+
+        def test(host):
+            return any(t(host) for t in tests)
+    elif isinstance(node, Term):
+        test = _term_test(node)
+    else:
+        raise TypeError('not a host_filter node: %r' % (node,))
+    if negate:
+        inner = test
+
+        def test(host):
+            return not inner(host)
+    return test
 
 
 def compile_python(node: Node) -> Callable[[dict], bool]:

@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Optional
 
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import ARRAY_STEP, item_path, item_value
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+    FACTS_FIELD,
     NULLABLE,
     SEARCH_FIELDS,
     And,
@@ -51,6 +51,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     Not,
     Or,
     Term,
+    regex_test,
 )
 
 __all__ = [
@@ -91,6 +92,7 @@ class SqlFilterCompiler:
 
     def __init__(self) -> None:
         self.params: list = []
+        self.ctes: list = []
         self._alias = 0
 
     # ------------------------------------------------------------------
@@ -99,7 +101,10 @@ class SqlFilterCompiler:
     def compile(self, node: Node) -> tuple:
         self.params = []
         self._alias = 0
-        sql = self.node(node)
+        self.ctes = []
+        sql = self.node(node)[0]
+        if self.ctes:
+            sql = '(h.id IN (WITH %s SELECT h.id FROM hosts h WHERE %s))' % (', '.join(self.ctes), sql)
         # Fragments are built inside out, so parameters are bound as
         # markers and put in textual order here.
         ordered = []
@@ -122,26 +127,102 @@ class SqlFilterCompiler:
         self._alias += 1
         return '%s%d' % (stem, self._alias)
 
+    #: items joined flat (``a AND b AND c``) before grouping: SQLite parses a
+    #: flat chain in constant stack but builds a left-deep expression tree
+    CHAIN_FLAT = 8
+    #: boolean levels a fragment may hold before it becomes a CTE (see :meth:`node`)
+    HOIST_LEVELS = 5
+    #: terms a fragment may hold before it is split into CTEs
+    HOIST_TERMS = 200
+
     def chain(self, op: str, parts: list) -> str:
-        """``(a OP b OP ...)`` as a balanced tree (keeps SQL expression depth logarithmic)."""
+        """``(a OP b OP ...)``: flat runs of :attr:`CHAIN_FLAT`, grouped as a balanced tree.
+
+        Flat runs keep SQLite's parser stack shallow; the balanced grouping keeps
+        the expression tree's height (at most 1,000 in SQLite) logarithmic.
+        """
         if len(parts) == 1:
             return parts[0]
-        mid = len(parts) // 2
-        return '(%s %s %s)' % (self.chain(op, parts[:mid]), op, self.chain(op, parts[mid:]))
+        if len(parts) <= self.CHAIN_FLAT:
+            return '(%s)' % (' %s ' % op).join(parts)
+        size = -(-len(parts) // self.CHAIN_FLAT)
+        return self.chain(op, [self.chain(op, parts[i:i + size]) for i in range(0, len(parts), size)])
 
     # ------------------------------------------------------------------
     # boolean structure
     # ------------------------------------------------------------------
-    def node(self, node: Node) -> str:
-        if isinstance(node, And):
-            return self.chain('AND', [self.node(item) for item in node.items])
-        if isinstance(node, Or):
-            return self.chain('OR', [self.node(item) for item in node.items])
-        if isinstance(node, Not):
-            return '(NOT %s)' % self.node(node.item)
-        if isinstance(node, Term):
-            return self.term(node)
-        raise TypeError('not a host_filter node: %r' % (node,))
+    @staticmethod
+    def operands(node: Node) -> list:
+        """The items of an And/Or, with nested nodes of the same kind merged in and ``not not`` folded."""
+        kind = And if isinstance(node, And) else Or
+        out, todo = [], list(reversed(node.items))
+        while todo:
+            item = todo.pop()
+            while isinstance(item, Not) and isinstance(item.item, Not):
+                item = item.item.item
+            if isinstance(item, kind):
+                todo.extend(reversed(item.items))
+            else:
+                out.append(item)
+        return out
+
+    def node(self, node: Node) -> tuple:
+        """``(sql, levels, terms)``: the predicate of ``node``, how many boolean levels its SQL
+        nests and how many terms it holds.
+
+        ``not not x`` is ``x``; nested ``and``s (``or``s) are one n-ary ``AND``
+        (``OR``).  A fragment nesting more than :attr:`HOIST_LEVELS` levels, or
+        holding more than :attr:`HOIST_TERMS` terms, becomes a CTE
+        (``cteN(id) AS (SELECT h.id FROM hosts h WHERE ...)``) that the filter
+        refers to as ``h.id IN (SELECT id FROM cteN)``.  The CTEs are siblings
+        in one ``WITH``, so the SQL never nests deeper than a few levels and no
+        ``WHERE`` grows past a few hundred terms, whatever the filter: SQLite's
+        parser stack holds about 100 entries (31 nested ``(a AND (b OR ...``
+        overflowed it) and its planner gives up on expressions of about 1,000
+        levels.
+        """
+        negate = False
+        while isinstance(node, Not):
+            negate = not negate
+            node = node.item
+        if isinstance(node, (And, Or)):
+            op = 'AND' if isinstance(node, And) else 'OR'
+            parts = [self.node(item) for item in self.operands(node)]
+            if sum(p[2] for p in parts) > self.HOIST_TERMS:
+                parts = self.hoist_groups(op, parts)
+            sql = self.chain(op, [p[0] for p in parts])
+            level = 1 + max(p[1] for p in parts)
+            terms = sum(p[2] for p in parts)
+        elif isinstance(node, Term):
+            sql, level, terms = self.term(node), 0, 1
+        else:
+            raise TypeError('not a host_filter node: %r' % (node,))
+        if negate:
+            sql, level = '(NOT %s)' % sql, level + 1
+        if level > self.HOIST_LEVELS:
+            sql, level, terms = self.hoist(sql), 0, 1
+        return sql, level, terms
+
+    def hoist(self, sql: str) -> str:
+        """Make ``sql`` a CTE; returns the predicate that refers to it."""
+        cte = self.alias('cte')
+        self.ctes.append('%s(id) AS (SELECT h.id FROM hosts h WHERE %s)' % (cte, sql))
+        return '(h.id IN (SELECT id FROM %s))' % cte
+
+    def hoist_groups(self, op: str, parts: list) -> list:
+        """``parts`` of one AND/OR regrouped: consecutive runs of at most HOIST_TERMS terms, each a CTE."""
+        out, run, weight = [], [], 0
+        for part in parts + [None]:
+            if part is None or (run and weight + part[2] > self.HOIST_TERMS):
+                if len(run) > 1:
+                    out.append((self.hoist(self.chain(op, [p[0] for p in run])), 0, 1))
+                else:
+                    out.extend(run)
+                run, weight = [], 0
+            if part is not None:
+                run.append(part)
+                weight += part[2]
+        return out
 
     def term(self, term: Term) -> str:
         if term.kind == 'json':
@@ -257,22 +338,74 @@ class SqlFilterCompiler:
     # facts
     # ------------------------------------------------------------------
     def fact_term(self, term: Term) -> str:
+        if term.field != FACTS_FIELD:
+            return self.variables_term(term)
         steps = term.path
         if term.lookup in ('exact', 'in') and any(step.array for step in steps):
             return self.fact_items_term(steps, (term.value,) if term.lookup == 'exact' else term.value)
-        if term.lookup == 'isnull':
-            leaf = self.json_present
-            negate = term.value
-        else:
-            def leaf(cursor):
-                return self.json_leaf(cursor, term.lookup, term.value)
-            negate = False
+        leaf, negate = self.term_leaf(term)
         hf, fk = self.alias('hf'), self.alias('fk')
         root = self.json_root('%s.value' % hf)
         key = self.bind(steps[0].key)
-        pred = self.fact_walk(root, steps, 0, leaf)
+        pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
         return '(h.id %sIN (SELECT %s.host_id FROM host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id WHERE %s.name = %s AND %s))' % (
             'NOT ' if negate else '', hf, hf, fk, fk, hf, fk, key, pred)
+
+    def variables_term(self, term: Term) -> str:
+        """``variables__<path>``: the same walk as a fact term, over the host's own ``variables`` document.
+
+        Host variables are written both with and without ``\\uXXXX`` escapes
+        (``json.dumps`` defaults and :func:`canonical_json`), so a key that is
+        not plain ASCII is matched by the decoded key of a ``json_each`` row
+        rather than by a JSON path label (compared undecoded before SQLite 3.45).
+        """
+        leaf, negate = self.term_leaf(term)
+        pred = self.coalesce_false(self.json_walk(self.json_root('h.variables'), self.walk_ops(term.path, first_member=True),
+                                                  leaf, decoded_keys=True))
+        return '(NOT %s)' % pred if negate else pred
+
+    def term_leaf(self, term: Term) -> tuple:
+        """``(leaf(cursor) -> sql, negate)`` of a JSON term."""
+        if term.lookup == 'isnull':
+            return self.json_present, term.value
+
+        def leaf(cursor):
+            return self.json_leaf(cursor, term.lookup, term.value)
+        return leaf, False
+
+    @staticmethod
+    def walk_ops(steps: tuple, first_member: bool) -> list:
+        """The path as operations: ``('member', key)`` steps into a mapping, ``('each', None)`` into a list's elements."""
+        ops = []
+        for index, step in enumerate(steps):
+            if index or first_member:
+                ops.append(('member', step.key))
+            if step.array:
+                ops.append(('each', None))
+        return ops
+
+    def json_walk(self, cursor: Any, ops: list, leaf: Callable, decoded_keys: bool = False) -> str:
+        """Predicate: following ``ops`` from ``cursor`` reaches a value for which ``leaf`` holds.
+
+        Every ``[]`` step is one more row source of a single ``EXISTS (SELECT 1
+        FROM a, b, ... WHERE ...)``, not a nested subquery, so eight (or 32) ``[]``
+        steps nest no deeper than one.
+        """
+        sources, conditions = [], []
+        for op, key in ops:
+            if op == 'member' and not (decoded_keys and not key.isascii()):
+                cursor = self.json_member(cursor, key)
+                continue
+            if op == 'member':
+                source, condition, cursor = self.json_member_row(cursor, key)
+            else:
+                source, condition, cursor = self.json_elements(cursor)
+            sources.append(source)
+            conditions.append(condition)
+        pred = leaf(cursor)
+        if not sources:
+            return pred
+        return 'EXISTS (SELECT 1 FROM %s WHERE %s)' % (', '.join(sources), ' AND '.join(conditions + [pred]))
 
     def fact_items_term(self, steps: tuple, values: tuple) -> str:
         """Array containment with type-strict equality, from the ``host_fact_items`` side table.
@@ -299,19 +432,6 @@ class SqlFilterCompiler:
         return ('(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
                 ' WHERE %s.name = %s) AND %s.path = %s AND %s))') % (
                     x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test)
-
-    def fact_walk(self, cursor: Any, steps: tuple, index: int, leaf: Callable) -> str:
-        """Predicate: the value at ``cursor`` (the value of ``steps[index].key``) continues the match."""
-        step = steps[index]
-
-        def rest(element):
-            if index + 1 == len(steps):
-                return leaf(element)
-            return self.fact_walk(self.json_member(element, steps[index + 1].key), steps, index + 1, leaf)
-
-        if step.array:
-            return self.json_array_any(cursor, rest)
-        return rest(cursor)
 
     def json_leaf(self, cursor: Any, lookup: str, value: Any) -> str:
         """Predicate on the JSON value at ``cursor`` (FALSE or NULL when no match)."""
@@ -394,8 +514,18 @@ class SqlFilterCompiler:
         """Cursor at member ``key`` of the object at ``cursor`` (nothing if not an object)."""
         raise NotImplementedError
 
-    def json_array_any(self, cursor: Any, element_pred: Callable) -> str:
-        """TRUE when the value at ``cursor`` is an array with an element satisfying ``element_pred(cursor)``."""
+    def json_elements(self, cursor: Any) -> tuple:
+        """``(row_source, condition, element_cursor)``: the elements of the array at ``cursor`` as rows.
+
+        ``row_source`` goes into a ``FROM`` list (it may refer to row sources
+        before it); ``condition`` holds for the rows that are array elements.
+        Nothing (no row) when the value is not an array.
+        """
+        raise NotImplementedError
+
+    def json_member_row(self, cursor: Any, key: str) -> tuple:
+        """``(row_source, condition, member_cursor)``: member ``key`` of the object at ``cursor`` as a row,
+        found by its decoded key."""
         raise NotImplementedError
 
     def json_type_in(self, cursor: Any, kinds: tuple) -> str:
@@ -442,16 +572,25 @@ class SqliteFilterCompiler(SqlFilterCompiler):
     def regex_match(self, expr: str, pattern: str, icase: bool) -> str:
         return '%s(%s, %s)' % ('iregexp' if icase else 'regexp', self.bind(pattern), expr)
 
+    # Text lookups compare the UTF-8 bytes (a BLOB): SQLite's text functions
+    # (instr, substr, length) stop at a NUL character, its BLOB functions do
+    # not, and byte containment / prefix / suffix of UTF-8 is exactly that of
+    # the code points, so a value holding NUL is searched like Python does.
     def text_contains(self, expr: str, needle: str) -> str:
-        return '(instr(%s, %s) > 0)' % (expr, self.bind(needle))
+        return '(instr(CAST(%s AS BLOB), %s) > 0)' % (expr, self.bind(needle.encode('utf-8')))
 
     def text_startswith(self, expr: str, prefix: str) -> str:
-        return '(substr(%s, 1, %s) = %s)' % (expr, self.bind(len(prefix)), self.bind(prefix))
+        if not prefix:
+            return '(%s IS NOT NULL)' % expr
+        data = prefix.encode('utf-8')
+        # substr() of an empty BLOB is NULL, not an empty BLOB: hence the COALESCE
+        return 'COALESCE(substr(CAST(%s AS BLOB), 1, %s) = %s, 0)' % (expr, self.bind(len(data)), self.bind(data))
 
     def text_endswith(self, expr: str, suffix: str) -> str:
         if not suffix:
             return '(%s IS NOT NULL)' % expr
-        return '(substr(%s, %s) = %s)' % (expr, self.bind(-len(suffix)), self.bind(suffix))
+        data = suffix.encode('utf-8')
+        return 'COALESCE(substr(CAST(%s AS BLOB), %s) = %s, 0)' % (expr, self.bind(-len(data)), self.bind(data))
 
     # -- JSON
     def json_path(self, cursor: JsonCursor) -> str:
@@ -479,17 +618,29 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         cursor = self.json_document(cursor)
         return cursor._replace(suffix='%s."%s"' % (cursor.suffix, key))
 
-    def json_array_any(self, cursor: JsonCursor, element_pred: Callable) -> str:
-        if cursor.element is not None:  # pragma: no cover - a fact path never has two [] in a row
-            raise ValueError('nested array step without a key')
+    def json_each_source(self, cursor: JsonCursor) -> tuple:
+        """``(alias, "json_each(...) AS alias")`` over the value at ``cursor``."""
         j = self.alias('j')
-        each = 'json_each(%s, %s)' % (cursor.doc, self.json_path(cursor))
+        if cursor.element is not None:
+            # a json_each row: containers have their JSON text as value; a
+            # primitive yields no array element and no member
+            doc = "(CASE WHEN %s.type IN ('object', 'array') THEN %s.value ELSE 'null' END)" % (cursor.element, cursor.element)
+            return j, 'json_each(%s) AS %s' % (doc, j)
+        return j, 'json_each(%s, %s) AS %s' % (cursor.doc, self.json_path(cursor), j)
+
+    def json_elements(self, cursor: JsonCursor) -> tuple:
         # json_each also walks objects (text keys) and yields one row for a
         # primitive (NULL key): only array elements have integer keys.  The
         # element is read from the json_each row (type/atom/value), so the
         # document is not parsed again per element.
-        element = JsonCursor('', None, '', j)
-        return "EXISTS (SELECT 1 FROM %s AS %s WHERE typeof(%s.key) = 'integer' AND %s)" % (each, j, j, element_pred(element))
+        j, source = self.json_each_source(cursor)
+        return source, "typeof(%s.key) = 'integer'" % j, JsonCursor('', None, '', j)
+
+    def json_member_row(self, cursor: JsonCursor, key: str) -> tuple:
+        # json_each decodes object keys; array elements have integer keys and
+        # a primitive a NULL key, which never equal a text key
+        j, source = self.json_each_source(cursor)
+        return source, '%s.key = %s' % (j, self.bind(key)), JsonCursor('', None, '', j)
 
     def _json_type_expr(self, cursor: JsonCursor) -> str:
         if cursor.element is not None:
@@ -528,21 +679,16 @@ def compile_sql(node: Node, dialect: str = 'sqlite') -> tuple:
 # SQLite functions
 # ----------------------------------------------------------------------
 
-@lru_cache(maxsize=256)
-def _compiled(pattern: str, flags: int):
-    return re.compile(pattern, flags)
-
-
 def _regexp(pattern, value):
     if not isinstance(value, str) or not isinstance(pattern, str):
         return 0
-    return 1 if _compiled(pattern, 0).search(value) else 0
+    return 1 if regex_test(pattern, False)(value) else 0
 
 
 def _iregexp(pattern, value):
     if not isinstance(value, str) or not isinstance(pattern, str):
         return 0
-    return 1 if _compiled(pattern, re.IGNORECASE).search(value) else 0
+    return 1 if regex_test(pattern, True)(value) else 0
 
 
 def _py_lower(value):
@@ -550,7 +696,7 @@ def _py_lower(value):
 
 
 def register_sqlite_functions(conn) -> None:
-    """Register ``regexp``, ``iregexp`` and ``py_lower`` (Python semantics) on ``conn``."""
+    """Register ``regexp``, ``iregexp`` (RE2, as the Python predicate) and ``py_lower`` (``str.lower``) on ``conn``."""
     conn.create_function('regexp', 2, _regexp, deterministic=True)
     conn.create_function('iregexp', 2, _iregexp, deterministic=True)
     conn.create_function('py_lower', 1, _py_lower, deterministic=True)

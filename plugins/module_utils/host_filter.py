@@ -31,8 +31,11 @@ its 1-based column, and so that parsing is linear in the input.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Optional, Union
 
@@ -43,11 +46,21 @@ except ImportError as exc:  # reported when a filter is parsed, not on import
 else:
     PYPARSING_IMPORT_ERROR = None
 
+try:
+    import re2
+except ImportError as exc:  # reported when a filter uses regex/iregex, not on import
+    RE2_IMPORT_ERROR = exc
+    re2 = None
+else:
+    RE2_IMPORT_ERROR = None
+
 __all__ = [
     'HostFilterError', 'Node', 'And', 'Or', 'Not', 'Term', 'FactStep',
     'parse_host_filter', 'string_to_type',
     'SEARCHABLE', 'RELATIONS', 'LOOKUPS', 'TEXT_LOOKUPS', 'COMPARISON_LOOKUPS',
-    'FORBIDDEN', 'FACTS_FIELD', 'SEARCH_FIELDS', 'MAX_DEPTH',
+    'FORBIDDEN', 'FACTS_FIELD', 'VARIABLES_FIELD', 'JSON_FIELDS', 'SEARCH_FIELDS', 'MAX_DEPTH',
+    'MAX_LENGTH', 'MAX_TERMS', 'MAX_IN_ITEMS', 'MAX_VALUES', 'MAX_PATH_STEPS', 'MAX_DIGITS',
+    'INT_MIN', 'INT_MAX', 'compile_regex', 'regex_test',
 ]
 
 
@@ -56,6 +69,10 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 FACTS_FIELD = 'ansible_facts'
+VARIABLES_FIELD = 'variables'
+# Fields searched by a JSON path (``<field>__key__key[]__...``); the Term's
+# ``field`` is one of these and its ``kind`` is 'json'.
+JSON_FIELDS = (FACTS_FIELD, VARIABLES_FIELD)
 
 # Searchable columns per object: name -> kind ('int', 'bool' or 'text').
 SEARCHABLE = MappingProxyType({
@@ -116,7 +133,7 @@ KIND_LOOKUPS = MappingProxyType({
 # Known (AWX) fields that exist but may not be filtered on.
 FORBIDDEN = MappingProxyType({
     'host': frozenset({
-        'variables', 'created', 'modified', 'created_by', 'modified_by',
+        'created', 'modified', 'created_by', 'modified_by',
         'last_job', 'last_job_host_summary', 'insights_system_id',
         'inventory_sources', 'job_events', 'job_host_summaries',
         'smart_inventories', 'pending_delete', FACTS_FIELD,
@@ -134,6 +151,17 @@ FORBIDDEN = MappingProxyType({
 
 # Maximum nesting of parentheses / ``not``.
 MAX_DEPTH = 100
+# Bounds on what a filter may be (documented in docs/host_filter.md).  Each
+# is checked before the work it protects: the length before tokenizing.
+MAX_LENGTH = 65536          # characters of filter text
+MAX_TERMS = 5000            # key=value terms
+MAX_IN_ITEMS = 1000         # items of one ``__in`` list
+MAX_VALUES = 10000          # values compared with, in all (each ``__in`` item counts)
+MAX_PATH_STEPS = 32         # keys of a fact / variables path
+MAX_DIGITS = 100            # digits of an unquoted number
+# Integers a filter may compare with: SQLite's (and PostgreSQL's bigint) range.
+INT_MIN = -(2 ** 63)
+INT_MAX = 2 ** 63 - 1
 
 _KEYWORDS = frozenset({'and', 'or', 'not'})
 _BOOL_TRUE = frozenset({'true', 't', '1'})
@@ -237,10 +265,11 @@ def string_to_type(text: str) -> Scalar:
         return True
     if text == 'false':
         return False
-    if _INT_RE.search(text):
-        return int(text)
-    if _FLOAT_RE.search(text):
-        return float(text)
+    if len(text) <= MAX_DIGITS + 1:  # longer digit runs stay text (int() refuses 4,300+ digits)
+        if _INT_RE.search(text):
+            return int(text)
+        if _FLOAT_RE.search(text):
+            return float(text)
     return text
 
 
@@ -327,6 +356,8 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.i = 0
         self.depth = 0
+        self.terms = 0
+        self.last_key = ''
 
     # -- helpers
     def peek(self, offset: int = 0) -> Optional[_Token]:
@@ -354,15 +385,32 @@ class _Parser:
     def parse(self) -> Node:
         if not self.tokens:
             raise HostFilterError('empty filter', 1)
-        node = self.parse_or()
+        try:
+            node = self.parse_or()
+        except HostFilterError as exc:
+            raise self.hint(exc) from None
         tok = self.peek()
         if tok is not None:
             if tok.kind == 'rpar':
-                raise HostFilterError("unbalanced ')'", self.column(tok))
+                raise self.hint(HostFilterError("unbalanced ')'", self.column(tok)))
             if tok.kind == 'eq':
                 raise HostFilterError("unexpected '='", self.column(tok))
-            raise HostFilterError("expected 'and' or 'or', found %s" % _describe(tok), self.column(tok))
+            raise self.hint(HostFilterError("expected 'and' or 'or', found %s" % _describe(tok), self.column(tok)))
         return node
+
+    def hint(self, exc: HostFilterError) -> HostFilterError:
+        """Add a hint to quote the value when a parenthesis follows ``__regex=`` (an unquoted pattern was cut there)."""
+        prev = self.tokens[self.i - 1] if 0 < self.i <= len(self.tokens) else None
+        tok = self.peek()
+        if tok is None or tok.kind not in ('lpar', 'rpar') or prev is None:
+            return exc
+        key = self.last_key
+        if not key.endswith(('__regex', '__iregex')):
+            return exc
+        if prev.kind == 'eq' or (prev.kind == 'atom' and not tok.space_before):
+            return HostFilterError('%s (a regular expression with parentheses or spaces must be quoted: %s="...")'
+                                   % (exc.problem, key), exc.position)
+        return exc
 
     def parse_or(self) -> Node:
         first = self.peek()
@@ -437,6 +485,10 @@ class _Parser:
 
     def parse_term(self) -> Node:
         key = self.peek()
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise HostFilterError('filter has more than %d terms' % MAX_TERMS, self.column(key))
+        self.last_key = key.text
         self.i += 1
         eq = self.peek()
         if eq is None or eq.kind != 'eq':
@@ -472,11 +524,40 @@ def _resolve_tree(node: Node) -> Node:
     return type(node)(tuple(_resolve_tree(item) for item in node.items), node.position)
 
 
+def _check_text(text: str) -> None:
+    """Bounds checked before any parsing: the length first, so a huge filter is refused at once."""
+    if len(text) > MAX_LENGTH:
+        raise HostFilterError('filter is %d characters long, more than %d' % (len(text), MAX_LENGTH), MAX_LENGTH + 1)
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise HostFilterError('the filter holds a lone surrogate (U+%04X), which is not valid Unicode text'
+                              % ord(text[exc.start]), exc.start + 1) from None
+
+
+def _count_values(node: Node) -> None:
+    total = 0
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Term):
+            total += len(item.value) if item.lookup == 'in' else 1
+            if total > MAX_VALUES:
+                raise HostFilterError('filter compares with more than %d values in all' % MAX_VALUES, item.position)
+        elif isinstance(item, Not):
+            todo.append(item.item)
+        else:
+            todo.extend(item.items)
+
+
 def parse_host_filter(text: str) -> Node:
     """Parse a host_filter into a syntax tree; raise :class:`HostFilterError`."""
     if not isinstance(text, str):
         raise HostFilterError('the filter must be a string, not %s' % type(text).__name__, 1)
-    return _resolve_tree(_Parser(text).parse())
+    _check_text(text)
+    tree = _resolve_tree(_Parser(text).parse())
+    _count_values(tree)
+    return tree
 
 
 # ---------------------------------------------------------------------------
@@ -502,50 +583,185 @@ def _coerce_bool(raw: str, what: str, col: int) -> bool:
     raise HostFilterError("expected true or false for %s, got '%s'" % (what, raw), col)
 
 
+def _short(text: str, limit: int = 40) -> str:
+    """``text`` for an error message: long values are cut (a 4,400-digit value is not repeated)."""
+    return text if len(text) <= limit else '%s... (%d characters)' % (text[:limit], len(text))
+
+
+def _check_int(number: int, raw: str, col: int) -> int:
+    if not INT_MIN <= number <= INT_MAX:
+        raise HostFilterError("integer %s is out of range (integers must lie between %d and %d; quote a fact value to"
+                              " compare it as text)" % (_short(raw), INT_MIN, INT_MAX), col)
+    return number
+
+
 def _coerce_int(raw: str, what: str, col: int) -> int:
     if _INT_RE.search(raw):
-        return int(raw)
-    raise HostFilterError("expected an integer for %s, got '%s'" % (what, raw), col)
+        if len(raw.lstrip('+-')) > MAX_DIGITS:
+            return _check_int(INT_MAX + 1, raw, col)
+        return _check_int(int(raw), raw, col)
+    raise HostFilterError("expected an integer for %s, got '%s'" % (what, _short(raw)), col)
+
+
+def _typed(raw: str, col: int) -> Scalar:
+    """:func:`string_to_type` for a value the filter compares with; numbers outside what can be compared are errors."""
+    if _INT_RE.search(raw):
+        return _coerce_int(raw, 'a value', col)
+    if _FLOAT_RE.search(raw):
+        number = float(raw) if len(raw) <= 2 * MAX_DIGITS else float('inf')
+        if number in (float('inf'), float('-inf')) or len(raw) > 2 * MAX_DIGITS:
+            raise HostFilterError('number %s is out of range (quote a fact value to compare it as text)' % _short(raw), col)
+        return number
+    return string_to_type(raw)
+
+
+@lru_cache(maxsize=256)
+def _re2_compile(pattern: str, icase: bool):
+    options = re2.Options()
+    options.log_errors = False          # the error is raised to the caller, not printed on stderr
+    options.case_sensitive = not icase
+    options.never_capture = True        # only "is it found" is asked: no group positions to track
+    return re2.compile(pattern, options)
+
+
+def compile_regex(pattern: str, icase: bool):
+    """The RE2 regular expression of a ``regex``/``iregex`` term (linear time, no backtracking).
+
+    Raises ``re2.error`` for what RE2 cannot express.
+    """
+    if re2 is None:
+        raise ImportError('regex and iregex lookups need the Python library google-re2 (pip install google-re2): %s'
+                          % RE2_IMPORT_ERROR)
+    return _re2_compile(pattern, icase)
+
+
+@lru_cache(maxsize=256)
+def regex_test(pattern: str, icase: bool):
+    """``test(text) -> bool``: whether the RE2 regex of a ``regex``/``iregex`` term is found in ``text``.
+
+    Both compilers use it (the SQLite functions and the Python predicate), so
+    they match the same way.  It calls RE2's matcher directly when the
+    binding exposes it (about a third faster than ``search``, which builds a
+    match object), else ``search``.
+    """
+    rx = compile_regex(pattern, icase)
+    match = getattr(getattr(rx, '_regexp', None), 'Match', None)
+    anchor = getattr(getattr(re2, '_Anchor', None), 'UNANCHORED', None)
+    if match is None or anchor is None:
+        def test(text):
+            return rx.search(text) is not None
+        return test
+
+    def fast(text):
+        data = text.encode('utf-8', 'surrogatepass')
+        return match(anchor, data, 0, len(data))[0][0] != -1
+    return fast
+
+
+_RE2_UNSUPPORTED = (
+    (re.compile(r'\\[1-9]|\(\?P='), 'backreferences are not supported'),
+    (re.compile(r'\(\?<?[=!]'), 'lookahead and lookbehind are not supported'),
+    (re.compile(r'\(\?>'), 'atomic groups are not supported'),
+    (re.compile(r'[*+?}][+]'), 'possessive quantifiers are not supported'),
+)
 
 
 def _check_regex(pattern: str, icase: bool, col: int) -> None:
+    if re2 is None:
+        raise HostFilterError('regex and iregex lookups need the Python library google-re2 on the controller'
+                              ' (pip install google-re2)', col)
     try:
-        re.compile(pattern, re.IGNORECASE if icase else 0)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise HostFilterError('invalid regular expression %r (%s)' % (pattern, exc), col) from None
+        compile_regex(pattern, icase)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode('utf-8', 'replace')
+        why = ''
+        for shape, text in _RE2_UNSUPPORTED:
+            if shape.search(pattern):
+                why = '; %s' % text
+                break
+        raise HostFilterError('invalid regular expression %r (%s%s; regex and iregex use RE2 syntax, see docs/host_filter.md)'
+                              % (_short(pattern, 80), detail, why), col) from None
 
 
-def _coerce_column(kind: str, lookup: str, raw: str, what: str, col: int) -> Any:
+_UTC = timezone.utc
+_PARTIAL_DATE_RE = re.compile(r'^[0-9]{4}(-[0-9]{2})?$')
+
+
+def _time_value(raw: str, col: int) -> str:
+    """An ISO-8601 time as the store writes ``ansible_facts_modified`` (UTC, microseconds, ``+00:00``).
+
+    The store's timestamps (:func:`common.now`) all have that one shape, so
+    comparing the texts compares the times.  A date alone (or a year, or a
+    year and month) is its first instant in UTC, a time without an offset is
+    UTC, ``Z`` and ``+hh:mm`` offsets are converted to UTC.
+    """
+    text = raw.strip()
+    if _PARTIAL_DATE_RE.match(text):
+        text = (text + '-01-01')[:10]
+    try:
+        if len(text) > 64:
+            raise ValueError(text)
+        stamp = datetime.fromisoformat(text[:-1] + '+00:00' if text[-1:] in ('Z', 'z') else text)
+    except ValueError:
+        raise HostFilterError("expected an ISO-8601 time for 'ansible_facts_modified' (e.g. 2025-01-31, 2025-01-31T12:00:00Z"
+                              " or 2025-01-31T14:00:00+02:00), got '%s'" % _short(raw), col) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=_UTC)
+    return stamp.astimezone(_UTC).isoformat(timespec='microseconds')
+
+
+# Lookups on ``ansible_facts_modified`` that compare times (the others look at the text as stored).
+_TIME_LOOKUPS = COMPARISON_LOOKUPS
+
+
+def _split_in(raw: str, col: int) -> list:
+    parts = raw.split(',', MAX_IN_ITEMS)
+    if len(parts) > MAX_IN_ITEMS:
+        raise HostFilterError("'in' takes at most %d items" % MAX_IN_ITEMS, col)
+    return parts
+
+
+def _coerce_column(kind: str, lookup: str, raw: str, what: str, col: int, field: str = '') -> Any:
     """The value of a term on a plain column of kind ``kind``."""
     if lookup == 'isnull':
         return _coerce_bool(raw, "'isnull'", col)
     if lookup == 'in':
-        parts = raw.split(',')
-        return tuple(_coerce_column(kind, 'exact', p, what, col) for p in parts)
+        parts = _split_in(raw, col)
+        return tuple(_coerce_column(kind, 'exact', p, what, col, field) for p in parts)
     if kind == 'int':
         return _coerce_int(raw, what, col)
     if kind == 'bool':
         return _coerce_bool(raw, what, col)
+    if field == 'ansible_facts_modified' and lookup in _TIME_LOOKUPS:
+        return _time_value(raw, col)
     if lookup in ('regex', 'iregex'):
         _check_regex(raw, lookup == 'iregex', col)
     return raw
 
 
 def _coerce_fact(lookup: str, raw: str, quoted: bool, col: int) -> Any:
-    typed = raw if quoted else string_to_type(raw)
     if lookup == 'isnull':
         return _coerce_bool(raw, "'isnull'", col)
     if lookup == 'in':
-        return tuple(p if quoted else string_to_type(p) for p in raw.split(','))
+        return tuple(p if quoted else _typed(p, col) for p in _split_in(raw, col))
     if lookup in TEXT_LOOKUPS:
         if lookup in ('regex', 'iregex'):
             _check_regex(raw, lookup == 'iregex', col)
         return raw
+    typed = raw if quoted else _typed(raw, col)
     if lookup in COMPARISON_LOOKUPS:
         if typed is None or isinstance(typed, bool):
-            raise HostFilterError("'%s' needs a number or a string, got '%s'" % (lookup, raw), col)
+            raise HostFilterError("'%s' needs a number or a string, got '%s'" % (lookup, _short(raw)), col)
         return typed
     return typed
+
+
+def _suggest(word: str, candidates, prefix: str = '') -> str:
+    """`` (did you mean <prefix>X?)`` for the closest of ``candidates``, or ''."""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.75)
+    return ' (did you mean %s%s?)' % (prefix, close[0]) if close else ''
 
 
 def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) -> Term:
@@ -564,29 +780,33 @@ def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) 
             raise HostFilterError("'search' does not take a lookup ('%s')" % '__'.join(names[1:]), col_of(1))
         return Term(field='search', lookup='icontains', value=raw, kind='text', **common)
 
-    # -- facts
-    if names[0] == FACTS_FIELD:
+    # -- facts and host variables: a JSON path
+    if names[0] in JSON_FIELDS:
+        field = names[0]
         rest = list(range(1, len(names)))
         lookup = 'exact'
         if rest and names[rest[-1]] in LOOKUPS:
             lookup = names[rest[-1]]
             rest = rest[:-1]
+        what = 'fact' if field == FACTS_FIELD else 'variable'
         if not rest:
-            raise HostFilterError("Filtering on '%s' is not allowed (give a fact path: %s__<key>)" % (FACTS_FIELD, FACTS_FIELD),
-                                  kcol)
+            raise HostFilterError("Filtering on '%s' is not allowed (give a %s path: %s__<key>)" % (
+                _strip_lookup(names), what, field), kcol)
+        if len(rest) > MAX_PATH_STEPS:
+            raise HostFilterError('%s path has %d steps, more than %d' % (what, len(rest), MAX_PATH_STEPS), kcol)
         steps = []
         for index in rest:
             piece = names[index]
             array = piece.endswith('[]')
             name = piece[:-2] if array else piece
             if name == '':
-                raise HostFilterError('empty fact key in %r' % key, col_of(index))
+                raise HostFilterError('empty %s key in %r' % (what, _short(key, 80)), col_of(index))
             if _BAD_FACT_KEY_RE.search(name):
-                raise HostFilterError('fact key %r may not contain a double quote, a backslash or a control character' % name,
-                                      col_of(index))
+                raise HostFilterError('%s key %r may not contain a double quote, a backslash or a control character' % (
+                    what, _short(name)), col_of(index))
             steps.append(FactStep(name, array))
         value = _coerce_fact(lookup, raw, quoted, vcol)
-        return Term(field=FACTS_FIELD, lookup=lookup, value=value, kind='json', path=tuple(steps), **common)
+        return Term(field=field, lookup=lookup, value=value, kind='json', path=tuple(steps), **common)
 
     # -- relations
     if names[0] in RELATIONS:
@@ -604,7 +824,8 @@ def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) 
         elif names[1] in forbidden:
             raise HostFilterError("Filtering on '%s' is not allowed" % _strip_lookup(names), kcol)
         else:
-            raise HostFilterError("unknown field '%s'" % '__'.join(names[:2]), kcol)
+            close = _suggest(names[1], tuple(columns) + ('search',), names[0] + '__')
+            raise HostFilterError("unknown field '%s'%s" % ('__'.join(names[:2]), close), kcol)
         kind = columns[field]
     else:
         relation = None
@@ -616,7 +837,8 @@ def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) 
         elif names[0] in FORBIDDEN['host']:
             raise HostFilterError("Filtering on '%s' is not allowed" % _strip_lookup(names), kcol)
         else:
-            raise HostFilterError("unknown field '%s'" % _strip_lookup(names), kcol)
+            raise HostFilterError("unknown field '%s'%s" % (_strip_lookup(names), _suggest(
+                names[0], tuple(columns) + ('pk', 'search') + JSON_FIELDS + tuple(RELATIONS))), kcol)
         kind = columns[field]
 
     # -- lookup
@@ -626,12 +848,13 @@ def _resolve(key: str, kcol: int, tcol: int, raw: str, quoted: bool, vcol: int) 
     elif len(lookup_names) == 1 and lookup_names[0] in LOOKUPS:
         lookup = lookup_names[0]
     else:
-        raise HostFilterError("unknown lookup '%s'" % '__'.join(lookup_names), col_of(lookup_index))
+        bad = '__'.join(lookup_names)
+        raise HostFilterError("unknown lookup '%s'%s" % (bad, _suggest(bad, KIND_LOOKUPS[kind])), col_of(lookup_index))
     if lookup not in KIND_LOOKUPS[kind]:
         what = {'int': 'integer', 'bool': 'boolean'}[kind]
         raise HostFilterError("lookup '%s' is not valid for %s field '%s'" % (lookup, what, field), col_of(lookup_index))
     what = "'%s'" % field if relation is None else "'%s__%s'" % (relation, field)
-    value = _coerce_column(kind, lookup, raw, what, vcol)
+    value = _coerce_column(kind, lookup, raw, what, vcol, field if relation is None else '')
     return Term(field=field, lookup=lookup, value=value, kind=kind, relation=relation, **common)
 
 

@@ -510,17 +510,22 @@ class Store:
                 return before, self.constructed_view(self.get_inventory(name))
             return before, self.get_inventory(name)
 
-    @staticmethod
-    def _validate_host_filter(name, kind, host_filter):
+    def _validate_host_filter(self, name, kind, host_filter):
         if kind == "smart":
             if not host_filter:
                 raise ValidationError("smart inventory '%s' needs a host_filter" % name)
-            from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
-
             try:
-                parse_host_filter(host_filter)
-            except HostFilterError as exc:
+                where, params = self.compile_filter(host_filter)
+            except ValidationError as exc:
                 raise ValidationError("smart inventory '%s': %s" % (name, exc)) from exc
+            try:
+                # prepared, not run: a filter this backend cannot run is refused now, not at every later use
+                self.execute("EXPLAIN SELECT h.id FROM hosts h WHERE %s" % where, params).fetchall()
+            except StoreError as exc:
+                cause = str(exc.__cause__ or exc)
+                if "locked" in cause or "busy" in cause or "disk" in cause:
+                    raise
+                raise ValidationError("smart inventory '%s': host_filter: this filter cannot run on the store (%s)" % (name, cause)) from exc
         elif host_filter:
             raise ValidationError(
                 "inventory '%s' is a %s inventory: host_filter only applies to smart inventories" % (name, _kind_name(kind)))

@@ -16,7 +16,9 @@ description:
     and their cached facts; the module form of AWX's C(/api/v2/hosts/?host_filter=).
   - The host_filter language is AWX's SmartFilter language (C(key=value) terms, C(and), C(or),
     parentheses, Django-style lookups such as C(__icontains), C(groups__name), C(ansible_facts__a__b)),
-    plus C(not) and comparisons on fact values.
+    plus C(not), comparisons on fact values and searches of host variables (C(variables__a__b)).
+  - C(regex) and C(iregex) use RE2 syntax (the Python library C(google-re2)) and run in linear time; the
+    limits of a filter (length, nesting, terms, values) are listed in the collection's docs/host_filter.md.
   - This module never changes anything, and never creates a store. A store that does not exist (or
     an empty file) is an error that names the store and where its name came from.
   - When the filter names a fact path that no stored host has (a typo such as
@@ -24,7 +26,7 @@ description:
     C(ansible_distribution)), the result carries a warning with the closest fact paths the store
     does hold.
 requirements:
-  - pyparsing >= 3.1 on the controller (the host_filter language)
+  - pyparsing >= 3.1 and google-re2 on the controller (the host_filter language)
 extends_documentation_fragment:
   - fleet.inventory.store
 options:

@@ -24,7 +24,7 @@ description:
     P(fleet.inventory.constructed#inventory) inventory plugin) computes them.
   - Deleting an inventory deletes its hosts, groups and their facts at once.
 requirements:
-  - pyparsing >= 3.1 on the controller (the O(host_filter) of a smart inventory)
+  - pyparsing >= 3.1 and google-re2 on the controller (the O(host_filter) of a smart inventory)
 extends_documentation_fragment:
   - fleet.inventory.store
 options:
@@ -52,8 +52,9 @@ options:
       - The search that selects the hosts of a smart inventory, in AWX's host_filter language
         (for example V(groups__name=web and ansible_facts__ansible_distribution=Debian)).
       - Required to create a smart inventory; not allowed for other kinds.
-      - The filter is validated when it is saved; a malformed filter is an error that names the problem
-        and its position, and nothing is written.
+      - The filter is validated when it is saved; a malformed filter, or one that the store could not run
+        (beyond the documented limits, a regular expression RE2 cannot express), is an error that names the
+        problem and its position, and nothing is written.
     type: str
   variables:
     description:

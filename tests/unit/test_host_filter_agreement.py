@@ -13,19 +13,28 @@ parsed, compiled both ways and the selected host ids compared.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
 from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_python import compile_python
 from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import (
     compile_sql,
     fact_json_dumps,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import parse_host_filter, string_to_type
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+    INT_MAX,
+    INT_MIN,
+    MAX_PATH_STEPS,
+    HostFilterError,
+    parse_host_filter,
+    string_to_type,
+)
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
 TS = '2024-01-01T00:00:00Z'
@@ -55,10 +64,12 @@ def load(conn, world) -> list:
         conn.execute('INSERT OR IGNORE INTO group_children (parent_id, child_id) VALUES (?, ?)', (parent, child))
     fact_keys = {}
     for h in hosts:
+        # the store writes host variables both ways: json.dumps (\uXXXX escapes) and canonical_json (raw UTF-8)
+        variables = (json.dumps if h['id'] % 2 else canonical_json)(h['variables'])
         conn.execute('INSERT INTO hosts (id, inventory_id, name, description, enabled, instance_id, ansible_facts_modified,'
-                     ' created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                     ' variables, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                      (h['id'], h['inventory_id'], h['name'], h['description'], 1 if h['enabled'] else 0,
-                      h['instance_id'], h['ansible_facts_modified'], TS, TS))
+                      h['instance_id'], h['ansible_facts_modified'], variables, TS, TS))
         for gid in h['group_ids']:
             conn.execute('INSERT OR IGNORE INTO group_hosts (group_id, host_id) VALUES (?, ?)', (gid, h['id']))
         for key, value in h['facts'].items():
@@ -93,6 +104,7 @@ def load(conn, world) -> list:
             'groups': [public(by_id[i]) for i in sorted(set(h['group_ids']))],
             'all_groups': [public(by_id[i]) for i in sorted(seen)],
             'ansible_facts': h['facts'],
+            'variables': h['variables'],
         })
     return out
 
@@ -110,13 +122,32 @@ def both(conn, hosts, text):
 # data strategies
 # ---------------------------------------------------------------------------
 
-_CHARS = st.characters(exclude_categories=('Cs',), exclude_characters='\x00')
+_CHARS = st.characters(exclude_categories=('Cs',))  # NUL included: SQLite's text functions stop at it
 WORDS = ['a', 'A', 'ab', 'Ab', 'aB', 'b', 'web', 'Web01', 'é', 'É', 'ß', 'ẞ', 'İ', 'ı', 'Σσς', 'x y', '', '8', '08',
-         '3.10', 'true', 'null', 'a.b', 'a,b', "it's", '日本', 'abc\u1F5E3def', '-1', '+2']
+         '3.10', 'true', 'null', 'a.b', 'a,b', "it's", '日本', 'abc\u1F5E3def', '-1', '+2',
+         'a\x00b', '\x00', 'ab\x00', '\x00é', 'a' * 30 + '!']
 text = st.one_of(st.sampled_from(WORDS), st.text(_CHARS, max_size=5))
 FACT_KEYS = ['a', 'b', 'c', 'key with space', 'dotted.key', 'ünï', 'x[0]', 'k$', 'Ω', 'in_x', 'ansible_lo']
+BIG_INTS = [INT_MAX, INT_MIN, INT_MAX - 1, 2 ** 53 + 1]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from([0.5, 1.0, 2.5, -1.5, 8.0, 3.0]), text)
+    st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from([0.5, 1.0, 2.5, -1.5, 8.0, 3.0]), text,
+    st.sampled_from(BIG_INTS))
+# what common.now() writes: UTC, microseconds, +00:00
+STAMPS = ['2024-01-01T00:00:00.000000+00:00', '2024-06-01T12:00:00.000000+00:00', '2023-12-31T23:59:59.999999+00:00',
+          '2024-06-01T11:59:59.500000+00:00']
+# how a user may write a time: Z, offsets, a date alone, no offset
+TIMES = ['2024-01-01', '2024-06', '2024', '2024-06-01T12:00:00Z', '2024-06-01T14:00:00+02:00', '2024-06-01T07:00:00-05:00',
+         '2024-01-01T00:00:00', '2023-12-31T23:59:59.999999Z', '2024-06-01T12:00:00.000001+00:00', '2024-01-01T01:00:00+01:00']
+
+
+def deep_value(draw, leaf):
+    """A value with a long path of mappings and lists down to ``leaf`` (up to MAX_PATH_STEPS keys)."""
+    value = leaf
+    for dummy in range(draw(st.integers(1, MAX_PATH_STEPS - 1))):
+        value = {draw(st.sampled_from(FACT_KEYS[:3])): [value] if draw(st.booleans()) else value}
+    return value
+
+
 facts_values = st.recursive(
     scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=3),
@@ -141,11 +172,15 @@ def worlds(draw):
         hosts.append({
             'id': i + 1, 'inventory_id': inv, 'name': name, 'description': draw(text),
             'enabled': draw(st.booleans()), 'instance_id': draw(text),
-            'ansible_facts_modified': draw(st.one_of(st.none(), st.sampled_from(
-                ['2024-01-01T00:00:00Z', '2024-06-01T12:00:00Z', '2023-12-31T23:59:59Z']))),
+            'ansible_facts_modified': draw(st.one_of(st.none(), st.sampled_from(STAMPS))),
             'group_ids': draw(st.lists(st.sampled_from(gids), max_size=3)) if gids else [],
             'facts': draw(st.dictionaries(st.sampled_from(FACT_KEYS), facts_values, max_size=4)),
+            'variables': draw(st.dictionaries(st.sampled_from(FACT_KEYS), facts_values, max_size=4)),
         })
+        if draw(st.integers(0, 3)) == 0:
+            hosts[-1]['facts']['deep'] = deep_value(draw, draw(scalars))
+        if draw(st.integers(0, 3)) == 0:
+            hosts[-1]['variables']['deep'] = deep_value(draw, draw(scalars))
     return {'inventories': inventories, 'groups': groups, 'edges': edges, 'hosts': hosts}
 
 
@@ -178,9 +213,13 @@ def text_value(draw, pool: list) -> str:
     return value
 
 
+# exponential for a backtracking engine on 'aaa...a!'; linear with RE2
+CATASTROPHIC = ['(a+)+$', '(a|aa)+$', '(a*)*b', '^(a|a?)+$', '(.*a){12}', '^(\\w+\\s?)*$', '(?i)(A+)+$']
+
+
 def regex_value(draw, pool: list) -> str:
     base = re.escape(text_value(draw, pool))
-    return draw(st.sampled_from([base, '^' + base, base + '$', '.', '^.$', '[a-z]', base + '|x']))
+    return draw(st.sampled_from([base, '^' + base, base + '$', '.', '^.$', '[a-z]', base + '|x', '\\x00', 'a\\x00'] + CATASTROPHIC))
 
 
 TEXT_LOOKUPS = ['', '__exact', '__iexact', '__contains', '__icontains', '__startswith', '__istartswith',
@@ -189,6 +228,9 @@ INT_LOOKUPS = ['', '__exact', '__gt', '__gte', '__lt', '__lte', '__in', '__isnul
 
 
 def column_term(draw, key: str, kind: str, pool: list) -> str:
+    if key == 'ansible_facts_modified' and draw(st.booleans()):
+        lookup = draw(st.sampled_from(['__gt', '__gte', '__lt', '__lte']))
+        return key + lookup + '=' + quote(draw, draw(st.sampled_from(TIMES + [s[:19] for s in STAMPS] + STAMPS)))
     if kind == 'int':
         lookup = draw(st.sampled_from(INT_LOOKUPS))
         if lookup == '__isnull':
@@ -206,6 +248,8 @@ def column_term(draw, key: str, kind: str, pool: list) -> str:
             return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
         return key + lookup + '=' + draw(st.sampled_from(values))
     lookup = draw(st.sampled_from(TEXT_LOOKUPS))
+    if key == 'ansible_facts_modified' and lookup in ('__gt', '__gte', '__lt', '__lte'):
+        return key + lookup + '=' + quote(draw, draw(st.sampled_from(TIMES + STAMPS)))
     if lookup == '__isnull':
         return key + lookup + '=' + draw(st.sampled_from(['true', 'false']))
     if lookup in ('__regex', '__iregex'):
@@ -245,10 +289,10 @@ def fact_paths(value, prefix=()):
         yield prefix, value
 
 
-def fact_term(draw, world) -> str:
+def fact_term(draw, world, field='ansible_facts', data='facts') -> str:
     candidates = []
     for h in world['hosts']:
-        for path, leaf in fact_paths(h['facts']):
+        for path, leaf in fact_paths(h[data]):
             if path and not any(p in ('in_x',) for p in path):
                 candidates.append((path, leaf))
     if candidates and draw(st.integers(0, 5)):
@@ -260,7 +304,10 @@ def fact_term(draw, world) -> str:
     if draw(st.integers(0, 6)) == 0 and len(path) > 1:  # mutate the path
         i = draw(st.integers(0, len(path) - 1))
         path[i] = path[i][:-2] if path[i].endswith('[]') else path[i] + '[]'
-    base = 'ansible_facts__' + '__'.join(path)
+    if draw(st.integers(0, 9)) == 0:  # a deep path, up to the limit
+        path = path + draw(st.lists(st.sampled_from(FACT_KEYS[:3] + ['a[]', 'b[]']), max_size=MAX_PATH_STEPS - len(path)))
+        path = path[:MAX_PATH_STEPS]
+    base = field + '__' + '__'.join(path)
     lookup = draw(st.sampled_from(['', '', '__exact', '__in', '__isnull', '__gt', '__gte', '__lt', '__lte',
                                    '__iexact', '__contains', '__icontains', '__startswith', '__istartswith',
                                    '__endswith', '__iendswith', '__regex', '__iregex']))
@@ -318,7 +365,9 @@ def host_term(draw, world) -> str:
 
 
 def term(draw, world) -> str:
-    which = draw(st.integers(0, 9))
+    which = draw(st.integers(0, 11))
+    if which >= 10:
+        return fact_term(draw, world, 'variables', 'variables')
     if which < 4:
         return fact_term(draw, world)
     if which < 7:
@@ -386,8 +435,58 @@ def _matches_proper_subset(kind):
 
 def test_generated_filters_are_not_trivial():
     """The generator produces filters that select a nonempty proper subset, for every term family."""
-    for kind in ('ansible_facts__', '[]', 'groups__', 'all_groups__', 'inventory', 'name', 'not ', '__isnull', '__in'):
+    for kind in ('ansible_facts__', '[]', 'groups__', 'all_groups__', 'inventory', 'name', 'not ', '__isnull', '__in',
+                 'variables__', '__regex', 'ansible_facts_modified__'):
         world, filters = find(cases(), _matches_proper_subset(kind),
                               settings=settings(max_examples=1000, deadline=None, database=None, phases=[Phase.generate],
                                                 suppress_health_check=list(HealthCheck)))
         assert any(kind in f for f in filters)
+
+
+# ---------------------------------------------------------------------------
+# hostile filters: beyond a limit is a host_filter: error, within it the compilers agree
+# ---------------------------------------------------------------------------
+
+HUGE_NUMBERS = st.one_of(
+    st.integers(INT_MAX + 1, 10 ** 30).map(str), st.integers(-10 ** 30, INT_MIN - 1).map(str),
+    st.integers(4301, 4500).map(lambda n: '9' * n), st.integers(0, 9).map(lambda n: '1.' + '5' * (201 + n)))
+
+
+@st.composite
+def hostile_filters(draw):
+    """A hostile term inside a random filter: huge numbers, over-long paths, inexpressible regexes, surrogates."""
+    world = draw(worlds())
+    kind = draw(st.sampled_from(['number', 'path', 'regex', 'surrogate']))
+    if kind == 'number':
+        key = draw(st.sampled_from(['id', 'id__in', 'groups__id__gte', 'ansible_facts__a', 'ansible_facts__a__lt',
+                                    'variables__a__in', 'ansible_facts__c[]']))
+        bad = key + '=' + draw(HUGE_NUMBERS)
+    elif kind == 'path':
+        steps = draw(st.lists(st.sampled_from(FACT_KEYS[:3] + ['a[]']), min_size=MAX_PATH_STEPS + 1, max_size=600))
+        bad = draw(st.sampled_from(['ansible_facts__', 'variables__'])) + '__'.join(steps) + '=1'
+    elif kind == 'regex':
+        bad = draw(st.sampled_from(['name', 'groups__name', 'ansible_facts__a', 'variables__b[]'])) + draw(
+            st.sampled_from(['__regex', '__iregex'])) + '=' + quote(draw, draw(st.sampled_from(
+                ['(a)\\1', '(?=a)', '(?!a)b', '(?<=a)b', '(?<!a)b', 'a++', '(?>a)', 'a{1001}', '(?P<x>a)(?P=x)'])))
+    else:
+        bad = 'name="%s"' % draw(st.sampled_from(['\ud800', 'a\udfff', '\udbff\udc00']))
+    good = expression(draw, world)
+    text = draw(st.sampled_from(['%s and %s', '%s or (%s)', 'not (%s or %s)'])) % (
+        (good, bad) if draw(st.booleans()) else (bad, good))
+    return world, text, good
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile_filters())
+def test_hostile_filters_are_refused_and_the_rest_agrees(case):
+    world, text, good = case
+    try:
+        parse_host_filter(text)
+    except HostFilterError as exc:
+        assert str(exc).startswith('host_filter: ')
+    else:
+        raise AssertionError('accepted: %r' % text)
+    conn = make_db()
+    hosts = load(conn, world)
+    sql_ids, py_ids = both(conn, hosts, good)
+    assert sql_ids == py_ids, (good, sql_ids, py_ids)
