@@ -13,7 +13,7 @@ options:
     description:
       - Where the fleet.inventory store lives.
       - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
-        PostgreSQL backend, which is not in this release: such a store is refused with an error. A module that
+        PostgreSQL backend, which is not in this release; such a store is refused with an error. A module that
         changes the store creates the file with its schema on first use; M(fleet.inventory.host_info)
         only reads, and a store that does not exist (or an empty file) is an error that says
         where its name came from.
@@ -35,7 +35,7 @@ options:
     description:
       - Where the fleet.inventory store lives.
       - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
-        PostgreSQL backend, which is not in this release: such a store is refused with an error.
+        PostgreSQL backend, which is not in this release; such a store is refused with an error.
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
         C(store) in the C([fleet_inventory]) section of the C(ansible.cfg) that Ansible loaded
         (a relative path there is relative to the directory of that C(ansible.cfg)), then
