@@ -122,7 +122,6 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources, updates
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.importer import parse_inventory_data, run_ansible_inventory
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
@@ -154,7 +153,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
     # -- a stored source ------------------------------------------------------------------
 
     def _from_store(self, name):
-        store = Store.open(self.store_target(), create=False)
+        store = self.open_store()
         try:
             source = projects.find_scm_source(store, name, self.get_option("inventory"))
             if source["source"] != "scm":
@@ -200,7 +199,8 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin):
             # a clean environment and, where bwrap is installed, a sandbox that sees nothing of the store
             # nor of the other checkouts
             hide = [os.path.expanduser(self.get_option("checkout_dir"))]
-            store = self.store_target()
+            # the repository mode needs no store, but hides the one a store option would name
+            store = self.store_location().target
             if not store.startswith(("postgresql://", "postgres://")):
                 hide += [os.path.dirname(store), store]
             base_env, wrapper = updates.scm_run_isolation(os.path.realpath(checkout), env, hide=hide)
