@@ -26,6 +26,8 @@ options:
     type: str
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.
+  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
+    with C(connection=local), or with C(delegate_to=localhost).
 """
 
     # The store option of inventory and cache plugins, with its configuration sources.

@@ -79,8 +79,6 @@ attributes:
     description: Returns the facts before and after the change of each host whose facts change.
     support: full
 notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
   - With O(facts_dir), the diff can be large; it holds only the hosts whose facts change.
 seealso:
   - module: fleet.inventory.host_info

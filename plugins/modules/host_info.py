@@ -65,9 +65,6 @@ attributes:
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: N/A
-notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.inventory
   - module: fleet.inventory.host_facts

@@ -107,8 +107,6 @@ attributes:
     description: Returns the inventory's fields before and after the change.
     support: full
 notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
   - Check mode computes the result in a transaction that is rolled back, so C(changed) and the diff are exact.
 seealso:
   - module: fleet.inventory.host

@@ -102,8 +102,6 @@ attributes:
     description: Returns the inventory's sorted host and group names before and after the import.
     support: full
 notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
   - The module runs C(ansible-inventory) next to the Python interpreter that runs the module, else the one on
     E(PATH).
   - Unlike AWX, the module does not remember which hosts came from which source; with O(overwrite=true) every host

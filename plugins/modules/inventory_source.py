@@ -120,9 +120,6 @@ attributes:
   diff_mode:
     description: Shows the source's fields before and after.
     support: full
-notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.project
   - module: fleet.inventory.inventory_source_update

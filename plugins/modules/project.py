@@ -94,9 +94,6 @@ attributes:
   diff_mode:
     description: Returns the project's fields before and after the change (the password masked).
     support: full
-notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.project_update
   - module: fleet.inventory.inventory_source

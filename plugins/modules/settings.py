@@ -33,9 +33,6 @@ attributes:
   diff_mode:
     description: Returns the settings before and after the change.
     support: full
-notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.host_info
 """

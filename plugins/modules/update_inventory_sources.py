@@ -56,9 +56,6 @@ attributes:
   diff_mode:
     description: Not supported.
     support: none
-notes:
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
 seealso:
   - module: fleet.inventory.inventory_source
   - module: fleet.inventory.inventory_source_update
