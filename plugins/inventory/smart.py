@@ -115,6 +115,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.smart import ALL_FACTS, smart_inventory_data
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
@@ -156,6 +157,9 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
         self._read_config_data(path)
 
         try:
+            if self.get_option("host_filter"):
+                # the file's own mistake first: a malformed filter is reported before the store is looked for
+                parse_host_filter(str(self.get_option("host_filter")))
             facts = self._fact_keys()
             store_target = self.store_target()
             self._cache_selection = self._selection(store_target, facts)
@@ -174,7 +178,7 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
                 data = self._read_store(store_target, facts)
                 if use_cache:
                     self._cache[cache_key] = data
-        except FleetInventoryError as exc:
+        except (FleetInventoryError, HostFilterError) as exc:
             raise AnsibleParserError("%s: %s" % (to_native(path), to_native(exc))) from exc
 
         try:
