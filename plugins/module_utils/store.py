@@ -21,11 +21,14 @@ import json
 import os
 import sqlite3
 import threading
+from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, load_mapping, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS, damaged_advice, sqlite_error_kind
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import filter_warnings, record as record_fact_paths
+from ansible_collections.fleet.inventory.plugins.module_utils.fact_history import history_for_hosts, record as record_fact_history
 from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows, might_have_items
 
 ENV_STORE = "FLEET_INVENTORY_STORE"
@@ -1089,21 +1092,15 @@ class Store:
         """In the transaction of a fact write: the catalogue gets the paths of the values
         ``written`` (``(key_id, key, value, json_text)``), the history one entry per host of ``history``
         (``{host_id: (added, changed, removed)}``, key ids)."""
-        from ansible_collections.fleet.inventory.plugins.module_utils import fact_catalog, fact_history
-
-        fact_catalog.record(self, written)
-        fact_history.record(self, stamp, history)
+        record_fact_paths(self, written)
+        record_fact_history(self, stamp, history)
 
     def fact_path_warnings(self, host_filter) -> list:
         """Warnings for the fact paths ``host_filter`` names that no stored host has (with "did you mean")."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import filter_warnings
-
         return filter_warnings(self, host_filter)
 
     def fact_history(self, host_ids) -> dict:
         """``{host_id: [entries, newest first]}``, see :func:`fact_history.history_for_hosts`."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.fact_history import history_for_hosts
-
         return history_for_hosts(self, host_ids)
 
     # -- readers: open an existing store only (see StoreLocation.check_readable) ----------
@@ -1140,8 +1137,6 @@ class Store:
 
 
 def _uri_path(path) -> str:
-    from urllib.parse import quote
-
     return quote(os.path.abspath(path))
 
 
