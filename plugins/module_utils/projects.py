@@ -14,7 +14,10 @@ reason (``job_explanation``).
 Git runs outside any store transaction (it may take long): the update record
 is committed as ``running`` first, then git runs, then the outcome is written
 in a second transaction.  Two updates of one project never touch its checkout
-at the same time (a lock file next to the checkout).
+at the same time (a lock file next to the checkout).  The record names the
+process running it (pid, start time, machine): a record left ``running`` by
+a process that died reads as failed (:func:`project_state`) until the next
+update, which holds the lock, records it so.
 
 Credentials: an SSH private key file (``GIT_SSH_COMMAND`` with ``-i``,
 ``IdentitiesOnly`` and ``StrictHostKeyChecking=accept-new``) and/or an https
@@ -37,11 +40,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
+from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, record_alive, run_process, this_process
 
 # environment variable that moves every project checkout under another directory
 ENV_PROJECTS_ROOT = "FLEET_INVENTORY_PROJECTS_ROOT"
 GIT_TIMEOUT = 600
+ACTIVE = ("pending", "running")
+# why a record left running is failed: by the next update (which holds the lock), and as readers show it meanwhile
+UPDATE_ENDED = "the process running this update ended before it finished"
 MAX_INVENTORY_FILES = 50
 LOG_TAIL = 4000
 MASK = "$encrypted$"
@@ -70,13 +76,39 @@ def _slug(name: str) -> str:
     return slug[:60]
 
 
-def _project_row(row):
+def _project_row(row, store=None):
     if row is None:
         return None
     row = dict(row)
     row["credential"] = json.loads(row["credential"] or "{}")
     row["inventory_files"] = json.loads(row["inventory_files"] or "[]")
+    if store is not None and row["status"] in ACTIVE:
+        row["status"] = project_state(store, row["id"], row["status"])[0]
     return row
+
+
+def project_state(store, project_id, status=None):
+    """``(status, explanation)`` of a project as a reader must see it, without writing anything.
+
+    A project left ``running`` by an update whose process died (no such pid, a
+    zombie, a pid now used by another process; see :func:`process.record_alive`)
+    is ``failed``, with :data:`UPDATE_ENDED` naming the update and the pid as
+    the explanation; the next update of the project records it so.  Otherwise
+    the stored status and an empty explanation.
+    """
+    if status is None:
+        row = store.query_one("SELECT status FROM projects WHERE id = ?", (int(project_id),))
+        status = row["status"] if row else ""
+    if status not in ACTIVE:
+        return status, ""
+    active = store.query("SELECT * FROM project_updates WHERE project_id = ? AND status IN ('pending', 'running') ORDER BY id",
+                         (int(project_id),))
+    dead = [r for r in active if not record_alive(r)]
+    if active and len(dead) < len(active):
+        return status, ""
+    if not dead:
+        return "failed", "%s (no update of the project is running)" % UPDATE_ENDED
+    return "failed", "%s (project update %s, pid %s)" % (UPDATE_ENDED, dead[-1]["id"], dead[-1]["pid"])
 
 
 def public_project(project):
@@ -97,7 +129,7 @@ def get_project(store, name_or_id):
         row = store.query_one("SELECT * FROM projects WHERE id = ?", (name_or_id,))
     else:
         row = store.query_one("SELECT * FROM projects WHERE name = ?", (str(name_or_id),))
-    return _project_row(row)
+    return _project_row(row, store)
 
 
 def require_project(store, name_or_id):
@@ -109,7 +141,7 @@ def require_project(store, name_or_id):
 
 
 def list_projects(store) -> list:
-    return [_project_row(r) for r in store.query("SELECT * FROM projects ORDER BY id")]
+    return [_project_row(r, store) for r in store.query("SELECT * FROM projects ORDER BY id")]
 
 
 # scp-like ``user:password@host:path``: git would read "user" as the host; the user meant a credential
@@ -667,9 +699,13 @@ def find_inventory_files(root, limit=MAX_INVENTORY_FILES) -> list:
 
 
 def _update_row(row):
+    """A project update record; one left running by a process that died reads as failed (nothing is written)."""
     if row is None:
         return None
     row = dict(row)
+    if row["status"] in ACTIVE and row["pid"] is not None and not record_alive(row):
+        row["status"] = "failed"
+        row["job_explanation"] = "%s (pid %s)" % (UPDATE_ENDED, row["pid"])
     row["project"] = row.pop("project_id")
     row["failed"] = row["status"] in ("failed", "error", "canceled")
     return row
@@ -700,10 +736,13 @@ def _locked_update(store, pid, path, launch_type, timeout):
         store.execute(
             "UPDATE project_updates SET status = 'failed', finished = ?, job_explanation = ?"
             " WHERE project_id = ? AND status IN ('pending', 'running')",
-            (stamp, "the process running this update ended before it finished", pid))
+            (stamp, UPDATE_ENDED, pid))
+        # the process running it, so that readers can tell a record left running by a process that died
+        proc, proc_start, host = this_process()
         cur = store.execute(
-            "INSERT INTO project_updates (project_id, status, launch_type, created, started) VALUES (?, 'running', ?, ?, ?)",
-            (pid, launch_type, stamp, stamp))
+            "INSERT INTO project_updates (project_id, status, launch_type, created, started, pid, pid_start, hostname)"
+            " VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+            (pid, launch_type, stamp, stamp, proc, proc_start, host))
         update_id = cur.lastrowid
         store.execute("UPDATE projects SET status = 'running' WHERE id = ?", (pid,))
     previous = current["scm_revision"]
@@ -739,7 +778,8 @@ def update_project(store, project, launch_type="manual", trigger_inventory_updat
     """Fetch the project and record a project update; returns the update record.
 
     The record (``project_updates``: id, project, status, launch_type,
-    scm_revision, result_stdout, job_explanation, created, started, finished)
+    scm_revision, result_stdout, job_explanation, created, started, finished,
+    pid, pid_start, hostname)
     gets ``inventory_files`` (the project's suggested files afterwards),
     ``previous_revision``, ``revision_changed`` and ``inventory_updates``: the
     inventory updates this update triggered (only after a successful update

@@ -251,6 +251,15 @@ MIGRATIONS = [
         )""",
         backfill_fact_catalog,
     ],
+    # 5: a project update record names the process that runs it, as an
+    # inventory update does (migration 3): a record left ``running`` by a
+    # process that died reads as failed to every reader, not only to the next
+    # update of the project.  Records made before have no pid and are trusted.
+    [
+        "ALTER TABLE project_updates ADD COLUMN pid INTEGER",
+        "ALTER TABLE project_updates ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE project_updates ADD COLUMN hostname TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils import sources as _sources
+from ansible_collections.fleet.inventory.plugins.module_utils.process import record_alive as _alive, this_process as _this_process
 
 ACTIVE = ("pending", "running")
 DIED = "the process running this update died"
@@ -127,48 +127,6 @@ def list_updates(store, source) -> list:
 
 
 # -- processes -----------------------------------------------------------------------------------
-
-
-def _proc_stat(pid):
-    """``(state, start time)`` of a process from /proc, or None where /proc is not available."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    fields = data.rsplit(")", 1)[-1].split()
-    if len(fields) < 20:
-        return None
-    return fields[0], fields[19]
-
-
-def _this_process():
-    pid = os.getpid()
-    stat = _proc_stat(pid)
-    return pid, (stat[1] if stat else ""), socket.gethostname()
-
-
-def _alive(row) -> bool:
-    """Whether the process named by a record still runs it (records of other machines are trusted)."""
-    pid = row["pid"]
-    if pid is None:
-        return True
-    if row["hostname"] and row["hostname"] != socket.gethostname():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    stat = _proc_stat(int(pid))
-    if stat is not None:
-        state, start = stat
-        if state == "Z":
-            return False
-        if row["pid_start"] and start != row["pid_start"]:
-            return False
-    return True
 
 
 def _mark_dead(store, row):

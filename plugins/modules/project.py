@@ -134,6 +134,8 @@ project:
   description:
     - The project as stored after the task (in check mode, as it would be); for O(state=absent) the deleted
       project or null. The credential's password is shown as C($encrypted$).
+    - C(status) is that of its last update; an update left C(running) by a process that died (killed, even with
+      C(SIGKILL)) shows as V(failed), with a warning naming the update and its pid.
   returned: always
   type: dict
   sample:
@@ -251,6 +253,10 @@ def main():
             # both are masked: say that the secret changed without showing it
             view_after["credential"] = dict(view_after["credential"], password="$encrypted$ (changed)")
         result["diff"] = dict(before={k: shown_before[k] for k in FIELDS} if shown_before else {}, after=view_after)
+    if after.get("id") is not None:
+        dead = projects.project_state(store, after["id"])[1]
+        if dead:
+            module.warn("project '%s' shows as failed: %s; its next update records it" % (p["name"], dead))
     if update is not None and update["status"] != "successful":
         result.pop("changed")
         module.fail_json(msg="project '%s' was saved but its update failed: %s\n%s" % (

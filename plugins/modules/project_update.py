@@ -95,6 +95,9 @@ project_update:
     finished:
       description: When the update finished.
       type: str
+    pid:
+      description: The process that ran the update (with C(pid_start), its start time, and C(hostname), its machine).
+      type: int
   sample:
     id: 7
     project: 1
@@ -122,7 +125,10 @@ previous_revision:
   returned: always
   type: str
 project:
-  description: The project after the update (its password shown as C($encrypted$)).
+  description:
+    - The project after the update (its password shown as C($encrypted$)).
+    - In check mode, a project whose last update was left C(running) by a process that died shows C(status) V(failed),
+      with a warning naming the update and its pid.
   returned: always
   type: dict
 inventory_files:
@@ -178,6 +184,9 @@ def main():
         except projects.GitError as exc:
             module.fail_json(msg="project '%s': %s" % (project["name"], exc))
         changed = remote is None or remote != project["scm_revision"]
+        dead = projects.project_state(store, project["id"])[1]
+        if dead:
+            module.warn("project '%s' shows as failed: %s; its next update records it" % (project["name"], dead))
         result = dict(changed=changed, id=None, status="check", scm_revision=remote or "",
                       previous_revision=project["scm_revision"], project=projects.public_project(project),
                       inventory_files=project["inventory_files"], inventory_updates=[])

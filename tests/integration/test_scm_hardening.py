@@ -422,3 +422,71 @@ def test_sigkill_of_a_project_update_kills_git_and_ssh(run_playbook, ansible_env
         assert len(below) >= 2  # git and the ssh it started, gone
     finally:
         proc.wait(timeout=300)
+
+
+# ssh as git runs it (``ssh [-o ...] [-p port] host 'git-upload-pack ...'``), served from this machine: the remote
+# command runs here.  While the flag file exists it first sleeps, so that an update can be killed in the middle.
+LOCAL_SSH = """\
+#!/bin/sh
+if [ -e "{flag}" ]; then
+    sleep 900
+fi
+for last; do :; done
+exec /bin/sh -c "$last"
+"""
+
+
+def test_sigkill_of_a_project_update_shows_failed_to_readers(run_playbook, ansible_env, tmp_path):
+    import subprocess
+
+    import yaml
+
+    from conftest import ansible_bin
+
+    repo = Repo(tmp_path / "git")
+    repo.write("hosts", "web1\n")
+    first = repo.commit()
+    marker = "localssh-%s-%s" % (os.getpid(), tmp_path.name)
+    fakebin = tmp_path / marker
+    fakebin.mkdir()
+    flag = tmp_path / "slow"
+    (fakebin / "ssh").write_text(LOCAL_SSH.format(flag=flag))
+    (fakebin / "ssh").chmod(0o755)
+    env = dict(ansible_env, PATH="%s:%s" % (fakebin, ansible_env["PATH"]))
+    store = ansible_env["FLEET_INVENTORY_STORE"]
+    made = run_playbook(play(task("project", "fleet.inventory.project", name="p",
+                                  scm_url="ssh://git@fleet-inventory.invalid%s" % repo.bare)), env=env).task("project")
+    assert made["project"]["status"] == "successful" and made["project"]["scm_revision"] == first
+
+    flag.write_text("")
+    playbook = tmp_path / "update.yml"
+    playbook.write_text(yaml.safe_dump(play(task("update", "fleet.inventory.project_update", name="p"))))
+    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        below = _kill_ancestor_and_check(marker + "/ssh", "AnsiballZ")
+        assert len(below) >= 2  # git and the ssh it started, gone
+    finally:
+        proc.wait(timeout=300)
+    flag.unlink()
+    left = store_rows(store, "SELECT id, status, pid FROM project_updates ORDER BY id")
+    assert [r[1] for r in left] == ["successful", "running"] and left[1][2] is not None, left
+    assert store_rows(store, "SELECT status FROM projects") == [("running",)]
+    dead = "the process running this update ended before it finished (project update %d, pid %d)" % (left[1][0], left[1][2])
+
+    shown = run_playbook(play(task("show", "fleet.inventory.project", name="p")), check=True, env=env).task("show")
+    assert shown["project"]["status"] == "failed" and not shown["changed"], shown
+    assert any(dead in w for w in shown.get("warnings", [])), shown.get("warnings")
+    checked = run_playbook(play(task("check", "fleet.inventory.project_update", name="p")), check=True, env=env).task("check")
+    assert checked["project"]["status"] == "failed" and checked["status"] == "check", checked
+    assert any(dead in w for w in checked.get("warnings", [])), checked.get("warnings")
+    assert store_rows(store, "SELECT status FROM project_updates ORDER BY id") == [("successful",), ("running",)]
+    assert store_rows(store, "SELECT status FROM projects") == [("running",)]  # readers wrote nothing
+
+    # the next update records it, as before
+    again = run_playbook(play(task("update", "fleet.inventory.project_update", name="p")), env=env).task("update")
+    assert again["status"] == "successful" and again["project"]["status"] == "successful"
+    assert not any("shows as failed" in w for w in again.get("warnings", []))
+    assert store_rows(store, "SELECT status, job_explanation FROM project_updates ORDER BY id") == [
+        ("successful", ""), ("failed", "the process running this update ended before it finished"), ("successful", "")]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import projects as P
+from ansible_collections.fleet.inventory.plugins.module_utils import process, projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
@@ -401,6 +401,100 @@ def test_a_running_record_left_by_a_dead_process_is_marked_failed(db, repo):
     first = P.list_project_updates(db, "p")[0]
     assert first["status"] == "failed"
     assert first["job_explanation"] == "the process running this update ended before it finished"
+
+
+def _running_update(db, project, pid, pid_start="", hostname=""):
+    """A project update record left running (and its project marked running) by process ``pid``."""
+    with db.transaction():
+        cur = db.execute("INSERT INTO project_updates (project_id, status, created, started, pid, pid_start, hostname)"
+                         " VALUES (?, 'running', 'x', 'x', ?, ?, ?)", (project["id"], pid, pid_start, hostname))
+        db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
+    return cur.lastrowid
+
+
+def _stored(db):
+    return ([tuple(r.values()) for r in db.query("SELECT id, status, job_explanation, finished FROM project_updates ORDER BY id")],
+            [tuple(r.values()) for r in db.query("SELECT id, status FROM projects ORDER BY id")])
+
+
+def test_an_update_records_the_process_running_it(db, repo):
+    P.save_project(db, "p", scm_url=repo.url)
+    record = P.update_project(db, "p")
+    pid, start, host = process.this_process()
+    assert (record["pid"], record["pid_start"], record["hostname"]) == (os.getpid(), start, host) and pid == os.getpid()
+    assert start  # /proc is there: the start time tells a reused pid apart
+
+
+def test_a_record_left_running_by_a_dead_process_reads_as_failed_without_a_write(db, repo):
+    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+    P.update_project(db, "p")
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    rid = _running_update(db, project, proc.pid)
+    stored = _stored(db)
+    explanation = "the process running this update ended before it finished (pid %d)" % proc.pid
+    record = P.get_project_update(db, rid)
+    assert (record["status"], record["failed"], record["job_explanation"]) == ("failed", True, explanation)
+    assert [(r["id"], r["status"]) for r in P.list_project_updates(db, "p")] == [(rid - 1, "successful"), (rid, "failed")]
+    assert P.get_project(db, "p")["status"] == "failed" and P.get_project(db, project["id"])["status"] == "failed"
+    assert [x["status"] for x in P.list_projects(db)] == ["failed"]
+    assert P.project_state(db, project["id"]) == (
+        "failed", "the process running this update ended before it finished (project update %d, pid %d)" % (rid, proc.pid))
+    assert _stored(db) == stored  # readers wrote nothing
+    # the next update records it
+    assert P.update_project(db, "p")["status"] == "successful"
+    assert P.get_project_update(db, rid)["job_explanation"] == "the process running this update ended before it finished"
+    assert P.project_state(db, project["id"]) == ("successful", "")
+
+
+@pytest.mark.parametrize("who", ["this process", "no pid (made before schema 5)", "another machine"])
+def test_a_record_whose_process_may_run_stays_running(db, repo, who):
+    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    pid, start, host = {"this process": process.this_process(), "no pid (made before schema 5)": (None, "", ""),
+                        "another machine": (proc.pid, "", "elsewhere.invalid")}[who]
+    rid = _running_update(db, project, pid, start, host)
+    assert P.get_project_update(db, rid)["status"] == "running"
+    assert P.get_project(db, "p")["status"] == "running"
+    assert P.project_state(db, project["id"]) == ("running", "")
+
+
+def test_a_reused_pid_is_not_the_process_of_the_update(db, repo):
+    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+    rid = _running_update(db, project, os.getpid(), pid_start="1")  # our pid, but another start time
+    assert P.get_project_update(db, rid)["status"] == "failed"
+    assert P.get_project(db, "p")["status"] == "failed"
+
+
+def test_a_project_marked_running_without_a_running_update_reads_as_failed(db, repo):
+    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+    with db.transaction():
+        db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
+    assert P.project_state(db, project["id"]) == (
+        "failed", "the process running this update ended before it finished (no update of the project is running)")
+    assert P.project_state(db, project["id"] + 1) == ("", "")  # no such project
+
+
+def test_migration_5_adds_the_process_of_a_project_update(tmp_path, monkeypatch):
+    from ansible_collections.fleet.inventory.plugins.module_utils import schema
+
+    path = str(tmp_path / "v4.db")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 4)
+    with Store(path) as old:
+        _b, project, _c = P.save_project(old, "p", scm_url="https://h/r.git")
+        with old.transaction():  # a record as a version-4 store holds it (no process)
+            old.execute("INSERT INTO project_updates (project_id, status, created, started) VALUES (?, 'running', 'x', 'x')",
+                        (project["id"],))
+            old.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
+    monkeypatch.undo()
+    with Store(path) as new:
+        assert new.schema_version == schema.SCHEMA_VERSION >= 5
+        assert [tuple(r.values()) for r in new.query("SELECT status, pid, pid_start, hostname FROM project_updates")] == [
+            ("running", None, "", "")]
+        # a record of a process nobody can check is trusted, as before
+        assert P.get_project(new, "p")["status"] == "running"
 
 
 def test_checkout_location(db, tmp_path, monkeypatch):
