@@ -137,8 +137,9 @@ from ansible_collections.fleet.inventory.plugins.module_utils.module import Flee
 FIELDS = ("name", "inventory", "description", "enabled", "instance_id", "variables", "groups")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True),
         inventory=dict(type="str", required=True),
         description=dict(type="str"),

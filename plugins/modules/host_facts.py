@@ -243,8 +243,9 @@ def _diff(rows, changed, before, after):
                 after={_label(r): after.get(r["id"], {}) for r in rows if r["id"] in changed})
 
 
-def main():
-    module = FleetModule(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(
         argument_spec(
             host=dict(type="str"),
             inventory=dict(type="str"),

@@ -157,8 +157,9 @@ FIELDS = ("id", "name", "inventory", "inventory_id", "description", "enabled", "
           "ansible_facts_modified", "created", "modified")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         host_filter=dict(type="str", required=True),
         inventory=dict(type="str"),
         one_per_name=dict(type="bool", default=False),

@@ -212,8 +212,9 @@ FIELDS = ("name", "description", "kind", "host_filter", "variables",
           "input_inventories", "source_vars", "limit", "update_cache_timeout", "verbosity")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True),
         description=dict(type="str"),
         kind=dict(type="str", choices=["", "smart", "constructed"]),

@@ -203,8 +203,9 @@ MAX_WARNINGS = 20
 RESULT_KEYS = ("hosts", "groups", "group_hosts", "group_children", "inventory_variables_changed", "total_hosts", "total_groups")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         inventory=dict(type="str", required=True),
         source=dict(type="str", required=True),
         overwrite=dict(type="bool", default=False),

@@ -215,8 +215,9 @@ OPTIONS = ("description", "source", "source_project", "source_path", "source_var
            "enabled_value", "instance_id_var")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True),
         inventory=dict(type="str", required=True),
         description=dict(type="str"),

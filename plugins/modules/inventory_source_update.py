@@ -112,8 +112,9 @@ except ImportError:  # pragma: no cover - reported by FleetModule
     sources = updates = None
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True),
         inventory=dict(type="str", required=True),
         wait=dict(type="bool", default=True),

@@ -186,8 +186,9 @@ except ImportError:  # pragma: no cover - reported by FleetModule
 FIELDS = ("name", "description", "scm_type", "scm_url", "scm_branch", "scm_refspec", "credential")
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True),
         description=dict(type="str"),
         scm_type=dict(type="str", choices=["git"]),

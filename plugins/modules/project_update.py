@@ -165,8 +165,9 @@ def _inventory_changed(inventory_update):
     return bool(counts.get("changed")) if isinstance(counts, dict) else False
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         name=dict(type="str", required=True, aliases=["project"]),
         update_inventory_sources=dict(type="bool", default=True),
         timeout=dict(type="int", default=0),

@@ -65,8 +65,9 @@ from ansible_collections.fleet.inventory.plugins.module_utils import fact_histor
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 
-def main():
-    module = FleetModule(argument_spec(settings=dict(type="dict")))
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(settings=dict(type="dict")))
     p = module.params
     store = module.store
 

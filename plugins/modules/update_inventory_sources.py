@@ -133,8 +133,9 @@ except ImportError:  # pragma: no cover - reported by FleetModule
     updates = FleetInventoryError = None
 
 
-def main():
-    module = FleetModule(argument_spec(
+def main(task_class=FleetModule):
+    """Run the module; the collection's action plugin passes its in-process task class (plugin_utils/store_action.py)."""
+    module = task_class(argument_spec(
         inventory=dict(type="str", required=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int"),

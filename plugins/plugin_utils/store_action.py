@@ -3,47 +3,149 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action plugin every module of the collection runs through.
 
-A module runs as its own process, with the playbook's directory as its
-working directory (ansible-core does that for the ``local`` connection), so it
-cannot know which ``ansible.cfg`` the controller loaded: searching
-``./ansible.cfg`` itself found the playbook directory's file, which
-ansible-core had not read (it only reads ``./ansible.cfg`` of the directory it
-was started in).  This action plugin runs in the controller and hands the
-module ``ansible.constants.CONFIG_FILE`` -- the file ansible-core loaded, the
-same one the inventory and cache plugins get their ``[fleet_inventory] store``
-from -- in the environment variable ``FLEET_INVENTORY_ANSIBLE_CONFIG`` (empty
-when no file was loaded).  A task's own ``environment:`` entry of that name
-wins.  Everything else is what ansible's ``normal`` action does.
+Every module of the collection only touches the controller's store, so its
+action plugin runs the module's code in the controller's own Ansible process
+(the pattern of ansible.utils and ansible.netcommon): nothing is sent to the
+play's host, no connection is opened and no interpreter is looked for, so a
+play over remote -- even unreachable -- hosts can run, say,
+``fleet.inventory.host_facts`` for each of them.
+
+Each module's ``main(task_class=FleetModule)`` builds its task object from its
+argument spec; here :class:`InProcessTask` stands in for
+:class:`~module_utils.module.FleetModule` with the same interface (``params``,
+``check_mode``, ``_diff``, ``store``, ``guard``, ``warn``, ``fail_json``,
+``exit_json``, ``exit_with_diff``, ``no_log_values``), so the argument spec,
+the checks and every message stay in one place, the module file.  The
+arguments are validated as AnsibleModule validates them; check mode and diff
+come from the task; the store's ansible.cfg is ``ansible.constants.CONFIG_FILE``,
+the file this process loaded; values marked ``no_log`` are censored from the
+result.
 """
 
 from __future__ import annotations
 
-from ansible import constants as C
-from ansible.plugins.action import ActionBase
-from ansible.utils.vars import merge_hash
+import importlib
+import json
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import ENV_ANSIBLE_CONFIG
+from ansible import constants as C
+from ansible.module_utils.basic import jsonify
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule
+from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store
+
+_VALIDATOR_OPTIONS = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
+
+
+class _Finished(Exception):
+    """Raised by exit_json/fail_json to end the task with ``result``."""
+
+    def __init__(self, result):
+        super().__init__()
+        self.result = result
+
+
+class InProcessTask:
+    """FleetModule's interface, run inside the controller (see the module docstring)."""
+
+    def __init__(self, name, args, check_mode, diff, argument_spec, reader=False, supports_check_mode=True, **kwargs):
+        self._name = name
+        self._reader = reader
+        self._store = None
+        self._warnings = []
+        self.check_mode = check_mode
+        self._diff = diff
+        self.no_log_values = set()
+        validator = ArgumentSpecValidator(argument_spec, **{k: kwargs.pop(k) for k in _VALIDATOR_OPTIONS if k in kwargs})
+        if kwargs:
+            raise TypeError("unexpected module options %s" % ", ".join(sorted(kwargs)))
+        validation = validator.validate(_plain(args))
+        self.params = validation.validated_parameters
+        self.no_log_values.update(validation._no_log_values)
+        for warning in validation._warnings:
+            self.warn("Both option %s and its alias %s are set." % (warning["option"], warning["alias"]))
+        if validation.error_messages:
+            msg = validation.errors.msg
+            if isinstance(validation.errors[0], UnsupportedError):
+                msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+            self.fail_json(msg=msg)
+        if check_mode and not supports_check_mode:
+            self.exit_json(skipped=True, msg="module (%s) does not support check mode" % name)
+
+    # the store, resolved as the inventory plugins resolve it, with the ansible.cfg this process loaded
+    @property
+    def store(self):
+        if self._store is None:
+            location = self.guard(locate_store, self.params.get("store"), config_file=C.CONFIG_FILE or None, option_of="the task")
+            if self._reader:
+                self._store = self.guard(Store.open_existing, location)
+            else:
+                self._store = self.guard(Store.open, location, create=not self.check_mode)
+        return self._store
+
+    guard = FleetModule.guard
+    exit_with_diff = FleetModule.exit_with_diff
+
+    def warn(self, warning):
+        self._warnings.append(str(warning))
+
+    def exit_json(self, **result):
+        if self._warnings:
+            result["warnings"] = list(self._warnings)
+        preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
+        result = remove_values(json.loads(jsonify(result)), self.no_log_values)
+        result.update(preserved)
+        raise _Finished(result)
+
+    def fail_json(self, msg, **result):
+        result.update(failed=True, msg=str(msg))
+        self.exit_json(**result)
+
+    def close(self):
+        if self._store is not None:
+            close = getattr(self._store, "close", None)
+            if close is not None:
+                close()
+
+
+def _plain(value):
+    """The task's arguments as plain JSON values (what a module would have received)."""
+    return json.loads(jsonify(value))
 
 
 class StoreAction(ActionBase):
+    """Runs ``plugins/modules/<name>.py``'s ``main()`` in this process (see the module docstring)."""
 
     _supports_check_mode = True
-    _supports_async = True
-
-    def _compute_environment_string(self, raw_environment_out=None):
-        environment = {}
-        super()._compute_environment_string(environment)
-        environment.setdefault(ENV_ANSIBLE_CONFIG, C.CONFIG_FILE or "")
-        if isinstance(raw_environment_out, dict):
-            raw_environment_out.clear()
-            raw_environment_out.update(environment)
-        return self._connection._shell.env_prefix(**environment)
+    _supports_async = False
+    TRANSFERS_FILES = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        wrap_async = self._task.async_val
-        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+        name = self._task.resolved_action.rsplit(".", 1)[-1] if self._task.resolved_action else self._task.action.rsplit(".", 1)[-1]
+        module = importlib.import_module("ansible_collections.fleet.inventory.plugins.modules.%s" % name)
+        check_mode = bool(self._task.check_mode)
+        diff = bool(self._task.diff)
+        args = dict(self._task.args)
+        made = []
+
+        def task_class(argument_spec, **kwargs):
+            task = InProcessTask(name, args, check_mode, diff, argument_spec, **kwargs)
+            made.append(task)
+            return task
+
+        try:
+            module.main(task_class)
+        except _Finished as finished:
+            result.update(finished.result)
+        else:
+            result.update(failed=True, msg="module %s ended without a result" % name)
+        finally:
+            for task in made:
+                task.close()
+        result.setdefault("changed", False)
         return result
