@@ -26,8 +26,10 @@ options:
     type: str
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.
-  - Modules of this collection work on the store, which is on the controller; run them on C(localhost)
-    with C(connection=local), or with C(delegate_to=localhost).
+  - Modules of this collection work on the store, which is on the controller. Each runs as an action plugin
+    inside the controller's Ansible process, whatever the play's hosts are; nothing is sent to the host and no
+    connection to it is opened, so C(connection=local), C(delegate_to=localhost) or an interpreter setting are
+    not needed (a play over remote hosts can record each host's facts with M(fleet.inventory.host_facts)).
 """
 
     # The store option of inventory and cache plugins, with its configuration sources.

@@ -683,10 +683,7 @@ def update_constructed_inventory(store, inventory, dry_run=False) -> dict:
             raise ValidationError("constructed inventory '%s' has no input inventories; add some with input_inventories" % inv["name"])
         options = options_of(config)
         data = read_inputs(store, inputs, options)
-        if _in_module_payload():
-            exported, log = _materialize_in_subprocess(data, options, limit)
-        else:
-            exported, log = materialized(data, options, limit)
+        exported, log = materialized(data, options, limit)
         counts = import_inventory(store, inv["id"], exported, overwrite=True, overwrite_vars=True, kinds=("constructed",),
                                   instance_id_var=INSTANCE_ID_VAR, enabled_var=ENABLED_VAR)
     counts["log"] = log
@@ -705,69 +702,3 @@ def materialized(data, options, limit):
         return {INSTANCE_ID_VAR: hid, ENABLED_VAR: enabled}
 
     return export_inventory(result, extra_hostvars=link), result.log
-
-
-# -- inside a module ---------------------------------------------------------------------------
-#
-# A module runs from an AnsiballZ payload that holds only ansible's module_utils:
-# ansible's templating cannot be imported there.  The construction then runs in a
-# child process of the same interpreter (the controller's, since these modules run
-# on the controller), with the collection's module_utils from the payload after
-# ansible-core on its path.  The data goes in and the result comes out as JSON;
-# the store is read and written only by the calling process.
-
-
-def _in_module_payload() -> bool:
-    import os
-
-    import ansible.module_utils
-
-    return not os.path.exists(getattr(ansible.module_utils, "__file__", "") or "")
-
-
-_CHILD = (
-    "import sys; sys.path.append(sys.argv[1]); "
-    "from ansible_collections.fleet.inventory.plugins.module_utils.constructed import _child_main; _child_main()"
-)
-
-
-def _materialize_in_subprocess(data, options, limit):
-    import os
-    import sys
-
-    from ansible_collections.fleet.inventory.plugins.module_utils.process import run_process
-
-    root = os.path.abspath(__file__)
-    for _level in range(6):  # .../ansible_collections/fleet/inventory/plugins/module_utils/constructed.py
-        root = os.path.dirname(root)
-    payload = json.dumps({"data": data, "options": options, "limit": limit})
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    try:
-        _rc, out, err = run_process([sys.executable, "-c", _CHILD, root], env=env, input_bytes=payload.encode("utf-8"))
-    except OSError as exc:
-        raise ConstructError("cannot run %s to construct the inventory: %s" % (sys.executable, exc)) from exc
-    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    try:
-        answer = json.loads(out)
-    except ValueError:
-        raise ConstructError("constructing the inventory failed (ansible-core must be importable by %s): %s" % (
-            sys.executable, (err or out or "no output").strip()[-2000:])) from None
-    if "error" in answer:
-        error = {"ValidationError": ValidationError, "NotFound": NotFound}.get(answer.get("type"), ConstructError)
-        raise error(answer["error"])
-    return answer["document"], answer["log"]
-
-
-def _child_main():
-    import sys
-
-    request = json.load(sys.stdin)
-    data = request["data"]
-    data["facts"] = {int(k): v for k, v in (data.get("facts") or {}).items()}
-    try:
-        document, log = materialized(data, request["options"], request["limit"])
-        answer = {"document": document, "log": log}
-    except (ConstructError, ValidationError, NotFound) as exc:
-        answer = {"error": str(exc), "type": type(exc).__name__}
-    sys.stdout.write(json.dumps(answer))

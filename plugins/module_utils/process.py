@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running a child process (ansible-inventory, git, the construction helper) for the engine, and telling whether
+"""Running a child process (ansible-inventory, git) for the engine, and telling whether
 the process named by a record (an inventory or project update) still runs.
 
 Not ``AnsibleModule.run_command``: the engine runs in modules, inventory

@@ -37,7 +37,6 @@ INVENTORY_KINDS = ("", "smart", "constructed")
 _STR_ONLY = {str}
 
 
-ENV_ANSIBLE_CONFIG = "FLEET_INVENTORY_ANSIBLE_CONFIG"
 _UNKNOWN = object()
 
 #: where a store's name came from (:attr:`StoreLocation.origin`)
@@ -177,18 +176,12 @@ def store_from_ansible_cfg(config_file=_UNKNOWN):
 
 
 def controller_config_file():
-    """The ansible.cfg of the controller's Ansible run.
+    """The ansible.cfg searched as ansible-core searches (:func:`find_ansible_cfg`).
 
-    The collection's action plugins pass the file ansible-core loaded
-    (``ansible.constants.CONFIG_FILE``) to their module in
-    ``$FLEET_INVENTORY_ANSIBLE_CONFIG`` (empty: none was loaded), because a
-    module runs with the playbook's directory as its working directory and so
-    cannot search for ``./ansible.cfg`` itself.  Without it, the file is
-    searched as ansible-core searches (:func:`find_ansible_cfg`).
+    Only a caller that does not know the file its Ansible loaded uses this: the
+    collection's action plugins run in the controller and pass
+    ``ansible.constants.CONFIG_FILE`` to :func:`locate_store` themselves.
     """
-    passed = os.environ.get(ENV_ANSIBLE_CONFIG)
-    if passed is not None:
-        return passed or None
     return find_ansible_cfg()
 
 

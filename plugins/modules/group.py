@@ -74,6 +74,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full
@@ -96,7 +99,6 @@ EXAMPLES = r"""
     hosts:
       - web1.example.com
       - web2.example.com
-  delegate_to: localhost
 
 - name: A parent group; add a child without removing the other children
   fleet.inventory.group:
@@ -105,14 +107,12 @@ EXAMPLES = r"""
     children:
       - web
     preserve_existing_children: true
-  delegate_to: localhost
 
 - name: Remove a group
   fleet.inventory.group:
     name: web
     inventory: production
     state: absent
-  delegate_to: localhost
 """
 
 RETURN = r"""

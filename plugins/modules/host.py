@@ -62,6 +62,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full
@@ -87,21 +90,18 @@ EXAMPLES = r"""
     groups:
       - web
       - debian
-  delegate_to: localhost
 
 - name: Disable a host without touching anything else
   fleet.inventory.host:
     name: web1.example.com
     inventory: production
     enabled: false
-  delegate_to: localhost
 
 - name: Remove a host
   fleet.inventory.host:
     name: web1.example.com
     inventory: production
     state: absent
-  delegate_to: localhost
 """
 
 RETURN = r"""

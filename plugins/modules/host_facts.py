@@ -72,6 +72,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full
@@ -93,26 +96,22 @@ EXAMPLES = r"""
     facts:
       ansible_distribution: Debian
       role: frontend
-  delegate_to: localhost
 
 - name: Give the facts a play gathered to every stored host of this name
   fleet.inventory.host_facts:
     host: "{{ inventory_hostname }}"
     facts: "{{ ansible_facts }}"
     merge: false
-  delegate_to: localhost
 
 - name: Clear the facts of a host
   fleet.inventory.host_facts:
     host: web1.example.com
     inventory: production
     state: absent
-  delegate_to: localhost
 
 - name: Load ansible's jsonfile fact cache (fact_caching_connection) into the store
   fleet.inventory.host_facts:
     facts_dir: /var/cache/ansible/facts
-  delegate_to: localhost
   run_once: true
   register: loaded
 

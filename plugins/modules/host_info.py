@@ -59,6 +59,9 @@ options:
     type: bool
     default: false
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Runs in check mode; it never changes anything.
     support: full
@@ -74,7 +77,6 @@ EXAMPLES = r"""
 - name: Every Debian host in the web group, in any inventory
   fleet.inventory.host_info:
     host_filter: groups__name=web and ansible_facts__ansible_distribution=Debian
-  delegate_to: localhost
   run_once: true
   register: found
 
@@ -88,7 +90,6 @@ EXAMPLES = r"""
     inventory: production
     facts: true
     store: /srv/fleet/store.db
-  delegate_to: localhost
   run_once: true
   register: intel
 
@@ -96,7 +97,6 @@ EXAMPLES = r"""
   fleet.inventory.host_info:
     host_filter: ansible_facts__ansible_distribution=Debian
     fact_history: true
-  delegate_to: localhost
   run_once: true
   register: changes
 """

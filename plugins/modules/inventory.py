@@ -100,6 +100,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full
@@ -121,7 +124,6 @@ EXAMPLES = r"""
     description: Production servers
     variables:
       ntp_server: ntp.example.com
-  delegate_to: localhost
 
 - name: A smart inventory of every Debian web server, in any inventory
   fleet.inventory.inventory:
@@ -129,7 +131,6 @@ EXAMPLES = r"""
     kind: smart
     host_filter: groups__name=web and ansible_facts__ansible_distribution=Debian
     store: /srv/fleet/store.db
-  delegate_to: localhost
 
 - name: A constructed inventory of the shut-down product_dev hosts of East and West
   fleet.inventory.inventory:
@@ -146,7 +147,6 @@ EXAMPLES = r"""
         shutdown: resolved_state == "shutdown"
         shutdown_in_product_dev: resolved_state == "shutdown" and account_alias == "product_dev"
     limit: shutdown_in_product_dev
-  delegate_to: localhost
 
 - name: Variables given as a YAML string
   fleet.inventory.inventory:
@@ -154,13 +154,11 @@ EXAMPLES = r"""
     variables: |
       http_port: 8080
       admins: [alice, bob]
-  delegate_to: localhost
 
 - name: Delete an inventory with its hosts, groups and facts
   fleet.inventory.inventory:
     name: staging
     state: absent
-  delegate_to: localhost
 """
 
 RETURN = r"""

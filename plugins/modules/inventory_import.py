@@ -95,6 +95,9 @@ options:
     type: bool
     default: false
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Reads the source and reports the counts of what would be added, updated and removed, without writing.
     support: full
@@ -102,7 +105,7 @@ attributes:
     description: Returns the inventory's sorted host and group names before and after the import.
     support: full
 notes:
-  - The module runs C(ansible-inventory) next to the Python interpreter that runs the module, else the one on
+  - The module runs C(ansible-inventory) next to the Python interpreter that runs C(ansible-playbook), else the one on
     E(PATH).
   - Unlike AWX, the module does not remember which hosts came from which source; with O(overwrite=true) every host
     and group of the inventory that the source lacks is removed.
@@ -119,7 +122,6 @@ EXAMPLES = r"""
     source: "{{ playbook_dir }}/inventories/production.ini"
     overwrite: true
     overwrite_vars: true
-  delegate_to: localhost
 
 - name: Import an inventory plugin configuration; hosts are matched by instance id, disabled unless running
   fleet.inventory.inventory_import:
@@ -129,7 +131,6 @@ EXAMPLES = r"""
     enabled_var: state.name
     enabled_value: running
     timeout: 600
-  delegate_to: localhost
 
 - name: Preview an import
   fleet.inventory.inventory_import:
@@ -138,7 +139,6 @@ EXAMPLES = r"""
     create_inventory: true
   check_mode: true
   diff: true
-  delegate_to: localhost
   register: preview
 """
 

@@ -114,6 +114,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Checks every rule and reports what would change; no project is updated.
     support: full
@@ -136,7 +139,6 @@ EXAMPLES = r"""
     source_path: inventories/production
     overwrite: true
     update_on_project_update: true
-  delegate_to: localhost
 
 - name: An inventory script in the repository that reads environment variables
   fleet.inventory.inventory_source:
@@ -148,7 +150,6 @@ EXAMPLES = r"""
     source_vars:
       CMDB_URL: https://cmdb.example.com
       CMDB_SITE: par1
-  delegate_to: localhost
 
 - name: Hosts of a cloud, through its inventory plugin
   fleet.inventory.inventory_source:
@@ -161,14 +162,12 @@ EXAMPLES = r"""
     instance_id_var: instance_id
     update_on_launch: true
     update_cache_timeout: 600
-  delegate_to: localhost
 
 - name: Remove a source (its hosts stay)
   fleet.inventory.inventory_source:
     name: ec2
     inventory: cloud
     state: absent
-  delegate_to: localhost
 """
 
 RETURN = r"""

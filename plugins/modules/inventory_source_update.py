@@ -48,6 +48,9 @@ options:
       - No limit when not given (an update whose process died is detected and marked failed, so it never blocks).
     type: int
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Reads the source and reports what the update would change, without writing a record or the inventory.
     support: full
@@ -64,7 +67,6 @@ EXAMPLES = r"""
   fleet.inventory.inventory_source_update:
     name: from-git
     inventory: production
-  delegate_to: localhost
   register: update
 
 - name: Show what it did
@@ -76,7 +78,6 @@ EXAMPLES = r"""
     name: ec2
     inventory: cloud
     wait: false
-  delegate_to: localhost
 """
 
 RETURN = r"""

@@ -88,6 +88,9 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Reports what would change; nothing is written and git is not run.
     support: full
@@ -107,7 +110,6 @@ EXAMPLES = r"""
     scm_branch: main
     scm_username: deploy
     scm_password: "{{ vault_git_token }}"
-  delegate_to: localhost
   register: project
 
 - name: Show the inventory files found in it
@@ -120,13 +122,11 @@ EXAMPLES = r"""
     scm_url: git@git.example.com:ops/network-inventory.git
     scm_ssh_key_file: /home/ops/.ssh/deploy_key
     update: false
-  delegate_to: localhost
 
 - name: Remove a project and its checkout
   fleet.inventory.project:
     name: network
     state: absent
-  delegate_to: localhost
 """
 
 RETURN = r"""

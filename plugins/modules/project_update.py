@@ -37,6 +37,9 @@ options:
     type: int
     default: 0
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description:
       - Asks the remote for its revision (C(git ls-remote)) and reports C(changed) when it differs from the
@@ -54,7 +57,6 @@ EXAMPLES = r"""
 - name: Fetch the project and update the inventories that follow it
   fleet.inventory.project_update:
     name: inventories
-  delegate_to: localhost
   register: update
 
 - name: Which inventory sources were updated

@@ -27,6 +27,9 @@ options:
       - An unknown name or a value out of range is an error, and nothing is changed.
     type: dict
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full
@@ -42,12 +45,10 @@ EXAMPLES = r"""
   fleet.inventory.settings:
     settings:
       fact_history_entries: 50
-  delegate_to: localhost
   run_once: true
 
 - name: Read the settings
   fleet.inventory.settings:
-  delegate_to: localhost
   run_once: true
   register: store_settings
 """

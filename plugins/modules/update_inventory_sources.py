@@ -50,6 +50,9 @@ options:
     type: bool
     default: false
 attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
   check_mode:
     description: Lists what would start, reads every source that can update and reports whether any would change.
     support: full
@@ -65,20 +68,17 @@ EXAMPLES = r"""
 - name: Update every source of the production inventory
   fleet.inventory.update_inventory_sources:
     inventory: production
-  delegate_to: localhost
   register: result
 
 - name: Which sources could update
   fleet.inventory.update_inventory_sources:
     inventory: production
     list_only: true
-  delegate_to: localhost
 
 - name: Start them all in the background, accept that some cannot start
   fleet.inventory.update_inventory_sources:
     inventory: production
     wait: false
-  delegate_to: localhost
   register: started
   failed_when: started.status_code not in [200, 202]
 """

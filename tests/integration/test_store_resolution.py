@@ -48,7 +48,6 @@ def env(ansible_env, tmp_path):
     e = dict(ansible_env)
     e.pop("FLEET_INVENTORY_STORE")
     e.pop("ANSIBLE_CONFIG", None)
-    e.pop("FLEET_INVENTORY_ANSIBLE_CONFIG", None)
     (tmp_path / "home").mkdir()
     e["HOME"] = str(tmp_path / "home")
     e["XDG_DATA_HOME"] = str(tmp_path / "xdg")

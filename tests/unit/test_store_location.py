@@ -13,7 +13,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for var in ("FLEET_INVENTORY_STORE", "ANSIBLE_CONFIG", "XDG_DATA_HOME", "FLEET_INVENTORY_ANSIBLE_CONFIG"):
+    for var in ("FLEET_INVENTORY_STORE", "ANSIBLE_CONFIG", "XDG_DATA_HOME"):
         monkeypatch.delenv(var, raising=False)
     (tmp_path / "home").mkdir()
     (tmp_path / "cwd").mkdir()
@@ -24,20 +24,18 @@ def clean_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def test_the_controller_config_file_passed_in_wins_over_a_search(clean_env, monkeypatch):
+def test_the_controller_config_file_passed_in_wins_over_a_search(clean_env):
     (clean_env / "cwd" / "ansible.cfg").write_text("[fleet_inventory]\nstore = here.db\n")
     other = clean_env / "other.cfg"
     other.write_text("[fleet_inventory]\nstore = 'quoted dir/s.db' ; a comment\n")
     # no hint: searched as ansible-core searches
     assert locate_store().target == str(clean_env / "cwd" / "here.db")
-    # the action plugin passed the file the controller loaded: only that one counts
-    monkeypatch.setenv("FLEET_INVENTORY_ANSIBLE_CONFIG", str(other))
-    loc = locate_store()
+    # the action plugin passes the file the controller loaded: only that one counts
+    loc = locate_store(config_file=str(other))
     assert (loc.target, loc.origin, loc.config_file) == (str(clean_env / "quoted dir" / "s.db"), "ansible.cfg", str(other))
     assert loc.describe() == "named by [fleet_inventory] store in %s" % other
     # empty: the controller loaded no config file at all, whatever the working directory holds
-    monkeypatch.setenv("FLEET_INVENTORY_ANSIBLE_CONFIG", "")
-    loc = locate_store()
+    loc = locate_store(config_file=None)
     assert loc.origin == "default" and "Ansible loaded no ansible.cfg" in loc.describe()
 
 
