@@ -146,7 +146,6 @@ inventory -i intel-db.smart.yml --graph
 cat > "$OUT/constructed-playbook.yml" <<'EOF'
 - name: A constructed inventory over East and West (AWX's seed example)
   hosts: localhost
-  connection: local
   gather_facts: false
   tasks:
     - name: The constructed inventory, with its input inventories, constructed options and limit

@@ -29,7 +29,7 @@ def test_every_module_notes_that_it_runs_on_the_controller(path):
 
     doc = get_docstring(str(path), fragment_loader, collection_name="fleet.inventory", is_module=True)[0]
     notes = doc.get("notes") or []
-    assert any("on the controller" in n and "delegate_to=localhost" in n for n in notes), notes
+    assert any("on the controller" in n and "controller's Ansible process" in n and "are not needed" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("rel", NEEDS_PYPARSING)
