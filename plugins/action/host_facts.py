@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs fleet.inventory.host_facts with the controller's ansible.cfg (see plugin_utils/store_action.py)."""
+"""Runs fleet.inventory.host_facts in the controller's Ansible process (see plugin_utils/store_action.py)."""
 
 from __future__ import annotations
 

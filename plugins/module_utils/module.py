@@ -36,8 +36,10 @@ class FleetModule(AnsibleModule):
     """``reader=True``: a module that only reads (host_info) never creates a store.
 
     The store is resolved as the inventory plugins resolve it (see
-    :func:`store.locate_store`); ansible.cfg is the file the controller
-    loaded, passed in by the collection's action plugin.
+    :func:`store.locate_store`).  In a playbook the collection's action
+    plugins run each module's ``main()`` in the controller's process with
+    their own task class of this interface (plugin_utils/store_action.py);
+    this class is the module path (a module file run by itself).
     """
 
     def __init__(self, argument_spec, reader=False, **kwargs):
