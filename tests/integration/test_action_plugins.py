@@ -84,7 +84,7 @@ def test_check_mode_and_diff_through_the_action_plugin_on_remote_hosts(run_playb
         name: prod
 """))
     before = dump(ansible_env["FLEET_INVENTORY_STORE"])
-    host_only = PER_HOST.split("    - name: Facts")[0]
+    host_only = PER_HOST.split("    - name: Facts", maxsplit=1)[0]
     res = run_playbook(host_only, inventory=inventory, connection=None,
                        env=NO_CONNECTION, check=True, diff=True)
     host = res.task("Host", host="web1")

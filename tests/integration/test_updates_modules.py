@@ -2,7 +2,7 @@
 
 AWX's outcomes of update_inventory_sources (200 / 202 / 400 / 400), its GET view (list_only),
 failed updates with their log, check mode, and wait=false (a background update that outlives
-the module's process and its AnsiballZ files).
+the task and the ansible-playbook worker that ran it).
 """
 
 from __future__ import annotations
