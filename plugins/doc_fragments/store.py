@@ -24,6 +24,10 @@ options:
         directory of that C(ansible.cfg)), then C(~/.local/share/fleet.inventory/store.db) (under
         E(XDG_DATA_HOME) when set). The inventory and cache plugins resolve it the same way.
     type: str
+attributes:
+  action:
+    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
+    support: full
 notes:
   - The store is changed in one transaction per task; a task that fails writes nothing.
   - Modules of this collection work on the store, which is on the controller. Each runs as an action plugin

@@ -62,9 +62,6 @@ options:
     choices: [present, absent]
     default: present
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full

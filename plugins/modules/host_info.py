@@ -59,9 +59,6 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Runs in check mode; it never changes anything.
     support: full

@@ -95,9 +95,6 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Reads the source and reports the counts of what would be added, updated and removed, without writing.
     support: full

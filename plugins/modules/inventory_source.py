@@ -114,9 +114,6 @@ options:
     choices: [present, absent]
     default: present
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Checks every rule and reports what would change; no project is updated.
     support: full

@@ -48,9 +48,6 @@ options:
       - No limit when not given (an update whose process died is detected and marked failed, so it never blocks).
     type: int
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Reads the source and reports what the update would change, without writing a record or the inventory.
     support: full

@@ -88,9 +88,6 @@ options:
     choices: [present, absent]
     default: present
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Reports what would change; nothing is written and git is not run.
     support: full

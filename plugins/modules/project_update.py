@@ -37,9 +37,6 @@ options:
     type: int
     default: 0
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description:
       - Asks the remote for its revision (C(git ls-remote)) and reports C(changed) when it differs from the

@@ -27,9 +27,6 @@ options:
       - An unknown name or a value out of range is an error, and nothing is changed.
     type: dict
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
     support: full

@@ -50,9 +50,6 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    description: Runs as an action plugin in the controller's Ansible process, with no connection to the host.
-    support: full
   check_mode:
     description: Lists what would start, reads every source that can update and reports whether any would change.
     support: full
