@@ -11,9 +11,11 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from git_repo import Repo
 from scaffolding import failed
@@ -330,6 +332,23 @@ def _kill_ancestor_and_check(leaf_marker, ancestor_marker):
     return below
 
 
+def _kill_playbook_midway(tmp_path, env, one_task, leaf_marker, ancestor_marker):
+    """Run ``one_task`` with ansible-playbook, SIGKILL the process running it (the nearest ancestor of ``leaf_marker``
+    matching ``ancestor_marker``) and check that at least two processes below it (the children it started) are gone."""
+    from conftest import ansible_bin  # tests/integration/conftest.py
+
+    playbook = tmp_path / "killed.yml"
+    playbook.write_text(yaml.safe_dump(play(one_task)))
+    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        below = _kill_ancestor_and_check(leaf_marker, ancestor_marker)
+        assert len(below) >= 2, below
+    finally:
+        proc.wait(timeout=300)
+
+
 def _stored_slow_source(ansible_env, tmp_path, marker):
     from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources
     from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
@@ -376,53 +395,27 @@ def _readers_see_failed(run_playbook, run_inventory, store):
 @pytest.mark.parametrize("wait", [True, False], ids=["module", "background-update"])
 def test_sigkill_of_an_update_kills_its_ansible_inventory_and_readers_see_it_failed(
         run_playbook, run_inventory, ansible_env, tmp_path, wait):
-    import subprocess
-
-    from conftest import ansible_bin  # tests/integration/conftest.py
-
     marker = "slow-%s-%s" % (os.getpid(), tmp_path.name)
     store = _stored_slow_source(ansible_env, tmp_path, marker)
-    playbook = tmp_path / "update.yml"
-    import yaml
-
-    playbook.write_text(yaml.safe_dump(play(task("update", "fleet.inventory.inventory_source_update", name="slow",
-                                                 inventory="prod", wait=wait))))
-    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                            env=ansible_env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        # the module runs in ansible-playbook's worker process; a background update in a detached interpreter of its own
-        below = _kill_ancestor_and_check(marker + "/inventory.py --list", "ansible-playbook" if wait else "_detached_main")
-        assert len(below) >= 2  # ansible-inventory and the script (and bwrap) were below it, and are gone
-    finally:
-        proc.wait(timeout=300)
+    # the module runs in ansible-playbook's worker process, a background update in a detached interpreter of its own;
+    # below it: ansible-inventory and the script (and bwrap)
+    _kill_playbook_midway(tmp_path, ansible_env,
+                          task("update", "fleet.inventory.inventory_source_update", name="slow", inventory="prod", wait=wait),
+                          marker + "/inventory.py --list", "ansible-playbook" if wait else "_detached_main")
     _readers_see_failed(run_playbook, run_inventory, store)
 
 
 def test_sigkill_of_a_project_update_kills_git_and_ssh(run_playbook, ansible_env, tmp_path):
-    import subprocess
-
-    import yaml
-
-    from conftest import ansible_bin
-
     marker = "fakessh-%s-%s" % (os.getpid(), tmp_path.name)
     fakebin = tmp_path / marker
     fakebin.mkdir()
     (fakebin / "ssh").write_text("#!/bin/sh\nsleep 900\n")
     (fakebin / "ssh").chmod(0o755)
-    playbook = tmp_path / "project.yml"
-    playbook.write_text(yaml.safe_dump(play(task("project", "fleet.inventory.project", name="p",
-                                                 scm_url="ssh://git@fleet-inventory.invalid/repo.git"))))
     env = dict(ansible_env, PATH="%s:%s" % (fakebin, ansible_env["PATH"]))
-    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        below = _kill_ancestor_and_check(marker + "/ssh", "ansible-playbook")  # the worker running the module
-        assert len(below) >= 2  # git and the ssh it started, gone
-    finally:
-        proc.wait(timeout=300)
+    # the worker running the module; below it git and the ssh it started
+    _kill_playbook_midway(tmp_path, env, task("project", "fleet.inventory.project", name="p",
+                                              scm_url="ssh://git@fleet-inventory.invalid/repo.git"),
+                          marker + "/ssh", "ansible-playbook")
 
 
 # ssh as git runs it (``ssh [-o ...] [-p port] host 'git-upload-pack ...'``), served from this machine: the remote
@@ -438,12 +431,6 @@ exec /bin/sh -c "$last"
 
 
 def test_sigkill_of_a_project_update_shows_failed_to_readers(run_playbook, ansible_env, tmp_path):
-    import subprocess
-
-    import yaml
-
-    from conftest import ansible_bin
-
     repo = Repo(tmp_path / "git")
     repo.write("hosts", "web1\n")
     first = repo.commit()
@@ -460,16 +447,8 @@ def test_sigkill_of_a_project_update_shows_failed_to_readers(run_playbook, ansib
     assert made["project"]["status"] == "successful" and made["project"]["scm_revision"] == first
 
     flag.write_text("")
-    playbook = tmp_path / "update.yml"
-    playbook.write_text(yaml.safe_dump(play(task("update", "fleet.inventory.project_update", name="p"))))
-    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        below = _kill_ancestor_and_check(marker + "/ssh", "ansible-playbook")  # the worker running the module
-        assert len(below) >= 2  # git and the ssh it started, gone
-    finally:
-        proc.wait(timeout=300)
+    _kill_playbook_midway(tmp_path, env, task("update", "fleet.inventory.project_update", name="p"),
+                          marker + "/ssh", "ansible-playbook")
     flag.unlink()
     left = store_rows(store, "SELECT id, status, pid FROM project_updates ORDER BY id")
     assert [r[1] for r in left] == ["successful", "running"] and left[1][2] is not None, left
