@@ -100,8 +100,8 @@ def prepare(n, workdir):
     from ansible.plugins.loader import cache_loader, init_plugin_loader  # pylint: disable=import-outside-toplevel
 
     init_plugin_loader([env["ANSIBLE_COLLECTIONS_PATH"]])
-    from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory  # pylint: disable=import-outside-toplevel
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store  # pylint: disable=import-outside-toplevel
 
     store_path = os.path.join(workdir, "store.db")
     cache_dir = os.path.join(workdir, "fact-cache")

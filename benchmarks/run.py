@@ -173,14 +173,14 @@ def db_bytes(path):
 
 def _engine():
     sys.path.insert(0, os.environ["ANSIBLE_COLLECTIONS_PATH"])
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store  # pylint: disable=import-outside-toplevel
     return Store
 
 
 def step_import(p):
     """``load_inventory_source`` + ``import_inventory`` into a fresh store."""
     store_cls = _engine()
-    from ansible_collections.fleet.inventory.plugins.module_utils import importer  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer  # pylint: disable=import-outside-toplevel
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(p["store"] + suffix):
             os.unlink(p["store"] + suffix)
@@ -223,7 +223,7 @@ def step_import_module(p):
 def step_facts(p):
     """The ``host_facts facts_dir`` path: files read in batches, each written as read, one transaction."""
     store_cls = _engine()
-    from ansible_collections.fleet.inventory.plugins.module_utils.fact_files import iter_facts_dir  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules.fact_files import iter_facts_dir  # pylint: disable=import-outside-toplevel
     from ansible_collections.fleet.inventory.plugins.modules.host_facts import load_dir  # pylint: disable=import-outside-toplevel
     reading = [0.0]
 

@@ -85,8 +85,8 @@ def engine(workdir):
 
     init_plugin_loader([root])
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = root
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources, updates  # pylint: disable=import-outside-toplevel
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects, sources, updates  # pylint: disable=import-outside-toplevel
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store  # pylint: disable=import-outside-toplevel
 
     return Store, projects, sources, updates
 

@@ -97,9 +97,9 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.cache import BaseCacheModule
 from ansible.utils.display import Display
 
-from ansible_collections.fleet.inventory.plugins.module_utils import fact_cache
+from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_cache
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store, location_from_ansible
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store, location_from_ansible
 
 display = Display()
 

@@ -109,7 +109,7 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.fleet.inventory.plugins.module_utils.constructed import (
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.constructed import (
     construct,
     host_variables,
     normalize_config,

@@ -119,9 +119,9 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin
 
-from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources, updates
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects, sources, updates
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import parse_inventory_data, run_ansible_inventory
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import parse_inventory_data, run_ansible_inventory
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 

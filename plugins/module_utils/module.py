@@ -16,7 +16,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store
 
     IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - pyparsing missing on the controller

@@ -158,7 +158,7 @@ unknown_hosts:
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import load_mapping
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_files import fact_file_paths, gc_paused, hosts_by_name, iter_facts_dir
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.fact_files import fact_file_paths, gc_paused, hosts_by_name, iter_facts_dir
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 

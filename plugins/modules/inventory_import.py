@@ -192,7 +192,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.module import Flee
 
 try:
     from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound
-    from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory, run_ansible_inventory
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory, run_ansible_inventory
 except ImportError:  # pragma: no cover - reported by FleetModule
     NotFound = import_inventory = run_ansible_inventory = None
 

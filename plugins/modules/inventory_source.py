@@ -202,7 +202,7 @@ project_update:
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 try:
-    from ansible_collections.fleet.inventory.plugins.module_utils import sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
 except ImportError:  # pragma: no cover - reported by FleetModule
     sources = None
 

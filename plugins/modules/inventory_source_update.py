@@ -105,7 +105,7 @@ counts:
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 try:
-    from ansible_collections.fleet.inventory.plugins.module_utils import sources, updates
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources, updates
 except ImportError:  # pragma: no cover - reported by FleetModule
     sources = updates = None
 

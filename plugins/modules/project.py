@@ -176,7 +176,7 @@ inventory_updates:
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 try:
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 except ImportError:  # pragma: no cover - reported by FleetModule
     projects = None
 

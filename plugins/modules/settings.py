@@ -59,7 +59,7 @@ settings:
     fact_history_entries: 20
 """
 
-from ansible_collections.fleet.inventory.plugins.module_utils import fact_history
+from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_history
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 

@@ -124,7 +124,7 @@ detail:
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
 
 try:
-    from ansible_collections.fleet.inventory.plugins.module_utils import updates
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
     from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 except ImportError:  # pragma: no cover - reported by FleetModule
     updates = FleetInventoryError = None

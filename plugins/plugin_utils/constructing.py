@@ -9,14 +9,14 @@ only those are loaded), the ``ansible_facts`` view of cached facts, trusting
 stored variables as templates the way inventory files are, and compiling each
 expression once per run instead of once per host.
 
-They live in :mod:`module_utils.constructed` (the engine of constructed
+They live in :mod:`module_utils.rules.constructed` (the engine of constructed
 inventories, which an update also runs outside of a plugin) and are
 re-exported here for the plugins.
 """
 
 from __future__ import annotations
 
-from ansible_collections.fleet.inventory.plugins.module_utils.constructed import (  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.constructed import (  # noqa: F401  pylint: disable=unused-import
     FactKeys,
     compile_once,
     namespace_facts,

@@ -35,7 +35,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store
 
 _VALIDATOR_OPTIONS = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
 

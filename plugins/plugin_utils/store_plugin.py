@@ -12,7 +12,7 @@ import re
 
 from ansible import constants as C
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, location_from_ansible
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, location_from_ansible
 
 HEAD_BYTES = 65536
 

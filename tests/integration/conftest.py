@@ -48,7 +48,7 @@ import pytest
 import yaml
 
 # ansible-inventory --list (2.19+) wraps strings as {"__ansible_unsafe": v}; read it as the importer does
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import unwrap_tagged as unwrap_unsafe
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import unwrap_tagged as unwrap_unsafe
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO / ".pytest_collections"

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory, unwrap_tagged
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory, unwrap_tagged
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")

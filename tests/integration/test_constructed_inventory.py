@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from scaffolding import HEAD, dump
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 INTERPRETER = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 CACHE_ENV = {"ANSIBLE_CACHE_PLUGIN": "fleet.inventory.store", "ANSIBLE_GATHERING": "implicit"}

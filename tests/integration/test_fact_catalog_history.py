@@ -9,7 +9,7 @@ import pytest
 
 from scaffolding import failed_msg, play
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 INTERPRETER = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 CACHE_ENV = {"ANSIBLE_CACHE_PLUGIN": "fleet.inventory.store", "ANSIBLE_GATHERING": "implicit"}

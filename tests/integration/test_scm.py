@@ -1,6 +1,6 @@
 """AWX's acceptance cases for SCM inventory, with real git repositories and real ansible-inventory runs.
 
-Projects and project updates (plugins/module_utils/projects.py) drive inventory sources and their updates
+Projects and project updates (plugins/module_utils/rules/projects.py) drive inventory sources and their updates
 (sources.py / updates.py); the fleet.inventory.scm inventory plugin serves what they stored or reads a
 repository directly.
 """
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import projects as P
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 import git_repo
 from git_repo import git
 
-sources = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.sources")
-updates = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.updates")
+sources = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.rules.sources")
+updates = pytest.importorskip("ansible_collections.fleet.inventory.plugins.module_utils.rules.updates")
 
 
 class Repo(git_repo.Repo):

@@ -75,7 +75,7 @@ def test_password_in_the_scm_plugin_repo_url_stays_out_of_git_config_and_message
 
 
 def test_store_its_wal_and_shm_and_the_projects_directory_are_owner_only(run_playbook, ansible_env, tmp_path):
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
     repo = Repo(tmp_path / "git")
     repo.write("hosts", "[web]\nweb1\n")
@@ -350,8 +350,8 @@ def _kill_playbook_midway(tmp_path, env, one_task, leaf_marker, ancestor_marker)
 
 
 def _stored_slow_source(ansible_env, tmp_path, marker):
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects, sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
     repo = Repo(tmp_path / "git")
     repo.write("%s/inventory.py" % marker, SLOW_SCRIPT, mode=0o755)
@@ -368,8 +368,8 @@ def _stored_slow_source(ansible_env, tmp_path, marker):
 
 def _make_fast(store):
     """The script sleeps no more: check mode's preview (which runs it) can finish."""
-    from ansible_collections.fleet.inventory.plugins.module_utils import sources
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
     with Store(store) as s:
         sources.save_source(s, "prod", "slow", source_vars={"SLOW": "no"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import make_repo
 from scaffolding import dump, failed_msg, play
@@ -19,7 +19,7 @@ def store_path(ansible_env, tmp_path) -> str:
     path = ansible_env["FLEET_INVENTORY_STORE"]
     url = make_repo(tmp_path / "git", {"inventories/prod/hosts.ini": "[web]\nweb1\nweb2\n",
                                        "inventories/prod/group_vars/web.yml": "http_port: 80\n"})
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     with Store(path) as s:
         s.save_inventory("prod")

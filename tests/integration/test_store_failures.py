@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects, sources
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import make_repo
 from scaffolding import failed

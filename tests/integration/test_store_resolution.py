@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import unwrap_tagged as unwrap_unsafe
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import unwrap_tagged as unwrap_unsafe
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 if os.path.isfile("/etc/ansible/ansible.cfg"):
     pytestmark = pytest.mark.skip(reason="/etc/ansible/ansible.cfg exists on this machine and would be Ansible's config")

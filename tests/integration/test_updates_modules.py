@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import make_repo
 from scaffolding import dump, failed, play
@@ -29,7 +29,7 @@ def store_path(ansible_env, tmp_path) -> str:
         "db.yml": "all:\n  children:\n    db:\n      hosts:\n        db1:\n          role: primary\n",
         "broken.ini": "[web\n",
     })
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects, sources
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects, sources
 
     with Store(path) as s:
         s.save_inventory("prod")
@@ -97,7 +97,7 @@ def test_check_mode_writes_nothing(run_playbook, store_path):
 
 def test_failed_update_fails_the_task_with_its_log(run_playbook, store_path):
     with Store(store_path) as s:
-        from ansible_collections.fleet.inventory.plugins.module_utils import sources
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
 
         sources.save_source(s, "prod", "web", source_path="broken.ini")
         sources.save_source(s, "prod", "db", source_path="missing.ini")
@@ -124,7 +124,7 @@ def test_failed_update_fails_the_task_with_its_log(run_playbook, store_path):
 
 def test_manual_source_cannot_update(run_playbook, store_path):
     with Store(store_path) as s:
-        from ansible_collections.fleet.inventory.plugins.module_utils import sources
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
 
         sources.save_source(s, "prod", "manual")
     before = dump(store_path)
@@ -170,7 +170,7 @@ def test_busy_inventory_is_refused_clearly(run_playbook, store_path):
         timeout: 0
 """))
     assert res.task("Update")["status"] == "successful"
-    from ansible_collections.fleet.inventory.plugins.module_utils import updates
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
     with Store(store_path) as s:
         assert updates.get_update(s, 1)["job_explanation"] == updates.DIED
@@ -186,7 +186,7 @@ def test_wait_false_outlives_the_module(run_playbook, store_path):
 """))
     started = res.task("Start")
     assert started["changed"] is True and started["status"] in ("pending", "running", "successful")
-    from ansible_collections.fleet.inventory.plugins.module_utils import updates
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
     with Store(store_path) as s:
         rec = updates.wait_for_update(s, started["id"], timeout=300)
@@ -219,7 +219,7 @@ def test_200_every_source_started(run_playbook, store_path):
 
 def test_202_some_started(run_playbook, store_path):
     with Store(store_path) as s:
-        from ansible_collections.fleet.inventory.plugins.module_utils import sources
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
 
         sources.save_source(s, "prod", "legacy", source="file")
     res = run_playbook(play("""\
@@ -267,7 +267,7 @@ def test_400_no_sources(run_playbook, store_path):
 
 def test_a_failed_update_fails_the_task_but_is_still_started(run_playbook, store_path):
     with Store(store_path) as s:
-        from ansible_collections.fleet.inventory.plugins.module_utils import sources
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources
 
         sources.save_source(s, "prod", "db", source_path="broken.ini")
     res = run_playbook(play("""\
@@ -292,7 +292,7 @@ def test_wait_false_starts_every_source(run_playbook, store_path):
 """))
     start = res.task("Start")
     assert start["status_code"] == 200 and start["changed"] is True
-    from ansible_collections.fleet.inventory.plugins.module_utils import updates
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
     with Store(store_path) as s:
         done = [updates.wait_for_update(s, e["inventory_update"], timeout=300) for e in start["inventory_updates"]]

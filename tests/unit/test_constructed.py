@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import constructed as C
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed as C
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 SEED_VARS = {
     "plugin": "constructed",

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import fact_catalog, fact_history, schema
+from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_catalog, fact_history, schema
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import parse_host_filter
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
 @pytest.fixture

@@ -16,16 +16,16 @@ import sys
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows
-from ansible_collections.fleet.inventory.plugins.module_utils.filter_python import compile_python
-from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import (
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import (
     SqlFilterCompiler,
     SqliteFilterCompiler,
     compile_sql,
     fact_json_dumps,
     register_sqlite_functions,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
     LOOKUPS,
     MAX_DEPTH,
     SEARCHABLE,
@@ -38,7 +38,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     parse_host_filter,
     string_to_type,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TS = '2024-01-01T00:00:00Z'
 U = 'abc\u1F5E3def'

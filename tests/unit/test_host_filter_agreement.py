@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows
-from ansible_collections.fleet.inventory.plugins.module_utils.filter_python import compile_python
-from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import (
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import (
     compile_sql,
     fact_json_dumps,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
     INT_MAX,
     INT_MIN,
     MAX_PATH_STEPS,
@@ -35,7 +35,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     parse_host_filter,
     string_to_type,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TS = '2024-01-01T00:00:00Z'
 

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
     INT_MAX,
     INT_MIN,
     MAX_DEPTH,
@@ -26,7 +26,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
     HostFilterError,
     parse_host_filter,
 )
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 EVIL = 'a' * 40 + '!'
 
@@ -303,7 +303,7 @@ def test_heaviest_terms_at_the_nesting_limit(store, term):
 
 def test_a_filter_the_backend_cannot_run_is_refused_on_save(store, monkeypatch):
     """The save-time check prepares the search: SQL that SQLite cannot parse is refused then, never later."""
-    from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import SqliteFilterCompiler
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import SqliteFilterCompiler
 
     text = alternating(40)
     store.save_inventory('deep', kind='smart', host_filter=text)   # runs with the flat SQL

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.fleet.inventory.plugins.module_utils import importer
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory, load_inventory_source
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory, load_inventory_source
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TABLES = ("inventories", "hosts", "groups", "group_hosts", "group_children", "host_facts", "fact_keys")
 

@@ -1,4 +1,4 @@
-"""Engine tests of plugins/module_utils/projects.py: git projects, project updates, suggested inventory files.
+"""Engine tests of plugins/module_utils/rules/projects.py: git projects, project updates, suggested inventory files.
 
 Real git repositories are made by the tests (``git init --bare -b main`` + ``file://`` URLs).
 """
@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import process, projects as P
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime import process
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo, git
 
-UPDATES_MODULE = "ansible_collections.fleet.inventory.plugins.module_utils.updates"
+UPDATES_MODULE = "ansible_collections.fleet.inventory.plugins.module_utils.rules.updates"
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def triggered(monkeypatch):
         return [{"id": 99, "status": "successful"}]
 
     try:
-        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
     except ImportError:
         updates = types.ModuleType(UPDATES_MODULE)
         monkeypatch.setitem(sys.modules, UPDATES_MODULE, updates)
@@ -477,7 +478,7 @@ def test_a_project_marked_running_without_a_running_update_reads_as_failed(db, r
 
 
 def test_migration_5_adds_the_process_of_a_project_update(tmp_path, monkeypatch):
-    from ansible_collections.fleet.inventory.plugins.module_utils import schema
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
 
     path = str(tmp_path / "v4.db")
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])

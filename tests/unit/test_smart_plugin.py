@@ -1,4 +1,4 @@
-"""Unit tests of the smart inventory plugin, its engine (module_utils/smart.py) and the store fact cache plugin."""
+"""Unit tests of the smart inventory plugin, its engine (module_utils/rules/smart.py) and the store fact cache plugin."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import cache_loader, inventory_loader
 
-from ansible_collections.fleet.inventory.plugins.module_utils import fact_cache
-from ansible_collections.fleet.inventory.plugins.module_utils import smart
+from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_cache
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import smart
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Engine tests of plugins/module_utils/sources.py: inventory sources and every rule of issue item 2.
+"""Engine tests of plugins/module_utils/rules/sources.py: inventory sources and every rule of issue item 2.
 
 Each refusal asserts the message and that nothing was written (the whole store is
 dumped before and after).  Real git repositories are made by the tests.
@@ -10,10 +10,10 @@ import os
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import sources as S
-from ansible_collections.fleet.inventory.plugins.module_utils import updates as U
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates as U
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo
 from scaffolding import dump
@@ -38,7 +38,7 @@ def repo(tmp_path):
 
 @pytest.fixture
 def project(store, repo):
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     projects.save_project(store, "infra", scm_url=repo.url, scm_branch="main")
     return projects.require_project(store, "infra")
@@ -200,7 +200,7 @@ def test_turning_the_flag_on_while_others_exist(store, project):
 
 
 def test_no_second_source_next_to_an_exclusive_one(store, project, monkeypatch):
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     monkeypatch.setattr(projects, "update_project", lambda *a, **k: {"status": "successful", "inventory_updates": []})
     S.save_source(store, "prod", "git", source="scm", source_project="infra", update_on_project_update=True)

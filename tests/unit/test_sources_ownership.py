@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Engine-level tests of plugins/module_utils/store.py (no ansible process involved)."""
+"""Engine-level tests of plugins/module_utils/store/core.py (no ansible process involved)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import schema
-from ansible_collections.fleet.inventory.plugins.module_utils import store as store_mod
+from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
+from ansible_collections.fleet.inventory.plugins.module_utils.store import core as store_mod
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
 @pytest.fixture

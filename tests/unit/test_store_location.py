@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import store as store_mod
+from ansible_collections.fleet.inventory.plugins.module_utils.store import core as store_mod
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store, locate_store, location_from_ansible
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store, location_from_ansible
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Engine tests of plugins/module_utils/updates.py: inventory updates, their records, serialization and faults,
+"""Engine tests of plugins/module_utils/rules/updates.py: inventory updates, their records, serialization and faults,
 update_inventory_sources (AWX's 200/202/400/400) and the project side (update_sources_for_project).
 
 Real git repositories and real ``ansible-inventory`` runs; no timed assertion (a wait loop
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils import importer
-from ansible_collections.fleet.inventory.plugins.module_utils import sources as S
-from ansible_collections.fleet.inventory.plugins.module_utils import updates as U
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates as U
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo
 from scaffolding import dump
@@ -64,7 +64,7 @@ def repo(tmp_path):
 
 @pytest.fixture
 def projects_mod():
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     return projects
 
@@ -133,7 +133,7 @@ def test_project_with_no_playbooks_and_the_root_as_source_path(store, project, t
     repo2 = Repo(tmp_path / "git2")
     repo2.write("hosts", "[edge]\nedge1\n")
     repo2.commit()
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     projects.save_project(store, "plain", scm_url=repo2.url, scm_branch="main")
     rec = U.run_source_update(store, scm(store, source_project="plain", source_path=""))
@@ -395,14 +395,14 @@ def test_killed_update_is_failed_and_leaves_the_inventory(store, project, repo, 
     U.run_source_update(store, scm(store, source_path="inventories/prod"))
     before_hosts = host_names(store)
     S.save_source(store, "prod", "git", source_path="scripts/hang.py", overwrite=True)
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     projects.update_project(store, "infra")
     code = textwrap.dedent("""
         import sys
         sys.path.insert(0, %r)
-        from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
-        from ansible_collections.fleet.inventory.plugins.module_utils import sources, updates
+        from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources, updates
         s = Store(%r)
         updates.run_source_update(s, sources.get_source(s, "prod", "git"))
     """) % (str(COLLECTIONS_ROOT), store.target)
@@ -467,7 +467,7 @@ def test_preview_writes_nothing(store, project, projects_mod):
 
 
 def test_constructed_source_runs_the_constructed_engine(store, monkeypatch):
-    from ansible_collections.fleet.inventory.plugins.module_utils import constructed
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed
 
     calls = []
 
@@ -540,7 +540,7 @@ def test_update_inventory_sources_400_no_sources(store):
 
 
 def test_constructed_source_failure_is_a_failed_update(store, monkeypatch):
-    from ansible_collections.fleet.inventory.plugins.module_utils import constructed
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed
 
     def fake(st, inventory, dry_run=False):
         raise ValidationError("constructed inventory 'built' has no input inventories; add some with input_inventories")

@@ -675,7 +675,7 @@ def update_constructed_inventory(store, inventory, dry_run=False) -> dict:
     with ``log`` (a short text) and ``limit``.  Raises
     :class:`~errors.FleetInventoryError` subclasses; nothing is written then.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.importer import import_inventory
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory
 
     with store.transaction(dry_run=dry_run):
         inv, inputs, config, limit = stored_definition(store, inventory)

@@ -26,7 +26,7 @@ import sys
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, run_process
 
 # ansible's own names for the implicit groups; never stored as groups
 IMPLICIT_GROUPS = ("all", "ungrouped")

@@ -41,8 +41,8 @@ import json
 import re
 from typing import Any, Callable, NamedTuple, Optional
 
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import ARRAY_STEP, item_path, item_value
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import ARRAY_STEP, item_path, item_value
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
     FACTS_FIELD,
     NULLABLE,
     SEARCH_FIELDS,

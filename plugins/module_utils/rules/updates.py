@@ -48,8 +48,8 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils import sources as _sources
-from ansible_collections.fleet.inventory.plugins.module_utils.process import record_alive as _alive, this_process as _this_process
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as _sources
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import record_alive as _alive, this_process as _this_process
 
 ACTIVE = ("pending", "running")
 DIED = "the process running this update died"
@@ -303,7 +303,7 @@ def _extra_args(source):
 def _log(lines, stderr, verbosity):
     out = list(lines)
     if stderr:
-        from ansible_collections.fleet.inventory.plugins.module_utils.importer import trim_stderr
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import trim_stderr
 
         text = trim_stderr(stderr, LOG_LIMIT)
         if verbosity == 0:
@@ -319,7 +319,7 @@ def _scm_input(store, source, launch_type, log, held):
     The checkout's lock is entered into ``held`` (an ExitStack): no project
     update moves the checkout until the caller has read it.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     project = projects.get_project(store, source["source_project_id"])
     if project is None:
@@ -353,7 +353,7 @@ def _scm_input(store, source, launch_type, log, held):
 
 def store_paths(store) -> list:
     """What an scm inventory run must not see of ``store``: its file, -wal, -shm, its directory and the projects root."""
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     target = getattr(store, "target", "") or ""
     paths = [projects.projects_root(store)]
@@ -368,7 +368,7 @@ def scm_run_isolation(checkout, source_env, hide=(), log=None):
 
     ValidationError when a required sandbox cannot be made.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils import isolation
+    from ansible_collections.fleet.inventory.plugins.module_utils.runtime import isolation
 
     run_env = isolation.inventory_environment(source_env)
     wrapper, note = isolation.sandbox(checkout, hide=hide, env=run_env)
@@ -395,11 +395,11 @@ def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
 
     Returns ``(counts, revision, project_update_id, stderr)``; raises _Failed.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils import importer
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer
 
     revision, pu_id, stderr = "", None, ""
     if source["source"] == "constructed":
-        from ansible_collections.fleet.inventory.plugins.module_utils import constructed
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed
 
         try:
             with store.transaction(dry_run=dry_run):
@@ -544,7 +544,7 @@ def preview_source_update(store, source) -> dict:
         raise ValidationError("inventory source '%s' of inventory '%s' cannot be updated: %s" % (
             source["name"], source["inventory"], reason))
     if source["source"] == "scm":
-        from ansible_collections.fleet.inventory.plugins.module_utils import projects
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
         project = projects.get_project(store, source["source_project_id"])
         if project is None or not project.get("scm_revision") or not os.path.isdir(projects.project_checkout_path(store, project)):
@@ -561,7 +561,7 @@ def preview_source_update(store, source) -> dict:
 
 def _preload():
     """Import what a background update needs while the module's files still exist (AnsiballZ removes them)."""
-    from ansible_collections.fleet.inventory.plugins.module_utils import importer  # noqa: F401 pylint: disable=unused-import
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer  # noqa: F401 pylint: disable=unused-import
     import yaml  # noqa: F401 pylint: disable=unused-import
 
     for name in ("projects", "constructed", "isolation"):
@@ -625,7 +625,7 @@ def _spawn(target, root, record_id, timeout):
     """
     read_end, write_end = os.pipe()
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-            "from ansible_collections.fleet.inventory.plugins.module_utils import updates; updates._detached_main(sys.argv[2:])")
+            "from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates; updates._detached_main(sys.argv[2:])")
     argv = [sys.executable, "-c", code, root, target, str(record_id), "" if timeout is None else repr(float(timeout))]
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_DUP2, write_end, 1),
@@ -650,7 +650,7 @@ def _detached_main(args):  # pragma: no cover - runs in the background process
     timeout = float(args[2]) if len(args) > 2 and args[2] else None
     if os.fork() != 0:
         os._exit(0)
-    from ansible_collections.fleet.inventory.plugins.module_utils.store import Store
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
     _preload()
     _detached_run(Store, target, record_id, timeout, report_fd=1)
@@ -766,7 +766,7 @@ def update_sources_for_project(store, project_id, project_update_id) -> list:
     the updates run (a refused or failing one is a failed record, the others
     still run).
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     project = projects.get_project(store, int(project_id))
     if project is None:

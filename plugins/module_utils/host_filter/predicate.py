@@ -26,7 +26,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
     FACTS_FIELD,
     SEARCH_FIELDS,
     And,

@@ -28,7 +28,7 @@ import shutil
 import sys
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, run_process
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, run_process
 
 ENV_SANDBOX = "FLEET_INVENTORY_SCM_SANDBOX"
 SANDBOX_CHOICES = {"auto": "auto", "": "auto", "bwrap": "bwrap", "on": "bwrap", "true": "bwrap", "yes": "bwrap",

@@ -23,13 +23,13 @@ import sqlite3
 import threading
 from urllib.parse import quote
 
-from ansible_collections.fleet.inventory.plugins.module_utils import schema
+from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, load_mapping, now, sql_marks
-from ansible_collections.fleet.inventory.plugins.module_utils.dialects import DIALECTS, damaged_advice, sqlite_error_kind
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice, sqlite_error_kind
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import filter_warnings, record as record_fact_paths
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_history import history_for_hosts, record as record_fact_history
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import insert_items, item_rows, might_have_items
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import filter_warnings, record as record_fact_paths
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history import history_for_hosts, record as record_fact_history
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows, might_have_items
 
 ENV_STORE = "FLEET_INVENTORY_STORE"
 CFG_SECTION = "fleet_inventory"
@@ -889,8 +889,8 @@ class Store:
 
     def compile_filter(self, host_filter):
         """``(where_sql, params)`` for a host_filter text, over ``hosts h``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.filter_sql import compile_sql
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import compile_sql
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
 
         if not self._search_ready:
             self.dialect.prepare_search(self.conn)
@@ -970,7 +970,7 @@ class Store:
         ``limit``, ``update_cache_timeout`` and ``verbosity``; other rows (and None) unchanged."""
         if inv is None or inv.get("kind") != "constructed":
             return inv
-        from ansible_collections.fleet.inventory.plugins.module_utils.constructed import constructed_source, input_inventories
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules.constructed import constructed_source, input_inventories
 
         inv = dict(inv)
         source = constructed_source(self, inv["id"]) or {}
@@ -984,7 +984,7 @@ class Store:
     def _save_constructed_source(self, inv, stamp, input_inventories=None, source_vars=None, limit=None,
                                  update_cache_timeout=None, verbosity=None):
         """Create or update the one ``constructed`` source of constructed inventory ``inv``, and its inputs."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.constructed import (
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules.constructed import (
             constructed_source, normalize_config, resolve_inputs, source_name)
 
         source = constructed_source(self, inv["id"])

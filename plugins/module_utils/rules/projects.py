@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.process import ProcessTimeout, record_alive, run_process, this_process
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, record_alive, run_process, this_process
 
 # environment variable that moves every project checkout under another directory
 ENV_PROJECTS_ROOT = "FLEET_INVENTORY_PROJECTS_ROOT"
@@ -822,7 +822,7 @@ def update_project(store, project, launch_type="manual", trigger_inventory_updat
 
 def _trigger_sources(store, project_id, project_update_id):
     try:
-        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
     except ImportError as exc:  # the sources/updates half is not installed: nothing can depend on the project
         if "updates" not in str(exc):
             raise

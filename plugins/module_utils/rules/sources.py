@@ -62,7 +62,7 @@ VIEW_FIELDS = ("name", "inventory", "description", "source", "source_project", "
 
 def _projects():
     # helper B's module, imported when needed
-    from ansible_collections.fleet.inventory.plugins.module_utils import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
 
     return projects
 
@@ -84,7 +84,7 @@ def _source_row(store, row, inventory_name=None):
     row["inventory"] = inventory_name
     if row.get("status") in ("pending", "running"):
         # an update whose process died shows as failed to every reader, not only to the next update
-        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
         row["status"] = updates.source_state(store, row["id"], row["status"])[0]
     row["source_project"] = None
@@ -414,7 +414,7 @@ def delete_source(store, inventory, name, dry_run=False):
             return None
         if before["source"] in MANAGED_SOURCES:
             raise ValidationError("inventory source '%s' is managed by its inventory; it cannot be deleted" % name)
-        from ansible_collections.fleet.inventory.plugins.module_utils import updates
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
         running = updates.running_update(store, inv["id"])
         if running is not None and running["inventory_source"] == before["id"]:

@@ -27,8 +27,8 @@ released migration: append a new one.
 
 from __future__ import annotations
 
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_catalog import backfill_fact_catalog
-from ansible_collections.fleet.inventory.plugins.module_utils.fact_items import backfill_fact_items
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import backfill_fact_catalog
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items
 
 MIGRATIONS = [
     # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
