@@ -203,6 +203,34 @@ def namespace_facts(facts):
     return {(k[8:] if k.startswith("ansible_") and k != "ansible_local" else k): v for k, v in facts.items()}
 
 
+def constructing_vars(group_vars, host_vars, facts, facts_view=False) -> dict:
+    """The variables ``compose``/``groups``/``keyed_groups`` see for one host (the smart and constructed plugins share it).
+
+    Group vars, then host vars, then the host's stored ``facts`` over every
+    other variable, as a fact cache adds them.  With ``facts_view`` (the smart
+    plugin) ``ansible_facts`` also holds the facts without their ``ansible_``
+    prefix (or ``{}`` for a host without facts, unless its variables set one);
+    the constructed engine has no such variable, as ``ansible.builtin.constructed``.
+    """
+    hostvars = dict(group_vars)
+    hostvars.update(host_vars)
+    if facts:
+        hostvars.update(facts)
+    if facts_view:
+        if facts:
+            hostvars["ansible_facts"] = namespace_facts(facts)
+        elif "ansible_facts" not in hostvars:
+            hostvars["ansible_facts"] = {}
+    return hostvars
+
+
+def refresh_composed(hostvars, compose, host_vars, facts):
+    """After ``compose``: the composed variables become visible to ``groups``/``keyed_groups``; a fact of the same name still wins."""
+    for key in compose:
+        if key in host_vars and not (facts and key in facts):
+            hostvars[key] = host_vars[key]
+
+
 @contextlib.contextmanager
 def compile_once(templar):
     """Compile each compose/groups/keyed_groups expression once instead of once per host.
@@ -428,18 +456,13 @@ def _construct_hosts(engine, inv, origin, facts_by_id, compose, groups, keyed_gr
         group_vars = group_vars_memo.get(memo_key)
         if group_vars is None:
             group_vars = group_vars_memo[memo_key] = get_group_vars(host_groups)
-        hostvars = dict(group_vars)
-        hostvars.update(host.vars)
         facts = facts_by_id.get(origin[name][0])
-        if facts:
-            hostvars.update(facts)  # as a fact cache adds them: over every other variable
+        hostvars = constructing_vars(group_vars, host.vars, facts)
         for key, expr in compose.items():
             _strictly(set_composite, ({key: expr}, hostvars, name), strict, name, "compose.%s" % key, expr)
         if compose:
             # variables are fetched again after compose: the new ones are visible, facts still win
-            for key in compose:
-                if key in host.vars and not (facts and key in facts):
-                    hostvars[key] = host.vars[key]
+            refresh_composed(hostvars, compose, host.vars, facts)
         for group, expr in groups.items():
             _strictly(add_composed, ({group: expr}, hostvars, name), strict, name, "groups.%s" % group, expr,
                       fetch_hostvars=False)

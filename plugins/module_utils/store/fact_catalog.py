@@ -31,6 +31,8 @@ import difflib
 import json
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 
 FACTS = "ansible_facts"
 MAX_DEPTH = 12
@@ -216,8 +218,6 @@ def filter_warnings(store, host_filter) -> list:
     The filter is parsed again (it has been parsed and run already: a bad
     filter raised there); nothing here fails a search.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
-
     try:
         tree = parse_host_filter(host_filter)
     except HostFilterError:
