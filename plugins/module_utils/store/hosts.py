@@ -96,6 +96,11 @@ def named(store, name) -> list:
     return [host_row(r) for r in store.query("SELECT * FROM hosts WHERE name = ? ORDER BY id", (name,))]
 
 
+def ids_named(store, name) -> list:
+    """The ids of every stored host called ``name``, in any inventory (lowest first)."""
+    return [r[0] for r in store.execute("SELECT id FROM hosts WHERE name = ? ORDER BY id", (name,)).fetchall()]
+
+
 def by_names(store, names, inventory=None) -> dict:
     """``{name: [host rows]}`` for the stored hosts called any of ``names`` (lowest id first).
 
