@@ -37,8 +37,6 @@ LAYERS = {
     "inventory": 4,
     "cache": 4,
     "doc_fragments": 4,
-    "filter": 4,
-    "lookup": 4,
 }
 LAYER_NAMES = {0: "errors/common", 1: "runtime", 2: "store + host_filter", 3: "rules", 4: "adapters"}
 

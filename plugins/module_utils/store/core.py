@@ -25,7 +25,6 @@ re-exported here.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import threading
