@@ -39,7 +39,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, GitError, NotFound, ValidationError  # noqa: F401
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import GitError, NotFound, ValidationError  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, record_alive, run_process, this_process
 
 # environment variable that moves every project checkout under another directory

@@ -72,7 +72,6 @@ def _dialect_for(target: str):
     return DIALECTS["sqlite"]()
 
 
-
 class Store:
     """A connection to one store.  Not shared between threads; open one per thread."""
 
@@ -235,7 +234,6 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-
 
     def prepare_search(self):
         """Make the connection ready for compiled host filters (once per connection)."""
@@ -583,4 +581,3 @@ class _Cursor:
 
     def __getattr__(self, name):
         return getattr(self._cur, name)
-

@@ -33,7 +33,7 @@ import json
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import HostFilterError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fact_paths import (  # noqa: F401  (re-exported)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fact_paths import (  # noqa: F401  pylint: disable=unused-import
     FACTS,
     filter_fact_paths,
     path_depth,

@@ -123,4 +123,3 @@ def by_names(store, names, inventory=None) -> dict:
         for row in store.query(sql + " ORDER BY h.id", params):
             out.setdefault(row["name"], []).append(row)
     return out
-
