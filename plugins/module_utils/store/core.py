@@ -889,8 +889,7 @@ class Store:
 
     def compile_filter(self, host_filter):
         """``(where_sql, params)`` for a host_filter text, over ``hosts h``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import compile_sql
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 
         if not self._search_ready:
             self.dialect.prepare_search(self.conn)
