@@ -215,7 +215,7 @@ class SqlFilterCompiler:
             marks = ', '.join(self.bind(self.column_value(kind, v)) for v in value)
             return '(%s IN (%s))' % (column, marks)
         if lookup in COMPARE_OPS:
-            return '(%s %s %s)' % (column, COMPARE_OPS[lookup], self.bind(value))
+            return self.compare(column, COMPARE_OPS[lookup], value)
         return self.text_predicate(column, lookup, value)
 
     def column_value(self, kind: str, value: Any) -> Any:
@@ -404,8 +404,8 @@ class SqlFilterCompiler:
             return self.json_equals(cursor, value)
         if lookup in COMPARE_OPS:
             kind = 'string' if isinstance(value, str) else 'number'
-            return '(%s AND %s)' % (self.json_type_in(cursor, (kind,)), '(%s %s %s)' % (
-                self.json_scalar(cursor), COMPARE_OPS[lookup], self.bind(value)))
+            return '(%s AND %s)' % (self.json_type_in(cursor, (kind,)),
+                                    self.compare(self.json_scalar(cursor), COMPARE_OPS[lookup], value))
         return '(%s AND %s)' % (self.json_type_in(cursor, ('string',)),
                                 self.text_predicate(self.json_scalar(cursor), lookup, value))
 
@@ -451,6 +451,10 @@ class SqlFilterCompiler:
 
     def bool_value(self, value: bool) -> Any:
         return bool(value)
+
+    def compare(self, expr: str, op: str, value: Any) -> str:
+        """``expr <op> value`` (op: < <= > >=): numbers numerically, text in code-point order."""
+        return '(%s %s %s)' % (expr, op, self.bind(value))
 
     def lower(self, expr: str) -> str:
         raise NotImplementedError
