@@ -47,8 +47,14 @@ ICU_COLLATION = 'und-x-icu'
 #: ``statement_timeout`` of a search that holds a regex (milliseconds).
 REGEX_TIMEOUT_MS = 10000
 
+# JSON columns stored as text (cast where a filter walks them)
+_TEXT_JSON_COLUMNS = frozenset({'h.variables'})
 # jsonb_typeof names of the abstract JSON kinds (true and false are values, see json_type_in)
 _PG_TYPES = {'null': 'null', 'number': 'number', 'string': 'string', 'array': 'array', 'object': 'object'}
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and '\x00' in value
 
 
 def uses_regex(node: Node) -> bool:
@@ -68,9 +74,29 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
 
     dialect = 'postgresql'
 
-    # -- plain values
+    # -- plain values.  A PostgreSQL text never holds NUL (nor does a stored fact,
+    # see the store), so a filter value with one is resolved here, never bound:
+    # nothing equals or contains it, and it orders right after its part before the NUL.
+    def column_predicate(self, column: str, kind: str, lookup: str, value: Any) -> str:
+        if lookup == 'exact' and _has_nul(value):
+            return self.false_literal()
+        if lookup == 'in' and any(_has_nul(v) for v in value):
+            value = tuple(v for v in value if not _has_nul(v))
+            if not value:
+                return self.false_literal()
+        return super().column_predicate(column, kind, lookup, value)
+
+    def text_predicate(self, expr: str, lookup: str, value: str) -> str:
+        if lookup not in ('regex', 'iregex') and _has_nul(value):
+            return self.false_literal()
+        return super().text_predicate(expr, lookup, value)
+
     def compare(self, expr: str, op: str, value: Any) -> str:
         if isinstance(value, str):
+            if _has_nul(value):
+                # for a text x without NUL: x < 'ab\0c' is x <= 'ab', x > 'ab\0c' is x > 'ab'
+                value = value[:value.index('\x00')]
+                op = '<=' if op in ('<', '<=') else '>'
             return '(%s COLLATE "C" %s %s)' % (expr, op, self.bind(value))
         return super().compare(expr, op, value)
 
@@ -95,13 +121,9 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         return '(right(%s, %s) = %s)' % (expr, self.bind(len(suffix)), self.bind(suffix))
 
     # -- JSON: a cursor is a jsonb SQL expression (NULL where the path leads nowhere)
-    def variables_root(self) -> str:
-        return '(h.variables)::jsonb'
-
     def json_root(self, doc: str) -> str:
-        if doc == 'h.variables':
-            return self.variables_root()
-        return doc
+        # host variables are JSON text (as on SQLite); facts are jsonb
+        return '(%s)::jsonb' % doc if doc in _TEXT_JSON_COLUMNS else doc
 
     def json_walk(self, cursor: Any, ops: list, leaf: Callable, decoded_keys: bool = False) -> str:
         # ``->`` compares decoded keys: no member ever needs a row of its own
@@ -156,7 +178,9 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         return Decimal(repr(value)) if isinstance(value, float) else value
 
     def json_equals(self, cursor: str, values: tuple) -> str:
-        texts = list(dict.fromkeys(json.dumps(v, allow_nan=True) for v in values))
+        texts = list(dict.fromkeys(json.dumps(v) for v in values if not _has_nul(v)))
+        if not texts:
+            return self.false_literal()
         if len(texts) == 1:
             return '(%s = %s::jsonb)' % (cursor, self.bind(texts[0]))
         return '(%s IN (%s))' % (cursor, ', '.join('%s::jsonb' % self.bind(t) for t in texts))
