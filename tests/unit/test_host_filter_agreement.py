@@ -623,3 +623,101 @@ def test_sqlite_postgresql_and_python_agree(pg, case):
             with pg.transaction():
                 postgresql_ids = pg_ids(pg, parse_host_filter(text_))
             assert sql_ids == py_ids == postgresql_ids, (text_, sql_ids, py_ids, postgresql_ids)
+
+
+# ---------------------------------------------------------------------------
+# regular expressions: RE2 (SQLite, Python) and the rewritten ARE (PostgreSQL) agree
+# ---------------------------------------------------------------------------
+
+RE_CHARS = ['a', 'b', 'k', 'K', '\u212a', 's', 'S', '\u017f', 'σ', 'ς', 'Σ', 'é', 'É', 'ß', 'ẞ', 'ı', 'i', 'I', 'İ', 'ǅ', 'ǆ',
+            '\n', ' ', '_', '-', '0', '7', '😀', '.', ']', '^', '\\', '\t', '\x0b']
+RE_CLASS_ITEMS = ['a', 'k', 'é', 'σ', '_', '\\-', '\\]', '\\\\', '\\^', 'a-z', 'A-Z', 'à-ÿ', '\\x{100}-\\x{17f}', '0-9', '\\d', '\\w',
+                  '\\s', '\\D', '\\W', '\\S', '[:alpha:]', '[:^space:]', '[:upper:]', '[:word:]', '[:punct:]', '\\n', '\\x{212a}']
+RE_ESCAPES = ['\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '\\b', '\\B', '\\A', '\\z', '\\n', '\\t', '\\v', '\\x41', '\\x{212a}', '\\101',
+              '\\.', '\\\\', '\\Qa.b\\E', '\\x{1F600}']
+RE_FLAGS = ['(?i)', '(?s)', '(?m)', '(?-i)', '(?is)', '(?U)']
+
+
+def _re_piece(draw, depth):
+    kind = draw(st.integers(0, 9 if depth < 3 else 5))
+    if kind <= 1:
+        char = draw(st.sampled_from(RE_CHARS))
+        return re.escape(char) if char in '.^\\[]()|*+?{}$' else char
+    if kind == 2:
+        return draw(st.sampled_from(RE_ESCAPES))
+    if kind == 3:
+        items = draw(st.lists(st.sampled_from(RE_CLASS_ITEMS), min_size=1, max_size=3))
+        return '[%s%s]' % ('^' if draw(st.booleans()) else '', ''.join(items))
+    if kind == 4:
+        return draw(st.sampled_from(['.', '^', '$']))
+    if kind == 5:
+        return draw(st.sampled_from(RE_FLAGS))
+    inner = _re_sequence(draw, depth + 1)
+    if kind == 6:
+        inner += '|' + _re_sequence(draw, depth + 1)
+    opener = draw(st.sampled_from(['(', '(?:', '(?i:', '(?-i:', '(?s:', '(?m:']))
+    return opener + inner + ')'
+
+
+def _re_sequence(draw, depth=0):
+    out = ''
+    for dummy in range(draw(st.integers(0, 4))):
+        piece = _re_piece(draw, depth)
+        if not piece.startswith('(?') or piece.endswith(':)') or ':' in piece[:6]:
+            if draw(st.integers(0, 3)) == 0:
+                piece += draw(st.sampled_from(['*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '{2,}?']))
+        out += piece
+    return out
+
+
+@st.composite
+def regex_cases(draw):
+    pattern = _re_sequence(draw)
+    if draw(st.integers(0, 3)) == 0:
+        pattern += '|' + _re_sequence(draw)
+    texts = draw(st.lists(st.text(st.sampled_from(RE_CHARS), max_size=8), min_size=1, max_size=12))
+    return pattern, draw(st.booleans()), texts
+
+
+@pytest.fixture(scope='module')
+def pg_plain():
+    psycopg = pytest.importorskip('psycopg')
+    conn = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+    yield conn
+    conn.close()
+
+
+@needs_pg
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(regex_cases())
+def test_regexes_match_alike_in_re2_and_postgresql(pg_plain, case):
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import (
+        compile_regex, postgresql_regex, regex_test)
+
+    pattern, icase, texts = case
+    try:
+        compile_regex(pattern, icase)
+    except Exception:   # re2.error: not a pattern RE2 takes (a repeated assertion, ...)
+        assume(False)
+    are = postgresql_regex(pattern, icase)
+    got = [row[0] for row in pg_plain.execute(
+        'SELECT t COLLATE "C" ~ %s FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n', (are, texts))]
+    want = [regex_test(pattern, icase)(t) for t in texts]
+    assert got == want, (pattern, icase, are, [(t, w, g) for t, w, g in zip(texts, want, got) if w != g])
+
+
+@needs_pg
+def test_postgresql_lower_is_python_lower(pg_plain):
+    """The PostgreSQL compiler's lower() (ICU root) is ``str.lower`` for every code point, and for final sigma."""
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import ICU_COLLATION
+
+    chars = [chr(cp) for cp in range(1, 0x110000) if not 0xD800 <= cp <= 0xDFFF]
+    chars += ['ΑΣ', 'ΑΣ Α', 'aΣ', 'ΑΣΑ', "a'Σ", 'İ', 'Σσς', 'ǅǄǆ', 'ẞß']
+    bad = []
+    for start in range(0, len(chars), 100000):
+        batch = chars[start:start + 100000]
+        rows = pg_plain.execute('SELECT lower(t COLLATE "%s") FROM unnest(%%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n'
+                                % ICU_COLLATION, (batch,)).fetchall()
+        bad += [(c, c.lower(), row[0]) for c, row in zip(batch, rows) if row[0] != c.lower()]
+    assert not bad, bad[:20]

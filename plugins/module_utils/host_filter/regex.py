@@ -267,13 +267,23 @@ def _char(cp: int) -> str:
     return '\\U%08X' % cp
 
 
+def _ranges_text(ranges) -> str:
+    return ''.join(_char(lo) if lo == hi else '%s-%s' % (_char(lo), _char(hi)) for lo, hi in ranges)
+
+
 def _bracket(ranges) -> str:
+    """An ARE bracket for the code points ``ranges`` (negated when that is shorter)."""
     ranges = _normalize(ranges)
     if not ranges:
         return '[^\\U00000000-\\U0010FFFF]'      # matches nothing, as RE2's empty class
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return _char(ranges[0][0])
-    return '[%s]' % ''.join(_char(lo) if lo == hi else '%s-%s' % (_char(lo), _char(hi)) for lo, hi in ranges)
+    others = _complement(ranges)
+    if not others:
+        return '.'                                # an ARE's '.' matches every character, newline included
+    if len(others) < len(ranges):
+        return '[^%s]' % _ranges_text(others)
+    return '[%s]' % _ranges_text(ranges)
 
 
 class _Translator:
@@ -326,7 +336,7 @@ class _Translator:
                 if self.flags['s']:
                     self.atom('.')             # an ARE's '.' matches a newline too (no newline-sensitive flag)
                 else:
-                    self.atom(_bracket(_complement([(0x0A, 0x0A)])))
+                    self.atom('[^\\U0000000A]')
             elif c == '^':
                 self.i += 1
                 self.assertion('^|(?<=\\n)' if self.flags['m'] else '^')
