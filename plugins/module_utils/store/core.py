@@ -915,8 +915,7 @@ class Store:
 
     def compile_filter(self, host_filter):
         """``(where_sql, params)`` for a host_filter text, over ``hosts h``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import compile_sql
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 
         if self.dialect.name == "postgresql" and not _has_compiler(self.dialect.name):
             raise StoreError("store %s: host_filter searches are not available on PostgreSQL stores yet "

@@ -216,7 +216,7 @@ def filter_warnings(store, host_filter) -> list:
     The filter is parsed again (it has been parsed and run already: a bad
     filter raised there); nothing here fails a search.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
 
     try:
         tree = parse_host_filter(host_filter)

@@ -177,7 +177,7 @@ class SqliteDialect(Dialect):
 
     def prepare_search(self, conn):
         """Register what the host_filter compiler for this dialect needs on ``conn``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import register_sqlite_functions
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import register_sqlite_functions
 
         register_sqlite_functions(conn)
 
