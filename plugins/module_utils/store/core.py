@@ -1163,10 +1163,15 @@ class Store:
 
 
 def _has_compiler(dialect_name) -> bool:
-    """Whether the host_filter package compiles for ``dialect_name`` (the PostgreSQL compiler comes separately)."""
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import sql as filter_sql
+    """Whether the host_filter package has a real compiler for ``dialect_name``.
 
-    return dialect_name in getattr(filter_sql, "COMPILERS", {"sqlite": None})
+    A compiler class that only names its dialect (the stub before the PostgreSQL compiler lands)
+    would compile SQLite's SQL; it counts as none.
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import COMPILERS
+
+    compiler = COMPILERS.get(dialect_name)
+    return compiler is not None and any(not k.startswith("__") and k != "dialect" for k in vars(compiler))
 
 
 def _uri_path(path) -> str:
