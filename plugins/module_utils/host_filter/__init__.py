@@ -24,13 +24,16 @@ backend's name, a key of :data:`COMPILERS`) or :func:`compile_python`.
 from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import PostgresqlFilterCompiler
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import (
+    PostgresqlFilterCompiler,
+    statement_timeout_ms,
+)
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import SqliteFilterCompiler
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
 
-__all__ = ['HostFilterError', 'parse', 'parse_host_filter', 'compile_sql', 'compile_python', 'COMPILERS',
+__all__ = ['HostFilterError', 'parse', 'parse_host_filter', 'compile_sql', 'compile_python', 'COMPILERS', 'CompiledFilter',
            'SqliteFilterCompiler', 'PostgresqlFilterCompiler']
 
 #: The text -> tree function.
@@ -43,10 +46,26 @@ COMPILERS = {
 }
 
 
-def compile_sql(node: Node, dialect: str = 'sqlite') -> tuple:
+class CompiledFilter(tuple):
+    """``(where_sql, params)``, and ``timeout_ms``: the time limit the search must run under (None: none).
+
+    PostgreSQL's regex engine can take long where RE2 is linear: a search with
+    a regex runs under ``statement_timeout`` there (the store's backend sets it).
+    """
+
+    timeout_ms = None
+
+    def __new__(cls, where: str, params: list, timeout_ms=None):
+        self = super().__new__(cls, (where, params))
+        self.timeout_ms = timeout_ms
+        return self
+
+
+def compile_sql(node: Node, dialect: str = 'sqlite') -> CompiledFilter:
     """Compile ``node`` to ``(where_sql, params)`` for ``SELECT h.id FROM hosts h WHERE ...`` on ``dialect``."""
     try:
         compiler = COMPILERS[dialect]()
     except KeyError:
         raise ValueError('unsupported SQL dialect %r (known: %s)' % (dialect, ', '.join(sorted(COMPILERS)))) from None
-    return compiler.compile(node)
+    where, params = compiler.compile(node)
+    return CompiledFilter(where, params, statement_timeout_ms(node) if dialect == 'postgresql' else None)

@@ -40,7 +40,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast im
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import COMPARE_OPS, SqlFilterCompiler
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import postgresql_regex
 
-__all__ = ['PostgresqlFilterCompiler', 'uses_regex', 'search_statements', 'REGEX_TIMEOUT_MS', 'ICU_COLLATION']
+__all__ = ['PostgresqlFilterCompiler', 'uses_regex', 'statement_timeout_ms', 'search_statements', 'REGEX_TIMEOUT_MS',
+           'ICU_COLLATION']
 
 #: The collation whose ``lower()`` is Python's ``str.lower``.
 ICU_COLLATION = 'und-x-icu'
@@ -62,17 +63,34 @@ def uses_regex(node: Node) -> bool:
     return any(term.lookup in ('regex', 'iregex') for term in walk_terms(node))
 
 
-def search_statements(node: Node, timeout_ms: int = REGEX_TIMEOUT_MS) -> list:
+def statement_timeout_ms(node: Node):
+    """The ``statement_timeout`` a search for ``node`` runs under on PostgreSQL (None: the server's own)."""
+    return REGEX_TIMEOUT_MS if uses_regex(node) else None
+
+
+def search_statements(node: Node) -> list:
     """Statements to run in the search's transaction before it (``SET LOCAL statement_timeout`` for a regex)."""
-    if not uses_regex(node):
-        return []
-    return ["SET LOCAL statement_timeout = %d" % int(timeout_ms)]
+    timeout = statement_timeout_ms(node)
+    return [] if timeout is None else ["SET LOCAL statement_timeout = %d" % int(timeout)]
 
 
 class PostgresqlFilterCompiler(SqlFilterCompiler):
     """PostgreSQL 13+ with ICU.  Needs nothing registered on the connection."""
 
     dialect = 'postgresql'
+    #: subquery terms a filter may hold before each is fenced (see :meth:`fence`)
+    FENCE_AFTER = 4
+
+    def fence(self) -> str:
+        """``OFFSET 0`` in each term's subquery once a filter holds more than :attr:`FENCE_AFTER` of them.
+
+        PostgreSQL turns ``h.id IN (SELECT ...)`` into a semi-join, which lets an
+        index drive a selective term; but every such join adds ``h.id`` to one
+        equivalence class, and planning grows much faster than the number of
+        terms (200 fact terms: a minute).  ``OFFSET 0`` keeps a subquery apart
+        (a hashed SubPlan, run once): planning stays linear.
+        """
+        return ' OFFSET 0' if self.subqueries > self.FENCE_AFTER else ''
 
     # -- plain values.  A PostgreSQL text never holds NUL (nor does a stored fact,
     # see the store), so a filter value with one is resolved here, never bound:

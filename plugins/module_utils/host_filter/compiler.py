@@ -36,7 +36,7 @@ import re
 from typing import Any, Callable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import ARRAY_STEP, item_path, item_value
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Node, Not, Or, Term
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Node, Not, Or, Term, walk_terms
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD, NULLABLE, SEARCH_FIELDS
 
 __all__ = ['SqlFilterCompiler', 'JSON_KINDS', 'COMPARE_OPS']
@@ -57,6 +57,7 @@ class SqlFilterCompiler:
         self.params: list = []
         self.ctes: list = []
         self._alias = 0
+        self.subqueries = 0
 
     # ------------------------------------------------------------------
     # entry point
@@ -65,6 +66,7 @@ class SqlFilterCompiler:
         self.params = []
         self._alias = 0
         self.ctes = []
+        self.subqueries = sum(1 for term in walk_terms(node) if term.relation is not None or term.field == FACTS_FIELD)
         sql = self.node(node)[0]
         if self.ctes:
             sql = '(h.id IN (WITH %s SELECT h.id FROM hosts h WHERE %s))' % (', '.join(self.ctes), sql)
@@ -250,18 +252,18 @@ class SqlFilterCompiler:
             return self.relation_isnull(rel, term.value)
         if rel == 'inventory':
             i = self.alias('i')
-            return '(h.inventory_id IN (SELECT %s.id FROM inventories %s WHERE %s))' % (
-                i, i, self.related_predicate(i, term))
+            return '(h.inventory_id IN (SELECT %s.id FROM inventories %s WHERE %s%s))' % (
+                i, i, self.related_predicate(i, term), self.fence())
         if rel == 'groups':
             gh = self.alias('gh')
             if term.field == 'id':
-                return '(h.id IN (SELECT %s.host_id FROM group_hosts %s WHERE %s))' % (
-                    gh, gh, self.column_predicate('%s.group_id' % gh, 'int', term.lookup, term.value))
+                return '(h.id IN (SELECT %s.host_id FROM group_hosts %s WHERE %s%s))' % (
+                    gh, gh, self.column_predicate('%s.group_id' % gh, 'int', term.lookup, term.value), self.fence())
             g = self.alias('g')
-            return '(h.id IN (SELECT %s.host_id FROM group_hosts %s JOIN groups %s ON %s.id = %s.group_id WHERE %s))' % (
-                gh, gh, g, g, gh, self.related_predicate(g, term))
+            return '(h.id IN (SELECT %s.host_id FROM group_hosts %s JOIN groups %s ON %s.id = %s.group_id WHERE %s%s))' % (
+                gh, gh, g, g, gh, self.related_predicate(g, term), self.fence())
         if rel == 'all_groups':
-            return '(h.id IN (SELECT %s))' % self.all_groups_hosts(term)
+            return '(h.id IN (SELECT %s%s))' % (self.all_groups_hosts(term), self.fence())
         raise ValueError('unknown relation %r' % rel)
 
     def related_predicate(self, table: str, term: Term) -> str:
@@ -274,7 +276,7 @@ class SqlFilterCompiler:
         if relation == 'inventory':
             return self.false_literal() if isnull else self.true_literal()
         gh = self.alias('gh')
-        return '(h.id %sIN (SELECT %s.host_id FROM group_hosts %s))' % ('NOT ' if isnull else '', gh, gh)
+        return '(h.id %sIN (SELECT %s.host_id FROM group_hosts %s%s))' % ('NOT ' if isnull else '', gh, gh, self.fence())
 
     def all_groups_hosts(self, term: Term) -> str:
         """Host ids in a group matching ``term`` or in any descendant of one.
@@ -311,8 +313,8 @@ class SqlFilterCompiler:
         root = self.json_root('%s.value' % hf)
         key = self.bind(steps[0].key)
         pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
-        return '(h.id %sIN (SELECT %s.host_id FROM host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id WHERE %s.name = %s AND %s))' % (
-            'NOT ' if negate else '', hf, hf, fk, fk, hf, fk, key, pred)
+        return '(h.id %sIN (SELECT %s.host_id FROM host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id WHERE %s.name = %s AND %s%s))' % (
+            'NOT ' if negate else '', hf, hf, fk, fk, hf, fk, key, pred, self.fence())
 
     def variables_term(self, term: Term) -> str:
         """``variables__<path>``: the same walk as a fact term, over the host's own ``variables`` document.
@@ -393,8 +395,8 @@ class SqlFilterCompiler:
         else:
             test = '%s.value IN (%s)' % (x, ', '.join(self.bind(t) for t in texts))
         return ('(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
-                ' WHERE %s.name = %s) AND %s.path = %s AND %s))') % (
-                    x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test)
+                ' WHERE %s.name = %s) AND %s.path = %s AND %s%s))') % (
+                    x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test, self.fence())
 
     def json_leaf(self, cursor: Any, lookup: str, value: Any) -> str:
         """Predicate on the JSON value at ``cursor`` (FALSE or NULL when no match)."""
@@ -436,6 +438,10 @@ class SqlFilterCompiler:
     # ------------------------------------------------------------------
     # dialect hooks
     # ------------------------------------------------------------------
+    def fence(self) -> str:
+        """Text that ends each ``IN (subquery)`` of a term ('' here; see the PostgreSQL compiler)."""
+        return ''
+
     def placeholder(self) -> str:
         """The parameter placeholder: ``?`` (every backend of the store rewrites it for its driver)."""
         return '?'

@@ -928,6 +928,21 @@ class Store:
         except HostFilterError as exc:
             raise ValidationError(str(exc)) from exc
 
+    def execute_search(self, sql, params, compiled):
+        """Run a query built around a :meth:`compile_filter` result, within the time limit it asks for."""
+        timeout_ms = getattr(compiled, "timeout_ms", None)
+        try:
+            return _Cursor(self, self.dialect.execute_limited(self.conn, self.dialect.sql(sql), params, timeout_ms))
+        except self.dialect.database_errors as exc:
+            if self.dialect.is_timeout(exc):
+                raise ValidationError("host_filter: the search took longer than %g s, the limit of a search with a regular"
+                                      " expression on a PostgreSQL store (statement_timeout); PostgreSQL's regex engine is"
+                                      " slow on some patterns: simplify the regular expression, or narrow the filter with"
+                                      " other terms" % (timeout_ms / 1000.0)) from None
+            if isinstance(exc, self.dialect.programming_errors):
+                raise
+            raise self.db_error(exc) from exc
+
     def search_hosts(self, host_filter, one_per_name=False, inventory=None, limit=None) -> list[dict]:
         """Hosts matching ``host_filter`` over every stored host, by name then id.
 
@@ -935,7 +950,8 @@ class Store:
         inventory's rule); ``inventory`` restricts to one inventory.  Hosts of
         inventories pending deletion are never returned.
         """
-        where, params = self.compile_filter(host_filter)
+        compiled = self.compile_filter(host_filter)
+        where, params = compiled
         sql = ("SELECT h.*, i.name AS inventory FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
                " WHERE i.pending_delete = FALSE AND (%s)" % where)
         params = list(params)
@@ -952,7 +968,7 @@ class Store:
             sql += " LIMIT %d" % int(limit)
         # built here rather than through query()/_host_row: one dict per host,
         # which matters when a filter matches tens of thousands of hosts
-        cur = self.execute(sql, params)
+        cur = self.execute_search(sql, params, compiled)
         cols = [d[0] for d in cur.description]
         hosts = []
         for values in cur:

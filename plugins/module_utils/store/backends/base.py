@@ -47,6 +47,14 @@ class Dialect:
     def prepare_search(self, conn):
         """Called once per connection before the first host_filter search."""
 
+    def execute_limited(self, conn, statement, params, timeout_ms):
+        """Run the read-only ``statement`` (already rewritten) within ``timeout_ms`` milliseconds (None: no limit)."""
+        return conn.execute(statement, params)
+
+    def is_timeout(self, exc) -> bool:
+        """Whether a database error is :meth:`execute_limited`'s time limit."""
+        return False
+
     def sql(self, statement: str) -> str:
         """Rewrite a statement written with ``?`` placeholders."""
         return statement

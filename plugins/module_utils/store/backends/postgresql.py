@@ -249,6 +249,31 @@ class PostgresqlDialect(Dialect):
         conn.execute("BEGIN")
         conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (LOCK_NAMESPACE, LOCK_STORE_WRITES))
 
+    def execute_limited(self, conn, statement, params, timeout_ms):
+        """``statement`` under ``SET LOCAL statement_timeout``: in a transaction of its own, or in the
+        caller's (whose own timeout is put back after it).  The rows are read before it returns."""
+        if not timeout_ms:
+            return conn.execute(statement, params)
+        own = not conn.in_transaction
+        before = None if own else conn.execute("SELECT current_setting('statement_timeout')").fetchone()[0]
+        if own:
+            conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(int(timeout_ms)),))
+            cur = conn.execute(statement, params)
+            if own:
+                conn.execute("COMMIT")
+            else:
+                conn.execute("SELECT set_config('statement_timeout', %s, true)", (before,))
+        except BaseException:
+            if own and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return cur
+
+    def is_timeout(self, exc) -> bool:
+        return getattr(exc, "sqlstate", None) == "57014"  # query_canceled (statement_timeout)
+
     def bulk_insert(self, conn, table, columns, rows):
         """COPY: one round trip for any number of rows."""
         cur = conn.raw.cursor()
