@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
@@ -29,6 +31,13 @@ def test_what_postgresql_cannot_run_alike_is_refused_on_every_store(text, why):
     assert message.startswith('host_filter: unsupported regular expression '), message
     assert why in message and 'docs/host_filter.md "Regular expressions"' in message, message
     assert message.endswith('at column %d' % (text.index('=') + 2)), message
+
+
+def test_the_documented_message():
+    with pytest.raises(HostFilterError) as err:
+        parse_host_filter('name__regex="a{256}"')
+    doc = (Path(__file__).resolve().parents[2] / 'docs' / 'host_filter.md').read_text()
+    assert '`%s`' % err.value in doc
 
 
 @pytest.mark.parametrize('pattern', [

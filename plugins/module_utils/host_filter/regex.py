@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Regular expressions of ``regex``/``iregex`` terms.
+"""Regular expressions of ``regex``/``iregex`` terms: RE2 syntax, one meaning on every store.
 
 The SQLite function and the Python predicate search with RE2 (google-re2):
-linear time, no backtracking.  :func:`check_regex` is what the parser calls
-for every pattern: it refuses what RE2 cannot compile.
+linear time, no backtracking.  The PostgreSQL compiler matches with
+PostgreSQL's own engine the ARE that :func:`postgresql_regex` rewrites the
+pattern into.  :func:`check_regex` is what the parser calls for every
+pattern: it refuses what RE2 cannot compile and what has no rewriting of the
+same meaning (docs/host_filter.md "Regular expressions").
 """
 
 from __future__ import annotations
