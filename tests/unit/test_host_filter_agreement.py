@@ -584,7 +584,7 @@ def _unique_names(world) -> bool:
 
 
 @needs_pg
-@settings(max_examples=300, deadline=None,
+@settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(cases(nul=False))
 def test_sqlite_postgresql_and_python_agree(pg, case):
@@ -664,7 +664,7 @@ def pg_plain():
 
 
 @needs_pg
-@settings(max_examples=400, deadline=None,
+@settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(regex_cases())
 def test_regexes_match_alike_in_re2_and_postgresql(pg_plain, case):

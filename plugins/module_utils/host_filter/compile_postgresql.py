@@ -138,6 +138,12 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
             return '(%s IS NOT NULL)' % expr
         return '(right(%s, %s) = %s)' % (expr, self.bind(len(suffix)), self.bind(suffix))
 
+    def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
+        # the key's id as a value (an InitPlan): the (key_id, host_id) primary key then serves
+        # both plans, all rows of one key or one row per host of a host-driven join (a join with
+        # fact_keys let the planner read every fact of each host and compare their values first)
+        return 'host_facts %s' % hf, '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (hf, fk, fk, fk, key)
+
     # -- JSON: a cursor is a jsonb SQL expression (NULL where the path leads nowhere)
     def json_root(self, doc: str) -> str:
         # host variables are JSON text (as on SQLite); facts are jsonb

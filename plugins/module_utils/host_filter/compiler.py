@@ -311,10 +311,14 @@ class SqlFilterCompiler:
         leaf, negate = self.term_leaf(term)
         hf, fk = self.alias('hf'), self.alias('fk')
         root = self.json_root('%s.value' % hf)
-        key = self.bind(steps[0].key)
+        source, key_test = self.fact_rows(hf, fk, self.bind(steps[0].key))
         pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
-        return '(h.id %sIN (SELECT %s.host_id FROM host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id WHERE %s.name = %s AND %s%s))' % (
-            'NOT ' if negate else '', hf, hf, fk, fk, hf, fk, key, pred, self.fence())
+        return '(h.id %sIN (SELECT %s.host_id FROM %s WHERE %s AND %s%s))' % (
+            'NOT ' if negate else '', hf, source, key_test, pred, self.fence())
+
+    def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
+        """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named by ``key``."""
+        return 'host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id' % (hf, fk, fk, hf), '%s.name = %s' % (fk, key)
 
     def variables_term(self, term: Term) -> str:
         """``variables__<path>``: the same walk as a fact term, over the host's own ``variables`` document.
