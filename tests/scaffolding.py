@@ -23,11 +23,30 @@ def play(tasks: str) -> str:
 
 def dump(store) -> list[str]:
     """Every row of the store (a Store or its file's path; read by a connection of its own), to show that nothing was written."""
-    conn = sqlite3.connect(str(getattr(store, "target", store)))
+    target = str(getattr(store, "connect_target", None) or getattr(store, "target", store))
+    if target.startswith(("postgresql://", "postgres://")):
+        return _pg_dump(target)
+    conn = sqlite3.connect(target)
     try:
         return list(conn.iterdump())
     finally:
         conn.close()
+
+
+def _pg_dump(url) -> list[str]:
+    """Every row of every table of the PostgreSQL store ``url``, sorted, one line each.
+
+    Not the sequences: PostgreSQL never gives back the ids of rolled-back inserts."""
+    import psycopg
+
+    out = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
+        for table in tables:
+            rows = conn.execute('SELECT * FROM "%s"' % table).fetchall()
+            out += sorted("%s %r" % (table, tuple(r)) for r in rows)
+    return out
 
 
 def failed(result):

@@ -40,8 +40,8 @@ print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "var
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()
@@ -312,8 +312,9 @@ def _running_record(store, src, pid, pid_start=""):
     with store.transaction():
         cur = store.execute(
             "INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid, pid_start, hostname)"
-            " VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, '')", (src["id"], src["inventory_id"], pid, pid_start))
-        return cur.lastrowid
+            " VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, '') RETURNING id",
+            (src["id"], src["inventory_id"], pid, pid_start))
+        return cur.fetchone()[0]
 
 
 def test_a_second_update_is_refused_while_one_runs(store, project):
