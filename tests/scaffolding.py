@@ -33,6 +33,30 @@ def dump(store) -> list[str]:
         conn.close()
 
 
+def rows(target, sql, params=()) -> list[tuple]:
+    """The rows of ``sql`` on the store ``target`` (a SQLite path or a PostgreSQL URL), read by a connection of
+    its own without creating anything: [] when the store or its schema does not exist."""
+    target = str(target)
+    if target.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            if not conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]:
+                return []
+            return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), params).fetchall()]
+    import os
+
+    if not os.path.exists(target):
+        return []
+    conn = sqlite3.connect(target)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:  # no schema yet
+        return []
+    finally:
+        conn.close()
+
+
 def _pg_dump(url) -> list[str]:
     """Every row of every table of the PostgreSQL store ``url``, sorted, one line each.
 

@@ -72,6 +72,11 @@ def redact(url: str) -> str:
         return "%s//(a URL that cannot be read)" % url.split("//", 1)[0]
 
 
+def url_password(url: str) -> str:
+    """The password written in a store URL ('' when none): callers censor it wherever results are built."""
+    return _secret(url) if is_postgresql(url) else ""
+
+
 def _secret(url: str) -> str:
     """The password written in ``url`` ('' when none)."""
     try:
