@@ -33,6 +33,14 @@ def dump(store) -> list[str]:
         conn.close()
 
 
+def projects_dir(env):
+    """The projects root of a test's ``ansible_env``: FLEET_INVENTORY_PROJECTS_ROOT (set with a PostgreSQL store),
+    else ``<store dir>/projects``."""
+    from pathlib import Path
+
+    return Path(env.get("FLEET_INVENTORY_PROJECTS_ROOT") or Path(env["FLEET_INVENTORY_STORE"]).parent / "projects")
+
+
 def rows(target, sql, params=()) -> list[tuple]:
     """The rows of ``sql`` on the store ``target`` (a SQLite path or a PostgreSQL URL), read by a connection of
     its own without creating anything: [] when the store or its schema does not exist."""
