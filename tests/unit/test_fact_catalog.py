@@ -13,8 +13,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.core import 
 
 
 @pytest.fixture
-def db(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def db(store_target):
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()

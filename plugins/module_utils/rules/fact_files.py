@@ -165,7 +165,7 @@ def hosts_by_name(store, names, inventory=None):
         chunk = names[start:start + _CHUNK]
         sql = ("SELECT h.id, h.name, i.name AS inventory, h.inventory_id, h.ansible_facts_modified"
                " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-               " WHERE i.pending_delete = 0 AND h.name IN (%s)" % ", ".join(["?"] * len(chunk)))
+               " WHERE i.pending_delete = FALSE AND h.name IN (%s)" % ", ".join(["?"] * len(chunk)))
         params = list(chunk)
         if inv_id is not None:
             sql += " AND h.inventory_id = ?"

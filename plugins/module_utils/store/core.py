@@ -424,6 +424,10 @@ class Store:
         except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
 
+    def has_table(self, name) -> bool:
+        """Whether the store has a table called ``name``."""
+        return bool(self.execute(self.dialect.table_exists_sql(), (name,)).fetchone()[0])
+
     @property
     def schema_version(self) -> int:
         return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]

@@ -62,6 +62,10 @@ class Dialect:
     def ddl(self, statement: str) -> str:
         return statement.format(**self.ddl_types)
 
+    def table_exists_sql(self) -> str:
+        """A query of one row and column, true when the table named by its one parameter exists."""
+        raise NotImplementedError
+
     def begin(self, conn):
         """Start the store's one writer transaction on ``conn`` (waits for another writer)."""
         conn.execute("BEGIN")

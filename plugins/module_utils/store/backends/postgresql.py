@@ -72,6 +72,11 @@ def redact(url: str) -> str:
         return "%s//(a URL that cannot be read)" % url.split("//", 1)[0]
 
 
+def url_password(url: str) -> str:
+    """The password written in a store URL ('' when none): callers censor it wherever results are built."""
+    return _secret(url) if is_postgresql(url) else ""
+
+
 def _secret(url: str) -> str:
     """The password written in ``url`` ('' when none)."""
     try:
@@ -113,15 +118,22 @@ def rewrite_placeholders(statement: str) -> str:
 class PgConnection:
     """A psycopg connection with the few methods of a sqlite3 connection the store uses."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("raw", "total_changes")
 
     def __init__(self, raw):
         self.raw = raw
+        #: rows inserted, updated or deleted through this connection (as sqlite3's ``total_changes``)
+        self.total_changes = 0
+
+    def _count(self, statement, cur):
+        if cur.rowcount > 0 and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.total_changes += cur.rowcount
 
     def execute(self, statement, params=()):
         cur = self.raw.cursor()
         # always a sequence: psycopg then turns "%%" into "%" (it leaves a statement without parameters as it is)
         cur.execute(statement, tuple(params) if params is not None else ())
+        self._count(statement, cur)
         return cur
 
     def executemany(self, statement, rows):
@@ -129,7 +141,13 @@ class PgConnection:
         rows = list(rows)
         if rows:
             cur.executemany(statement, rows)
+            self._count(statement, cur)
         return cur
+
+    def commit(self):
+        """As sqlite3's: commit an open transaction (the store's own are committed by Store.transaction)."""
+        if self.in_transaction:
+            self.raw.execute("COMMIT")
 
     @property
     def in_transaction(self) -> bool:
@@ -245,6 +263,9 @@ class PostgresqlDialect(Dialect):
     def ddl(self, statement: str) -> str:
         return rewrite_placeholders(statement.format(**self.ddl_types))
 
+    def table_exists_sql(self) -> str:
+        return "SELECT to_regclass(?) IS NOT NULL"
+
     def begin(self, conn):
         conn.execute("BEGIN")
         conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (LOCK_NAMESPACE, LOCK_STORE_WRITES))
@@ -277,9 +298,12 @@ class PostgresqlDialect(Dialect):
     def bulk_insert(self, conn, table, columns, rows):
         """COPY: one round trip for any number of rows."""
         cur = conn.raw.cursor()
+        count = 0
         with cur.copy("COPY %s (%s) FROM STDIN" % (table, ", ".join(columns))) as copy:
             for row in rows:
                 copy.write_row(row)
+                count += 1
+        conn.total_changes += count
 
     def check_fact_text(self, text):
         if "\\u0000" in text and _NUL_ESCAPE.search(text):

@@ -60,6 +60,9 @@ class SqliteDialect(Dialect):
         # busy_timeout instead of deadlocking on a lock upgrade.
         conn.execute("BEGIN IMMEDIATE")
 
+    def table_exists_sql(self) -> str:
+        return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+
     def error_kind(self, exc) -> str:
         return sqlite_error_kind(exc)
 
