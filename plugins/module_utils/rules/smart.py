@@ -55,13 +55,14 @@ def select_hosts(store, host_filter, include_disabled=False):
 
     One query: the filter runs once and a window keeps the lowest id of each name.
     """
-    where, params = store.compile_filter(host_filter)
+    compiled = store.compile_filter(host_filter)
+    where, params = compiled
     enabled = "" if include_disabled else " AND h.enabled = TRUE"
     sql = ("SELECT m.id, m.name, m.variables FROM ("
            "SELECT h.id, h.name, h.variables, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
            " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
            " WHERE i.pending_delete = FALSE%s AND (%s)) m WHERE m.name_rank = 1 ORDER BY m.name" % (enabled, where))
-    return store.execute(sql, list(params)).fetchall()
+    return store.execute_search(sql, list(params), compiled).fetchall()  # a regex search has a time limit on PostgreSQL
 
 
 def merged_groups(store, host_ids_by_name):
