@@ -527,6 +527,7 @@ PG_ADMIN_URL = _pg_admin_url()
 needs_pg = pytest.mark.skipif(not PG_ADMIN_URL, reason='no PostgreSQL server (FLEET_TEST_BACKEND=postgresql with'
                               ' FLEET_TEST_PG_URL, or FLEET_TEST_AGREEMENT_PG_URL)')
 
+
 @pytest.fixture(scope='module')
 def pg():
     """A psycopg connection to a scratch PostgreSQL store (created by the store's backend, dropped at the end)."""

@@ -76,7 +76,6 @@ class Term(Node):
     position: int = 1
 
 
-
 def walk_terms(node: Node):
     """Every :class:`Term` of the tree under ``node``, in no particular order (iterative: 100 ``not``s deep is fine)."""
     todo = [node]

@@ -167,7 +167,6 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         return 'json_extract(%s, %s)' % (cursor.doc, self.json_path(cursor))
 
 
-
 # ----------------------------------------------------------------------
 # SQLite functions
 # ----------------------------------------------------------------------

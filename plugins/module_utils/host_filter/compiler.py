@@ -517,4 +517,3 @@ class SqlFilterCompiler:
     def json_scalar(self, cursor: Any) -> str:
         """The SQL value of the scalar at ``cursor`` (text for strings, numeric for numbers)."""
         raise NotImplementedError
-

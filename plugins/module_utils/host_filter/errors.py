@@ -26,7 +26,6 @@ class HostFilterError(ValueError):
         return (type(self), (self.problem, self.position))
 
 
-
 def shorten(text: str, limit: int = 40) -> str:
     """``text`` for an error message: long values are cut (a 4,400-digit value is not repeated)."""
     return text if len(text) <= limit else '%s... (%d characters)' % (text[:limit], len(text))

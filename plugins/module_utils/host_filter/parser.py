@@ -258,4 +258,3 @@ def parse_host_filter(text: str) -> Node:
     tree = _resolve_tree(_Parser(text).parse())
     _count_values(tree)
     return tree
-

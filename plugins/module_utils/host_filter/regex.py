@@ -107,7 +107,6 @@ def check_regex(pattern: str, icase: bool, col: int) -> None:
                               % (shorten(pattern, 80), exc), col) from None
 
 
-
 # ---------------------------------------------------------------------------
 # The same regular expression for PostgreSQL
 # ---------------------------------------------------------------------------

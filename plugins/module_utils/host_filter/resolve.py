@@ -66,7 +66,6 @@ def string_to_type(text: str) -> Scalar:
     return text
 
 
-
 def _pieces(key: str) -> list:
     """Split ``key`` on ``__`` into (piece, offset) pairs."""
     out = []

@@ -90,4 +90,3 @@ def tokenize(text: str) -> list:
         tokens.append(Token(kind, content, loc, end, space))
         space = False
     return tokens
-
