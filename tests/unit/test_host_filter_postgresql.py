@@ -63,7 +63,8 @@ FILTERS = [
     'ansible_facts__newline__regex="(?m)^b"', 'ansible_facts__' + '__'.join(['l[]'] * MAX_PATH_STEPS) + '=needle',
     'ansible_facts__' + '__'.join(['l[]'] * 8) + '__iregex="^NEEDLE-8$"', 'ansible_facts__' + '__'.join(['l[]'] * 8) + '=needle-8',
     'variables__role=web', 'variables__role__in=web,db', 'variables__ünï__Ω[]=é', 'variables__n__gt=1', 'variables__n=1',
-    'not variables__role=web', 'variables__role__isnull=true', 'name="nul\x00host"', 'name__gt="db01\x00x"',
+    'not variables__role=web', 'variables__role__isnull=true', 'variables__nul=ab', 'variables__nul__endswith=b',
+    'variables__nul__regex="^ab$"', 'variables__nul__isnull=false', 'not variables__nul=ab', 'name="nul\x00host"', 'name__gt="db01\x00x"',
     'name__contains="\x00"', 'ansible_facts__ansible_distribution__in="Ubuntu,a\x00"',
     'ansible_facts__ansible_distribution__lt="Ubuntu\x00"', 'ansible_facts__ansible_processor[]="a\x00b"',
     '(name=web01 or name=db01) and not ansible_facts__flag=true', 'not (groups__name=web or all_groups__name=all_servers)',
@@ -75,7 +76,7 @@ def fill(store):
     store.save_inventory('other', description='Other servers')
     for inv, name, role, extra in [('prod', 'web01', 'web', {'n': 1}), ('prod', 'web02', 'web', {'n': 2.5}),
                                    ('prod', 'db01', 'db', {'ünï': {'Ω': ['é']}}), ('other', 'Straße', 'street', {}),
-                                   ('other', 'empty', None, {}), ('other', 'web01', 'web-other', {})]:
+                                   ('other', 'empty', None, {'nul': 'ab\x00c'}), ('other', 'web01', 'web-other', {})]:
         variables = dict(extra, **({'role': role} if role else {}))
         store.save_host(inv, name, description='server %s' % name, enabled=name != 'web02',
                         instance_id='i-%s' % name if name != 'empty' else '', variables=variables)

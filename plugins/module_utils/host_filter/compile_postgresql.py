@@ -48,8 +48,8 @@ ICU_COLLATION = 'und-x-icu'
 #: ``statement_timeout`` of a search that holds a regex (milliseconds).
 REGEX_TIMEOUT_MS = 10000
 
-# JSON columns stored as text (cast where a filter walks them)
-_TEXT_JSON_COLUMNS = frozenset({'h.variables'})
+# In JSON text: an escaped NUL (preceded by an even number of backslashes) and the rest of its string
+_NUL_TO_END_OF_STRING = r'(?<!\\)((?:\\\\)*)\\u0000(?:[^"\\]|\\.)*"'
 # jsonb_typeof names of the abstract JSON kinds (true and false are values, see json_type_in)
 _PG_TYPES = {'null': 'null', 'number': 'number', 'string': 'string', 'array': 'array', 'object': 'object'}
 
@@ -146,8 +146,22 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
 
     # -- JSON: a cursor is a jsonb SQL expression (NULL where the path leads nowhere)
     def json_root(self, doc: str) -> str:
-        # host variables are JSON text (as on SQLite); facts are jsonb
-        return '(%s)::jsonb' % doc if doc in _TEXT_JSON_COLUMNS else doc
+        return doc
+
+    def variables_term(self, term) -> str:
+        """``variables__<path>``: the walk over the host's variables, parsed once per host (not once per use).
+
+        Host variables are JSON text, and may hold ``\\u0000`` (jsonb refuses it):
+        such strings are cut at their NUL before the cast, as SQLite's JSON
+        functions read them (and the Python predicate does).
+        """
+        leaf, negate = self.term_leaf(term)
+        v = self.alias('v')
+        doc = ("(CASE WHEN strpos(h.variables, %s) > 0 THEN regexp_replace(h.variables, %s, %s, 'g')"
+               " ELSE h.variables END)::jsonb" % (self.bind('\\u0000'), self.bind(_NUL_TO_END_OF_STRING), self.bind('\\1"')))
+        pred = self.json_walk('%s.doc' % v, self.walk_ops(term.path, first_member=True), leaf)
+        found = 'EXISTS (SELECT 1 FROM (SELECT %s AS doc OFFSET 0) %s WHERE %s)' % (doc, v, pred)
+        return '(NOT %s)' % found if negate else found
 
     def json_walk(self, cursor: Any, ops: list, leaf: Callable, decoded_keys: bool = False) -> str:
         # ``->`` compares decoded keys: no member ever needs a row of its own
