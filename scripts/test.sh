@@ -6,7 +6,9 @@
 #   scripts/test.sh sanity lint     only the named stages, in that order
 #
 # Stages (the run stops at the first failing stage; a summary is printed either way):
-#   pytest  pytest over tests/unit and tests/integration (xdist -n 2 when there are enough tests)
+#   pytest  pytest over tests/unit and tests/integration (xdist -n 2 when there are enough tests), once with
+#           SQLite stores and once with PostgreSQL stores: a throwaway cluster (Debian's postgresql package,
+#           installed when missing as root or in CI) is started for the second run and stopped at the end
 #   sanity  ansible-test sanity --venv on a real copy of the tree under .../ansible_collections/fleet/inventory
 #   lint    ansible-lint --offline over roles/ and playbooks/ (config: .ansible-lint)
 #   build   ansible-galaxy collection build + install into a temp path, then ansible-doc renders every plugin
@@ -15,6 +17,8 @@
 #   PYTEST_ARGS="..."         extra pytest arguments (e.g. "-k harness -x")
 #   PYTEST_TIMEOUT=SECONDS    per-test limit (pytest-timeout; default 600)
 #   PYTEST_WORKERS=N|0        xdist workers (default: 2 when >= 16 tests are collected, else 0)
+#   TEST_BACKENDS="sqlite postgresql"   the store backends the pytest stage runs the suite on, in order
+#   FLEET_TEST_PG_URL=URL     use this running PostgreSQL cluster (an admin URL) instead of starting one
 #   SANITY_ARGS="..."         extra ansible-test sanity arguments (e.g. "--test pep8")
 #   KEEP_TMP=1                keep the temp dirs (printed) for inspection
 #   Requires .venv (scripts/bootstrap.sh, which `make test` runs first).
@@ -49,7 +53,9 @@ TMP_BASE="$(mktemp -d "${TMPDIR:-/tmp}/fleet-inventory-test.XXXXXX")"
 export ANSIBLE_HOME="$TMP_BASE/ansible-home" ANSIBLE_LOCAL_TEMP="$TMP_BASE/ansible-home/tmp"
 mkdir -p "$ANSIBLE_LOCAL_TEMP" "$TMP_BASE/tmp"
 export TMPDIR="$TMP_BASE/tmp"
+PG_DIR="" PG_BIN=""
 cleanup() {
+    stop_postgresql
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "test.sh: kept temp dir $TMP_BASE"
     else
@@ -94,6 +100,82 @@ ensure_bwrap() {
     return 0
 }
 
+# ---------------------------------------------------------------------------------------- postgresql
+# The PostgreSQL run needs a server: Debian's postgresql package (installed here as root or in CI,
+# without the package's own "main" cluster) and a throwaway cluster in a temp dir, on a free port,
+# run by the postgres user (initdb refuses root), stopped by the EXIT trap whatever happened.
+find_pg_bin() {
+    local d
+    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
+    done
+    command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] && { pg_config --bindir; return 0; }
+    command -v initdb >/dev/null 2>&1 && { dirname "$(command -v initdb)"; return 0; }
+    return 1
+}
+
+ensure_postgresql() {
+    PG_BIN="$(find_pg_bin)" && return 0
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; }; then
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo -n"
+        echo "pytest: installing PostgreSQL (Debian's postgresql package) for the PostgreSQL run"
+        if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+            # no "main" cluster started by the package: the tests start their own
+            $sudo mkdir -p /etc/postgresql-common
+            echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+        fi
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null 2>&1 \
+            || { $sudo apt-get update -qq >/dev/null 2>&1 \
+                 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null 2>&1; } \
+            || { echo "pytest: could not install PostgreSQL (apt-get install postgresql failed)"; return 1; }
+        PG_BIN="$(find_pg_bin)" && return 0
+    fi
+    echo "pytest: PostgreSQL's initdb/pg_ctl not found; install Debian's postgresql package," \
+         "set FLEET_TEST_PG_URL to a running cluster, or run with TEST_BACKENDS=sqlite"
+    return 1
+}
+
+# as the postgres user when root (initdb refuses root), else as this user
+as_pg_user() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgresql() {
+    ensure_postgresql || return 1
+    local port
+    port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    PG_DIR="$(mktemp -d /tmp/fleet-inventory-pg.XXXXXX)"
+    [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+    echo "+ initdb -D $PG_DIR/data; pg_ctl start (port $port, $("$PG_BIN/postgres" --version 2>/dev/null))"
+    if ! as_pg_user "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync >"$PG_DIR/initdb.log" 2>&1; then
+        echo "pytest: initdb failed:"; sed 's/^/    /' "$PG_DIR/initdb.log" | tail -20
+        return 1
+    fi
+    # the roles of group fleet_password_roles must give their password (the wrong-password test)
+    sed -i '0,/^local/s//host all +fleet_password_roles 127.0.0.1\/32 scram-sha-256\nlocal/' "$PG_DIR/data/pg_hba.conf"
+    if ! as_pg_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 -l "$PG_DIR/server.log" \
+            -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            start >/dev/null; then
+        echo "pytest: the PostgreSQL server did not start:"; sed 's/^/    /' "$PG_DIR/server.log" | tail -20
+        return 1
+    fi
+    export FLEET_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+    echo "+ FLEET_TEST_PG_URL=$FLEET_TEST_PG_URL"
+}
+
+stop_postgresql() {
+    [ -n "$PG_DIR" ] || return 0
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+        as_pg_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -m fast stop >/dev/null 2>&1 \
+            || as_pg_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+        echo "pytest: stopped the PostgreSQL test cluster"
+    fi
+    [ -n "${KEEP_TMP:-}" ] && echo "test.sh: kept the PostgreSQL cluster's dir $PG_DIR" || rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+
+PYTEST_LINES=()
 stage_pytest() {
     ensure_bwrap
     local dirs=() d
@@ -124,13 +206,42 @@ stage_pytest() {
     # What the tests leave behind stays in this run's temp dir (see TMP_BASE above): pytest's
     # tmp_path dirs (TMPDIR), Ansible's local temp files and ~/.ansible (ANSIBLE_HOME).
     echo "+ TMPDIR=$TMPDIR ANSIBLE_HOME=$ANSIBLE_HOME ANSIBLE_LOCAL_TEMP=$ANSIBLE_LOCAL_TEMP"
-    echo "+ pytest ${args[*]} ${dirs[*]}"
-    echo "  (one line per test file when its last test is done: [elapsed] file: outcomes (files, tests so far))"
-    local rc=0
-    (cd "$ROOT" && "$PY" -m pytest "${args[@]}" "${dirs[@]}") || rc=$?
-    if [ "$rc" -eq 5 ]; then
-        echo "pytest: exit 5 - no tests were collected (counts as a failure)"
-    fi
+    # shellcheck disable=SC2206
+    local backends=(${TEST_BACKENDS:-sqlite postgresql})
+    local backend rc=0 brc t line
+    local i=0
+    for backend in "${backends[@]}"; do
+        i=$((i + 1))
+        printf '\n---------- pytest %d/%d: %s stores (started at %s UTC) ----------\n' \
+            "$i" "${#backends[@]}" "$backend" "$(date -u +%H:%M:%S)"
+        t=$SECONDS
+        case "$backend" in
+            sqlite) ;;
+            postgresql)
+                if [ -z "${FLEET_TEST_PG_URL:-}" ] && ! start_postgresql; then
+                    PYTEST_LINES+=("pytest postgresql: not run (no PostgreSQL server)")
+                    rc=1
+                    continue
+                fi ;;
+            *) echo "pytest: unknown backend '$backend' in TEST_BACKENDS (sqlite, postgresql)"; rc=1; continue ;;
+        esac
+        echo "+ FLEET_TEST_BACKEND=$backend pytest ${args[*]} ${dirs[*]}"
+        echo "  (one line per test file when its last test is done: [elapsed] file: outcomes (files, tests so far))"
+        brc=0
+        (cd "$ROOT" && FLEET_TEST_BACKEND="$backend" "$PY" -m pytest "${args[@]}" "${dirs[@]}") 2>&1 \
+            | tee "$TMP_BASE/pytest-$backend.log"
+        brc=${PIPESTATUS[0]}
+        if [ "$brc" -eq 5 ]; then
+            echo "pytest: exit 5 - no tests were collected (counts as a failure)"
+        fi
+        line="$(grep -E '([0-9]+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)|no tests ran)\b.* in [0-9.]+s' \
+            "$TMP_BASE/pytest-$backend.log" | tail -n1 | sed -E 's/^=+ //; s/ =+$//')"
+        PYTEST_LINES+=("pytest $backend: ${line:-no summary line (exit $brc)} ($((SECONDS - t))s wall)")
+        [ "$brc" -eq 0 ] || rc=$brc
+        [ "$backend" = postgresql ] && stop_postgresql
+    done
+    echo
+    printf '%s\n' "${PYTEST_LINES[@]}"
     return "$rc"
 }
 
@@ -326,6 +437,22 @@ stage_build() {
     return "$failed"
 }
 
+# "pytest: N passed, N failed, N skipped" over the runs of every backend (from PYTEST_LINES)
+pytest_total() {
+    [ ${#PYTEST_LINES[@]} -gt 0 ] || return 0
+    printf '%s\n' "${PYTEST_LINES[@]}" | "$PY" -c '
+import re, sys
+total = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+for line in sys.stdin:
+    if ": not run" in line or "no summary line" in line:
+        total["errors"] += 1
+    for n, word in re.findall(r"(\d+) (passed|failed|skipped|errors?)\b", line):
+        total["errors" if word.startswith("error") else word] += int(n)
+failed = total["failed"] + total["errors"]
+print("pytest: %d passed, %d failed, %d skipped" % (total["passed"], failed, total["skipped"]))
+'
+}
+
 # ---------------------------------------------------------------------------------------- main
 ALL_STAGES=(pytest sanity lint build)
 if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
@@ -348,10 +475,8 @@ for s in "${STAGES[@]}"; do
     t=$SECONDS
     rc=0
     if [ "$s" = pytest ]; then
-        log="$TMP_BASE/pytest.log"
-        stage_pytest 2>&1 | tee "$log"
-        rc=${PIPESTATUS[0]}
-        pytest_line="$(grep -E '([0-9]+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)|no tests ran)\b.* in [0-9.]+s' "$log" | tail -n1)"
+        stage_pytest || rc=$?
+        pytest_line="$(pytest_total)"
     else
         "stage_$s" || rc=$?
     fi
@@ -366,8 +491,9 @@ done
 
 banner "summary ($((SECONDS - T0))s)"
 printf '%s\n' "${SUMMARY[@]}"
+[ ${#PYTEST_LINES[@]} -gt 0 ] && printf '%s\n' "${PYTEST_LINES[@]}"
 if [ -n "$pytest_line" ]; then
-    # Repeat pytest's closing line last, so it is the final pytest summary line in the log.
+    # Last: the counts of every backend's run added up, as one "N passed, N failed" line.
     echo "$pytest_line"
 fi
 exit "$overall"

@@ -36,6 +36,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import url_password
 
 _VALIDATOR_OPTIONS = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
 
@@ -80,6 +81,9 @@ class InProcessTask:
     def store(self):
         if self._store is None:
             location = self.guard(locate_store, self.params.get("store"), config_file=C.CONFIG_FILE or None, option_of="the task")
+            password = url_password(location.target)
+            if password:  # never in a result, whatever a message quotes
+                self.no_log_values.add(password)
             if self._reader:
                 self._store = self.guard(Store.open_existing, location)
             else:

@@ -6,8 +6,9 @@ Fixtures
     ``dict`` environment for a subprocess: the collection is found through the
     ``.pytest_collections`` symlink tree made by ``tests/conftest.py``; unparsable inventories
     fail; no colour, no retry files; localhost uses this venv's Python (a pyenv shim would
-    exit 127); ``FLEET_INVENTORY_STORE`` is a per-test SQLite file path
-    (``ansible_env["FLEET_INVENTORY_STORE"]``).  Tests may modify the dict before calling the
+    exit 127); ``FLEET_INVENTORY_STORE`` is a per-test store (``ansible_env["FLEET_INVENTORY_STORE"]``):
+    a SQLite file path, or with ``FLEET_TEST_BACKEND=postgresql`` the URL of a fresh database
+    (``store_target``), with ``FLEET_INVENTORY_PROJECTS_ROOT`` under tmp_path.  Tests may modify the dict before calling the
     runners below (they read it at call time).
 
 ``run_playbook(playbook, extra_vars=None, check=False, diff=False, expect_rc=0, ...)``
@@ -46,6 +47,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pytest
 import yaml
+from backends import BACKEND
 
 # ansible-inventory --list (2.19+) wraps strings as {"__ansible_unsafe": v}; read it as the importer does
 from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import unwrap_tagged as unwrap_unsafe
@@ -335,7 +337,7 @@ def _json_callback_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ansible_env(tmp_path: Path, _json_callback_dir: Path) -> dict[str, str]:
+def ansible_env(tmp_path: Path, _json_callback_dir: Path, store_target: str) -> dict[str, str]:
     """Environment for running the venv's ansible binaries against this collection."""
     _ensure_collection_link()
     env = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_CONFIG", "ANSIBLE_INVENTORY")}
@@ -358,9 +360,11 @@ def ansible_env(tmp_path: Path, _json_callback_dir: Path) -> dict[str, str]:
             "ANSIBLE_DEPRECATION_WARNINGS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "ANSIBLE_CALLBACK_PLUGINS": str(_json_callback_dir),
-            "FLEET_INVENTORY_STORE": str(tmp_path / "fleet-store.sqlite3"),
+            "FLEET_INVENTORY_STORE": store_target if BACKEND == "postgresql" else str(tmp_path / "fleet-store.sqlite3"),
         }
     )
+    if BACKEND == "postgresql":  # no store directory to put project checkouts beside
+        env["FLEET_INVENTORY_PROJECTS_ROOT"] = str(tmp_path / "projects")
     return env
 
 

@@ -6,6 +6,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from backends import BACKEND
+
 PLAYBOOK = """\
 - name: Harness check
   hosts: localhost
@@ -84,9 +86,12 @@ def test_playbook_from_python_structure(run_playbook):
 
 
 def test_ansible_env(ansible_env, tmp_path):
-    store = Path(ansible_env["FLEET_INVENTORY_STORE"])
-    assert store.parent == tmp_path
-    sqlite3.connect(store).close()  # a usable per-test path
+    if BACKEND == "postgresql":
+        assert ansible_env["FLEET_INVENTORY_STORE"].startswith("postgresql://")
+    else:
+        store = Path(ansible_env["FLEET_INVENTORY_STORE"])
+        assert store.parent == tmp_path
+        sqlite3.connect(store).close()  # a usable per-test path
     assert ansible_env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] == "1"
     coll = Path(ansible_env["ANSIBLE_COLLECTIONS_PATH"]) / "ansible_collections" / "fleet" / "inventory"
     assert (coll / "galaxy.yml").is_file()

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+import scaffolding
 
 SOURCE = """\
 all:
@@ -37,16 +37,8 @@ IMPORT_TASK = """\
 """
 
 
-def _rows(store_path, sql):
-    if not store_path.exists():
-        return []
-    conn = sqlite3.connect(str(store_path))
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:  # no schema yet
-        return []
-    finally:
-        conn.close()
+def _rows(store, sql):
+    return scaffolding.rows(store, sql)
 
 
 def test_check_mode_reports_and_writes_nothing(run_playbook, ansible_env, tmp_path):
@@ -70,13 +62,12 @@ def test_check_mode_reports_and_writes_nothing(run_playbook, ansible_env, tmp_pa
     assert out["total_hosts"] == 4 and out["total_groups"] == 3
     assert out["diff"]["before"] == {"hosts": [], "groups": []}
     assert out["diff"]["after"] == {"hosts": ["db1", "web1", "web2", "web3"], "groups": ["db", "web", "web_eu"]}
-    store = tmp_path / "fleet-store.sqlite3"
-    assert str(store) == ansible_env["FLEET_INVENTORY_STORE"]
+    store = ansible_env["FLEET_INVENTORY_STORE"]
     assert _rows(store, "SELECT name FROM inventories") == []
     assert _rows(store, "SELECT name FROM hosts") == []
 
 
-def test_import_idempotent_and_failures(run_playbook, tmp_path):
+def test_import_idempotent_and_failures(run_playbook, tmp_path, ansible_env):
     source = tmp_path / "source.yml"
     source.write_text(SOURCE)
     broken = tmp_path / "broken.ini"
@@ -135,7 +126,7 @@ def test_import_idempotent_and_failures(run_playbook, tmp_path):
     gone = res.task("Import a missing source")
     assert gone.get("failed") is True and "no such file or directory" in gone["msg"]
 
-    store = tmp_path / "fleet-store.sqlite3"
+    store = ansible_env["FLEET_INVENTORY_STORE"]
     rows = dict(_rows(store, "SELECT name, enabled FROM hosts"))
     assert rows == {"db1": 1, "web1": 1, "web2": 0, "web3": 1}
     assert sorted(r[0] for r in _rows(store, "SELECT name FROM groups")) == ["db", "web", "web_eu"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+import scaffolding
 from pathlib import Path
 
 import pytest
@@ -28,11 +28,7 @@ def play(*tasks):
 
 
 def rows(ansible_env, sql):
-    con = sqlite3.connect(ansible_env["FLEET_INVENTORY_STORE"])
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return scaffolding.rows(ansible_env["FLEET_INVENTORY_STORE"], sql)
 
 
 def test_project_create_update_idempotent_and_delete(run_playbook, repo, ansible_env, tmp_path):
@@ -41,14 +37,14 @@ def test_project_create_update_idempotent_and_delete(run_playbook, repo, ansible
     res = checked.task("define")
     assert res["changed"] and res["project_update"] is None
     assert res["diff"]["before"] == {} and res["diff"]["after"]["scm_url"] == repo.url
-    assert not Path(ansible_env["FLEET_INVENTORY_STORE"]).exists() or rows(ansible_env, "SELECT * FROM projects") == []
+    assert rows(ansible_env, "SELECT * FROM projects") == []
 
     first = run_playbook(play(define), diff=True).task("define")
     assert first["changed"] and first["project"]["status"] == "successful"
     assert first["inventory_files"] == ["hosts", "inventories/prod.yml"]
     assert first["project_update"]["status"] == "successful"
     assert first["project"]["scm_revision"] == git("rev-parse", "HEAD", cwd=repo.work)
-    checkout = Path(ansible_env["FLEET_INVENTORY_STORE"]).parent / "projects" / first["project"]["local_path"]
+    checkout = scaffolding.projects_dir(ansible_env) / first["project"]["local_path"]
     assert (checkout / "hosts").is_file()
 
     branch = task("define", "fleet.inventory.project", name="inv", scm_branch="other")

@@ -74,10 +74,12 @@ def repo(tmp_path):
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(tmp_path, monkeypatch, store_target):
     monkeypatch.delenv(P.ENV_PROJECTS_ROOT, raising=False)
     monkeypatch.setenv("ANSIBLE_INVENTORY_UNPARSED_FAILED", "1")
-    s = Store(str(tmp_path / "store.db"))
+    if store_target.startswith("postgresql://"):  # no store directory: the root a node configures
+        monkeypatch.setenv(P.ENV_PROJECTS_ROOT, str(tmp_path / "projects"))
+    s = Store(store_target)
     yield s
     s.close()
 

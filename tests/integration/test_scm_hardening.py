@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
+import scaffolding
 import stat
 import subprocess
 from pathlib import Path
@@ -30,11 +30,7 @@ def play(*tasks):
 
 
 def store_rows(path, sql, params=()):
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+    return scaffolding.rows(path, sql, params)
 
 
 # --------------------------------------------------------------------------- 7. credentials in ssh URLs
@@ -55,7 +51,7 @@ def test_password_in_an_ssh_url_is_never_kept_shown_or_written(run_playbook, ans
     assert "S3CRET-pw" not in res.stdout and "S3CRET-pw" not in res.stderr
     store = ansible_env["FLEET_INVENTORY_STORE"]
     assert store_rows(store, "SELECT scm_url FROM projects") == [(cleaned,)]
-    config = Path(store).parent / "projects" / "1__p" / ".git" / "config"
+    config = scaffolding.projects_dir(ansible_env) / "1__p" / ".git" / "config"
     assert config.is_file() and cleaned in config.read_text() and "S3CRET-pw" not in config.read_text()
     shown = run_playbook(play(task("show", "fleet.inventory.project", name="p", update=False)), extra_args=["-vvv"])
     assert shown.task("show")["project"]["scm_url"] == cleaned and "S3CRET-pw" not in shown.stdout
@@ -74,6 +70,7 @@ def test_password_in_the_scm_plugin_repo_url_stays_out_of_git_config_and_message
 # --------------------------------------------------------------------------- 5. owner-only files
 
 
+@pytest.mark.sqlite_only
 def test_store_its_wal_and_shm_and_the_projects_directory_are_owner_only(run_playbook, ansible_env, tmp_path):
     from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
@@ -156,7 +153,7 @@ def run_probe(run_playbook, ansible_env, probe_repo, tmp_path, sandbox):
         task("read", "fleet.inventory.host_info", host_filter="name=h1"),
     ), env=secrets)
     hostvars = res.task("read")["hosts"][0]["variables"]
-    checkout = Path(store).parent / "projects" / "1__p"
+    checkout = scaffolding.projects_dir(ansible_env) / "1__p"
     tmp_probe = Path("/tmp/fleet-sandbox-probe-%s" % probe_id)
     return res, hostvars, checkout, tmp_probe
 

@@ -19,6 +19,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.core import 
 
 from git_repo import make_repo
 from scaffolding import failed
+from backends import BACKEND
 
 BLOB = "x" * 400_000  # more than the room left on the full file system, less than SQLite's page cache
 
@@ -121,6 +122,8 @@ def sha(path):
 
 @pytest.fixture
 def damaged_store(ansible_env, tmp_path):
+    if BACKEND == "postgresql":
+        pytest.skip("a damaged SQLite file (FLEET_TEST_BACKEND=postgresql)")
     """A store whose hosts table's root page is zeros; returns (path, backup path)."""
     store = ansible_env["FLEET_INVENTORY_STORE"]
     with Store(store) as s:

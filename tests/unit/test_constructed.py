@@ -20,8 +20,8 @@ SEED_VARS = {
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     yield s
     s.close()
 

@@ -8,13 +8,13 @@ import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_catalog, fact_history, schema
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
 @pytest.fixture
-def db(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def db(store_target):
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()

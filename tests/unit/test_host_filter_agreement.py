@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Property test: the SQL and the Python compilers of host_filter agree.
+"""Property test: the SQL compilers (SQLite, PostgreSQL) and the Python predicate of host_filter agree.
 
 Random inventories/groups (nested, with cycles)/hosts/facts are loaded into a
 fresh in-memory SQLite store created by the store's own migrations; the store's
@@ -9,32 +9,40 @@ side table of array leaves is filled with the rows the store writes
 (``fact_items.item_rows``, ``insert_items``); random filters
 are generated as TEXT from the generated data (so they match something), then
 parsed, compiled both ways and the selected host ids compared.
+
+The PostgreSQL compiler joins in when a PostgreSQL server is at hand: with
+``FLEET_TEST_BACKEND=postgresql`` and ``FLEET_TEST_PG_URL`` (what the suite's
+PostgreSQL run sets), or with ``FLEET_TEST_AGREEMENT_PG_URL`` alone (an admin
+URL, to run it in a SQLite run too).  The same worlds, less NUL characters
+outside host variables (a PostgreSQL store refuses facts holding one: tested apart), are loaded into
+one scratch database, one transaction per example rolled back after it, and
+every filter must select the same hosts in all three.  Otherwise those tests
+skip.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import uuid
 
-from hypothesis import HealthCheck, Phase, event, find, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, assume, event, find, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import (
-    compile_sql,
-    fact_json_dumps,
-)
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
-    INT_MAX,
-    INT_MIN,
-    MAX_PATH_STEPS,
-    HostFilterError,
-    parse_host_filter,
-    string_to_type,
-)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import search_statements
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import fact_json_dumps
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.limits import INT_MAX, INT_MIN, MAX_PATH_STEPS
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.resolve import string_to_type
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import rewrite_placeholders
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TS = '2024-01-01T00:00:00Z'
@@ -387,9 +395,29 @@ def expression(draw, world, depth=0) -> str:
     return expression(draw, world, depth + 1) + op + expression(draw, world, depth + 1)
 
 
+def postgresql_world(world):
+    """``world`` as a PostgreSQL store can hold it: no NUL in facts nor in text columns (host variables are
+    JSON text there, where a NUL is an escape: they keep theirs)."""
+    out = without_nul({k: v for k, v in world.items() if k != 'hosts'})
+    out['hosts'] = [dict(without_nul({k: v for k, v in h.items() if k != 'variables'}), variables=h['variables'])
+                    for h in world['hosts']]
+    return out
+
+
+def without_nul(value):
+    """``value`` with every NUL of its strings replaced."""
+    if isinstance(value, str):
+        return value.replace('\x00', '\ue000')
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_nul(v) for v in value)
+    return value
+
+
 @st.composite
-def cases(draw):
-    world = draw(worlds())
+def cases(draw, nul=True):
+    world = draw(worlds() if nul else worlds().map(postgresql_world))
     filters = [expression(draw, world) for dummy in range(draw(st.integers(1, 6)))]
     return world, filters
 
@@ -490,3 +518,192 @@ def test_hostile_filters_are_refused_and_the_rest_agrees(case):
     hosts = load(conn, world)
     sql_ids, py_ids = both(conn, hosts, good)
     assert sql_ids == py_ids, (good, sql_ids, py_ids)
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL: the third compiler, over the same worlds (less NUL)
+# ---------------------------------------------------------------------------
+
+def _pg_admin_url():
+    if os.environ.get('FLEET_TEST_AGREEMENT_PG_URL'):
+        return os.environ['FLEET_TEST_AGREEMENT_PG_URL']
+    if os.environ.get('FLEET_TEST_BACKEND') == 'postgresql':
+        return os.environ.get('FLEET_TEST_PG_URL')
+    return None
+
+
+PG_ADMIN_URL = _pg_admin_url()
+needs_pg = pytest.mark.skipif(not PG_ADMIN_URL, reason='no PostgreSQL server (FLEET_TEST_BACKEND=postgresql with'
+                              ' FLEET_TEST_PG_URL, or FLEET_TEST_AGREEMENT_PG_URL)')
+
+
+@pytest.fixture(scope='module')
+def pg():
+    """A psycopg connection to a scratch PostgreSQL store (created by the store's backend, dropped at the end)."""
+    psycopg = pytest.importorskip('psycopg')
+    from backends import pg_url  # tests/backends.py
+
+    name = 'fleet_agreement_%s' % uuid.uuid4().hex[:12]
+    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+    admin.execute('CREATE DATABASE %s' % name)
+    store = Store(pg_url(name, PG_ADMIN_URL))
+    try:
+        yield store.conn.raw
+    finally:
+        store.close()
+        admin.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+        admin.close()
+
+
+def load_pg(conn, world) -> None:
+    """``world`` into the PostgreSQL store, as :func:`load` does for SQLite."""
+    cur = conn.cursor()
+    cur.executemany('INSERT INTO inventories (id, name, description, kind, created, modified) VALUES (%s, %s, %s, %s, %s, %s)',
+                    [(i['id'], i['name'], i['description'], i['kind'], TS, TS) for i in world['inventories']])
+    cur.executemany('INSERT INTO groups (id, inventory_id, name, description, created, modified) VALUES (%s, %s, %s, %s, %s, %s)',
+                    [(g['id'], g['inventory_id'], g['name'], g['description'], TS, TS) for g in world['groups']])
+    cur.executemany('INSERT INTO group_children (parent_id, child_id) VALUES (%s, %s) ON CONFLICT DO NOTHING', world['edges'])
+    fact_keys = {}
+    for h in world['hosts']:
+        variables = (json.dumps if h['id'] % 2 else canonical_json)(h['variables'])
+        cur.execute('INSERT INTO hosts (id, inventory_id, name, description, enabled, instance_id, ansible_facts_modified,'
+                    ' variables, created, modified) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)',
+                    (h['id'], h['inventory_id'], h['name'], h['description'], h['enabled'], h['instance_id'],
+                     h['ansible_facts_modified'], variables, TS, TS))
+        cur.executemany('INSERT INTO group_hosts (group_id, host_id) VALUES (%s, %s) ON CONFLICT DO NOTHING',
+                        [(gid, h['id']) for gid in h['group_ids']])
+        for key, value in h['facts'].items():
+            if key not in fact_keys:
+                fact_keys[key] = len(fact_keys) + 1
+                cur.execute('INSERT INTO fact_keys (id, name) VALUES (%s, %s)', (fact_keys[key], key))
+            cur.execute('INSERT INTO host_facts (key_id, host_id, value) VALUES (%s, %s, %s::jsonb)',
+                        (fact_keys[key], h['id'], fact_json_dumps(value)))
+            cur.executemany('INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (%s, %s, %s, %s)',
+                            item_rows(h['id'], fact_keys[key], value))
+
+
+def pg_ids(conn, node) -> set:
+    where, params = compile_sql(node, 'postgresql')
+    for statement in search_statements(node):
+        conn.execute(statement)
+    return {row[0] for row in conn.execute(rewrite_placeholders('SELECT h.id FROM hosts h WHERE ' + where), params)}
+
+
+def _unique_names(world) -> bool:
+    return all(len({(o['inventory_id'], o['name']) for o in world[kind]}) == len(world[kind]) for kind in ('groups', 'hosts'))
+
+
+@needs_pg
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(cases(nul=False))
+def test_sqlite_postgresql_and_python_agree(pg, case):
+    world, filters = case
+    assume(_unique_names(world))    # replacing NUL may have made two names one
+    conn = make_db()
+    hosts = load(conn, world)
+    with pg.transaction(force_rollback=True):
+        load_pg(pg, world)
+        for text_ in filters:
+            sql_ids, py_ids = both(conn, hosts, text_)
+            with pg.transaction():
+                postgresql_ids = pg_ids(pg, parse_host_filter(text_))
+            assert sql_ids == py_ids == postgresql_ids, (text_, sql_ids, py_ids, postgresql_ids)
+
+
+# ---------------------------------------------------------------------------
+# regular expressions: RE2 (SQLite, Python) and the rewritten ARE (PostgreSQL) agree
+# ---------------------------------------------------------------------------
+
+RE_CHARS = ['a', 'b', 'k', 'K', '\u212a', 's', 'S', '\u017f', 'σ', 'ς', 'Σ', 'é', 'É', 'ß', 'ẞ', 'ı', 'i', 'I', 'İ', 'ǅ', 'ǆ',
+            '\n', ' ', '_', '-', '0', '7', '😀', '.', ']', '^', '\\', '\t', '\x0b']
+RE_CLASS_ITEMS = ['a', 'k', 'é', 'σ', '_', '\\-', '\\]', '\\\\', '\\^', 'a-z', 'A-Z', 'à-ÿ', '\\x{100}-\\x{17f}', '0-9', '\\d', '\\w',
+                  '\\s', '\\D', '\\W', '\\S', '[:alpha:]', '[:^space:]', '[:upper:]', '[:word:]', '[:punct:]', '\\n', '\\x{212a}']
+RE_ESCAPES = ['\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '\\b', '\\B', '\\A', '\\z', '\\n', '\\t', '\\v', '\\x41', '\\x{212a}', '\\101',
+              '\\.', '\\\\', '\\Qa.b\\E', '\\x{1F600}']
+RE_FLAGS = ['(?i)', '(?s)', '(?m)', '(?-i)', '(?is)', '(?U)']
+
+
+def _re_piece(draw, depth):
+    kind = draw(st.integers(0, 9 if depth < 3 else 5))
+    if kind <= 1:
+        char = draw(st.sampled_from(RE_CHARS))
+        return re.escape(char) if char in '.^\\[]()|*+?{}$' else char
+    if kind == 2:
+        return draw(st.sampled_from(RE_ESCAPES))
+    if kind == 3:
+        items = draw(st.lists(st.sampled_from(RE_CLASS_ITEMS), min_size=1, max_size=3))
+        return '[%s%s]' % ('^' if draw(st.booleans()) else '', ''.join(items))
+    if kind == 4:
+        return draw(st.sampled_from(['.', '^', '$']))
+    if kind == 5:
+        return draw(st.sampled_from(RE_FLAGS))
+    inner = _re_sequence(draw, depth + 1)
+    if kind == 6:
+        inner += '|' + _re_sequence(draw, depth + 1)
+    opener = draw(st.sampled_from(['(', '(?:', '(?i:', '(?-i:', '(?s:', '(?m:']))
+    return opener + inner + ')'
+
+
+def _re_sequence(draw, depth=0):
+    out = ''
+    for dummy in range(draw(st.integers(0, 4))):
+        piece = _re_piece(draw, depth)
+        if not piece.startswith('(?') or piece.endswith(':)') or ':' in piece[:6]:
+            if draw(st.integers(0, 3)) == 0:
+                piece += draw(st.sampled_from(['*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '{2,}?']))
+        out += piece
+    return out
+
+
+@st.composite
+def regex_cases(draw):
+    pattern = _re_sequence(draw)
+    if draw(st.integers(0, 3)) == 0:
+        pattern += '|' + _re_sequence(draw)
+    texts = draw(st.lists(st.text(st.sampled_from(RE_CHARS), max_size=8), min_size=1, max_size=12))
+    return pattern, draw(st.booleans()), texts
+
+
+@pytest.fixture(scope='module')
+def pg_plain():
+    psycopg = pytest.importorskip('psycopg')
+    conn = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+    yield conn
+    conn.close()
+
+
+@needs_pg
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(regex_cases())
+def test_regexes_match_alike_in_re2_and_postgresql(pg_plain, case):
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import (
+        compile_regex, postgresql_regex, regex_test)
+
+    pattern, icase, texts = case
+    try:
+        compile_regex(pattern, icase)
+    except Exception:   # re2.error: not a pattern RE2 takes (a repeated assertion, ...)
+        assume(False)
+    are = postgresql_regex(pattern, icase)
+    got = [row[0] for row in pg_plain.execute(
+        'SELECT t COLLATE "C" ~ %s FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n', (are, texts))]
+    want = [regex_test(pattern, icase)(t) for t in texts]
+    assert got == want, (pattern, icase, are, [(t, w, g) for t, w, g in zip(texts, want, got) if w != g])
+
+
+@needs_pg
+def test_postgresql_lower_is_python_lower(pg_plain):
+    """The PostgreSQL compiler's lower() (ICU root) is ``str.lower`` for every code point, and for final sigma."""
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import ICU_COLLATION
+
+    chars = [chr(cp) for cp in range(1, 0x110000) if not 0xD800 <= cp <= 0xDFFF]
+    chars += ['ΑΣ', 'ΑΣ Α', 'aΣ', 'ΑΣΑ', "a'Σ", 'İ', 'Σσς', 'ǅǄǆ', 'ẞß']
+    bad = []
+    for start in range(0, len(chars), 100000):
+        batch = chars[start:start + 100000]
+        rows = pg_plain.execute('SELECT lower(t COLLATE "%s") FROM unnest(%%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n'
+                                % ICU_COLLATION, (batch,)).fetchall()
+        bad += [(c, c.lower(), row[0]) for c, row in zip(batch, rows) if row[0] != c.lower()]
+    assert not bad, bad[:20]

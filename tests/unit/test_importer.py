@@ -24,8 +24,8 @@ TABLES = ("inventories", "hosts", "groups", "group_hosts", "group_children", "ho
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     s.save_inventory("inv", variables={"keep": "me"})
     yield s
     s.close()

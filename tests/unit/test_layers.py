@@ -54,11 +54,10 @@ FUNCTION_IMPORTS = {
     ("module_utils/rules/constructed", "ansible.parsing.dataloader"): "ansible-core's DataLoader only when constructing",
     ("module_utils/rules/constructed", "ansible.inventory.helpers"): "ansible-core's group vars only when constructing",
     ("module_utils/rules/constructed", "ansible.inventory.manager"): "ansible-core's host patterns only for a limit",
+    ("module_utils/store/backends/postgresql", "psycopg"): "psycopg is needed only for a postgresql:// store; SQLite users do not install it",
+    ("module_utils/store/backends/postgresql", "pwd"): "the login name, only when a URL names no user",
     ("module_utils/rules/projects", "fcntl"): "POSIX file locks, only when a checkout is locked",
     ("module_utils/rules/updates", "yaml"): "PyYAML only for a source file's content",
-    # owned by the pg helper: the SQLite backend registers host_filter's SQL functions on connect
-    ("module_utils/store/backends/sqlite", PACKAGE + ".module_utils.host_filter.sql"):
-        "known: can be a top-level import (no circle: host_filter.sql imports only store.fact_items)",
     # the projects <-> updates <-> sources circle: removed by sched
     ("module_utils/rules/updates", PACKAGE + ".module_utils.rules.importer"): "removed by sched",
     ("module_utils/rules/updates", PACKAGE + ".module_utils.rules"): "removed by sched",

@@ -38,10 +38,14 @@ def repo(tmp_path):
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(tmp_path, monkeypatch, store_target):
     monkeypatch.delenv(P.ENV_PROJECTS_ROOT, raising=False)
     (tmp_path / "store").mkdir()
-    s = Store(str(tmp_path / "store" / "store.db"))
+    if store_target.startswith("postgresql://"):  # no store directory: the root a node configures
+        monkeypatch.setenv(P.ENV_PROJECTS_ROOT, str(tmp_path / "store" / "projects"))
+        s = Store(store_target)
+    else:
+        s = Store(str(tmp_path / "store" / "store.db"))
     yield s
     s.close()
 
@@ -408,9 +412,10 @@ def _running_update(db, project, pid, pid_start="", hostname=""):
     """A project update record left running (and its project marked running) by process ``pid``."""
     with db.transaction():
         cur = db.execute("INSERT INTO project_updates (project_id, status, created, started, pid, pid_start, hostname)"
-                         " VALUES (?, 'running', 'x', 'x', ?, ?, ?)", (project["id"], pid, pid_start, hostname))
+                         " VALUES (?, 'running', 'x', 'x', ?, ?, ?) RETURNING id", (project["id"], pid, pid_start, hostname))
+        update_id = cur.fetchone()[0]
         db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
-    return cur.lastrowid
+    return update_id
 
 
 def _stored(db):

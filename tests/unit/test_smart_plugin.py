@@ -20,8 +20,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.core import 
 
 
 @pytest.fixture
-def store_path(tmp_path):
-    return str(tmp_path / "store.db")
+def store_path(store_target):
+    return store_target
 
 
 @pytest.fixture

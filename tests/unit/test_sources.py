@@ -20,8 +20,8 @@ from scaffolding import dump
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()

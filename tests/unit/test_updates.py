@@ -40,8 +40,8 @@ print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "var
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()
@@ -312,8 +312,9 @@ def _running_record(store, src, pid, pid_start=""):
     with store.transaction():
         cur = store.execute(
             "INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid, pid_start, hostname)"
-            " VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, '')", (src["id"], src["inventory_id"], pid, pid_start))
-        return cur.lastrowid
+            " VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, '') RETURNING id",
+            (src["id"], src["inventory_id"], pid, pid_start))
+        return cur.fetchone()[0]
 
 
 def test_a_second_update_is_refused_while_one_runs(store, project):
@@ -418,6 +419,45 @@ def test_killed_update_is_failed_and_leaves_the_inventory(store, project, repo, 
     rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
     assert rec["status"] == "failed" and rec["job_explanation"] == U.DIED
     assert host_names(store) == before_hosts
+
+
+def test_import_killed_halfway_leaves_the_previous_inventory(store, project, tmp_path):
+    """The process importing is killed after it wrote the new hosts and groups, before it committed:
+    the store keeps the previous inventory (the transaction never committed) and the update reads as failed."""
+    src = scm(store, source_path="inventories/prod", overwrite=True)
+    assert U.run_source_update(store, src)["status"] == "successful"
+    before_hosts, before = host_names(store), (store.list_hosts("prod"), store.list_groups("prod"))
+    S.save_source(store, "prod", "git", source_path="inventories/staging.yml", overwrite=True)
+    code = textwrap.dedent("""
+        import sys, time
+        sys.path.insert(0, %r)
+        from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+        from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer, sources, updates
+        links = importer._Import._links
+
+        def halfway(self, *args):  # the new hosts and groups are written: stop here, inside the transaction
+            links(self, *args)
+            print("halfway", flush=True)
+            time.sleep(300)
+
+        importer._Import._links = halfway
+        s = Store(%r)
+        updates.run_source_update(s, sources.get_source(s, "prod", "git"))
+    """) % (str(COLLECTIONS_ROOT), store.connect_target)
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "halfway"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
+    assert rec["status"] == "failed" and rec["job_explanation"] == U.DIED
+    assert host_names(store) == before_hosts
+    assert (store.list_hosts("prod"), store.list_groups("prod")) == before
+    # and the next update runs (no lock or half-written row left behind)
+    assert U.run_source_update(store, S.get_source(store, "prod", "git"))["status"] == "successful"
+    assert host_names(store) == ["stage-web1"]
 
 
 # ------------------------------------------------------------------------------ wait=false

@@ -275,10 +275,10 @@ def save_project(store, name, description=None, scm_type=None, scm_url=None, scm
         if before is None:
             cur = store.execute(
                 "INSERT INTO projects (name, description, scm_type, scm_url, scm_branch, scm_refspec, credential, created, modified)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (name, new["description"], "git", new["scm_url"], new["scm_branch"], new["scm_refspec"],
                  canonical_json(new["credential"]), stamp, stamp))
-            pid = cur.lastrowid
+            pid = cur.fetchone()[0]
             store.execute("UPDATE projects SET local_path = ? WHERE id = ?", ("%d__%s" % (pid, _slug(name)), pid))
             changed = True
         else:
@@ -733,9 +733,9 @@ def _locked_update(store, pid, path, launch_type, timeout):
         proc, proc_start, host = this_process()
         cur = store.execute(
             "INSERT INTO project_updates (project_id, status, launch_type, created, started, pid, pid_start, hostname)"
-            " VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, 'running', ?, ?, ?, ?, ?, ?) RETURNING id",
             (pid, launch_type, stamp, stamp, proc, proc_start, host))
-        update_id = cur.lastrowid
+        update_id = cur.fetchone()[0]
         store.execute("UPDATE projects SET status = 'running' WHERE id = ?", (pid,))
     previous = current["scm_revision"]
     status, explanation = "successful", ""
@@ -792,8 +792,9 @@ def update_project(store, project, launch_type="manual", trigger_inventory_updat
         with store.transaction():
             cur = store.execute(
                 "INSERT INTO project_updates (project_id, status, launch_type, result_stdout, job_explanation, created, started,"
-                " finished) VALUES (?, 'failed', ?, ?, ?, ?, ?, ?)", (pid, launch_type, reason, reason, stamp, stamp, stamp))
-        record = get_project_update(store, cur.lastrowid)
+                " finished) VALUES (?, 'failed', ?, ?, ?, ?, ?, ?) RETURNING id", (pid, launch_type, reason, reason, stamp, stamp, stamp))
+            update_id = cur.fetchone()[0]
+        record = get_project_update(store, update_id)
         record.update(inventory_files=project["inventory_files"], previous_revision=project["scm_revision"],
                       revision_changed=False, inventory_updates=[])
         return record
@@ -826,7 +827,7 @@ def _trigger_sources(store, project_id, project_update_id):
 
 
 def _table_exists(store, name) -> bool:
-    return store.query_one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) is not None
+    return store.has_table(name)
 
 
 def find_scm_source(store, name, inventory=None) -> dict:

@@ -361,8 +361,8 @@ def save_source(store, inventory, name, dry_run=False, update_project=True, **fi
         _validate(store, inv, name, new, before)
         stamp = now()
         values = [new["description"], new["source"], new["source_project_id"], new["source_path"],
-                  canonical_json(new["source_vars"]), int(new["overwrite"]), int(new["overwrite_vars"]),
-                  int(new["update_on_launch"]), int(new["update_on_project_update"]), new["update_cache_timeout"],
+                  canonical_json(new["source_vars"]), bool(new["overwrite"]), bool(new["overwrite_vars"]),
+                  bool(new["update_on_launch"]), bool(new["update_on_project_update"]), new["update_cache_timeout"],
                   new["limit"], new["verbosity"], new["enabled_var"], new["enabled_value"], new["instance_id_var"]]
         columns = ("description, source, source_project_id, source_path, source_vars, overwrite, overwrite_vars, "
                    "update_on_launch, update_on_project_update, update_cache_timeout, \"limit\", verbosity, enabled_var, "
@@ -374,8 +374,8 @@ def save_source(store, inventory, name, dry_run=False, update_project=True, **fi
                 [inv["id"], name] + values + [stamp, stamp])
         else:
             old = [before["description"], before["source"], before["source_project_id"], before["source_path"],
-                   canonical_json(before["source_vars"]), int(before["overwrite"]), int(before["overwrite_vars"]),
-                   int(before["update_on_launch"]), int(before["update_on_project_update"]), before["update_cache_timeout"],
+                   canonical_json(before["source_vars"]), bool(before["overwrite"]), bool(before["overwrite_vars"]),
+                   bool(before["update_on_launch"]), bool(before["update_on_project_update"]), before["update_cache_timeout"],
                    before["limit"], before["verbosity"], before["enabled_var"], before["enabled_value"],
                    before["instance_id_var"]]
             if old != values:

@@ -245,10 +245,10 @@ def _claim(store, source, record_id=None, launch_type="manual", timeout=None, so
                 if record_id is None:
                     cur = store.execute(
                         "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status,"
-                        " launch_type, created, started, pid, pid_start, hostname) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        " launch_type, created, started, pid, pid_start, hostname) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?) RETURNING id",
                         (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp, stamp, pid,
                          pid_start, host))
-                    record_id = cur.lastrowid
+                    record_id = cur.fetchone()[0]
                 else:
                     cur = store.execute(
                         "UPDATE inventory_updates SET status = 'running', started = ?, pid = ?, pid_start = ?, hostname = ?"
@@ -574,13 +574,13 @@ def _start_detached(store, source, launch_type, timeout, source_project_update_i
     with store.transaction():
         cur = store.execute(
             "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status, launch_type,"
-            " created) VALUES (?, ?, ?, 'pending', ?, ?)",
+            " created) VALUES (?, ?, ?, 'pending', ?, ?) RETURNING id",
             (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp))
-        record_id = cur.lastrowid
+        record_id = cur.fetchone()[0]
         store.execute("UPDATE inventory_sources SET status = 'pending' WHERE id = ?", (source["id"],))
     root = _collection_root()
     if root is not None:
-        problem = _spawn(store.target, root, record_id, timeout)
+        problem = _spawn(store.connect_target, root, record_id, timeout)
     else:
         problem = _fork(store, record_id, timeout)
     if problem:
@@ -682,7 +682,7 @@ def _detached_run(store_class, target, record_id, timeout, report_fd):  # pragma
 def _fork(store, record_id, timeout):
     """Start the update in a detached grandchild of this (single-threaded module) process; returns a problem or ''."""
     _preload()
-    target, store_class = store.target, type(store)
+    target, store_class = store.connect_target, type(store)
     read_end, write_end = os.pipe()
     # no SQLite connection may cross the fork (its in-process file and lock state would be the child's too)
     store.conn.close()

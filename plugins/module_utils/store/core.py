@@ -39,6 +39,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store import group
 from ansible_collections.fleet.inventory.plugins.module_utils.store import hosts as host_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import inventories as inventory_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import search
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import PostgresqlDialect, is_postgresql
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import filter_warnings, record as record_fact_paths
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history import history_for_hosts, record as record_fact_history
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows, might_have_items
@@ -66,9 +67,9 @@ _STR_ONLY = {str}
 
 
 def _dialect_for(target: str):
-    if target.startswith(("postgresql://", "postgres://")):
-        raise StoreError(
-            "store %s: the PostgreSQL backend is not available in this release; use a SQLite file path" % target.split("@")[-1])
+    """The backend a store name selects: a ``postgresql://`` (or ``postgres://``) URL, else a SQLite file."""
+    if is_postgresql(target):
+        return PostgresqlDialect()
     return DIALECTS["sqlite"]()
 
 
@@ -76,8 +77,11 @@ class Store:
     """A connection to one store.  Not shared between threads; open one per thread."""
 
     def __init__(self, target: str):
-        self.target = target
         self.dialect = _dialect_for(target)
+        #: what this process connects with (a PostgreSQL URL may hold a password: never show it)
+        self.connect_target = target
+        #: the store's name in messages and results (a URL without its password)
+        self.target = self.dialect.display(target)
         self.conn = self.dialect.connect(target)
         self._depth = 0
         self._lock = threading.RLock()
@@ -137,11 +141,10 @@ class Store:
             if self._damaged:
                 raise StoreError("store %s was found damaged (%s): %s" % (self.target, self._damaged, damaged_advice(self.target)))
             try:
-                # IMMEDIATE takes the write lock up front: two writers wait on
-                # busy_timeout instead of deadlocking on a lock upgrade.
-                self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                if sqlite_error_kind(exc):
+                # one writer at a time (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)
+                self.dialect.begin(self.conn)
+            except self.dialect.database_errors as exc:
+                if self.dialect.error_kind(exc) or self.dialect.name != "sqlite":
                     raise self.db_error(exc, "cannot start a transaction on") from exc
                 raise StoreError("store %s is busy or read-only: %s" % (self.target, exc)) from exc
             self._depth = 1
@@ -150,7 +153,7 @@ class Store:
             except BaseException as exc:
                 self._depth = 0
                 self._rollback()
-                if isinstance(exc, sqlite3.Error) and not isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                if isinstance(exc, self.dialect.database_errors) and not isinstance(exc, self.dialect.programming_errors):
                     raise self.db_error(exc) from exc
                 raise
             self._depth = 0
@@ -159,7 +162,7 @@ class Store:
             else:
                 try:
                     self.conn.execute("COMMIT")
-                except sqlite3.Error as exc:
+                except self.dialect.database_errors as exc:
                     # SQLite may have rolled back already (a full disk does): report the first
                     # error, never the "cannot rollback - no transaction is active" of a second one
                     self._rollback()
@@ -170,35 +173,48 @@ class Store:
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        except self.dialect.database_errors:
             pass  # the error that made us roll back is the one to report
 
     def db_error(self, exc, doing="") -> StoreError:
         """A database error as a StoreError that names the store and says what to do."""
-        kind = sqlite_error_kind(exc)
+        kind = self.dialect.error_kind(exc)
         where = "%s store %s" % (doing, self.target) if doing else "store %s" % self.target
+        text = self.dialect.error_text(exc)
         if kind in ("damaged", "notadb"):
             self._damaged = str(exc)
             self.dialect.mark_damaged(self.target, exc)
             return StoreError("%s: the store is damaged (%s): %s" % (where.strip(), exc, damaged_advice(self.target)))
         if kind == "full":
             return StoreError("%s: %s; nothing of this change was written. Free space on the file system that holds it"
-                              " (the store is usable again once there is room)" % (where.strip(), exc))
-        return StoreError("%s: %s" % (where.strip(), exc))
+                              " (the store is usable again once there is room)" % (where.strip(), text))
+        return StoreError("%s: %s" % (where.strip(), text))
 
     def execute(self, sql: str, params=()):
         try:
             return _Cursor(self, self.conn.execute(self.dialect.sql(sql), params))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
                 raise
             raise self.db_error(exc) from exc
 
     def executemany(self, sql: str, rows):
         try:
-            return _Cursor(self, self.conn.executemany(self.dialect.sql(sql), rows))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+            return _Cursor(self, self.dialect.executemany(self.conn, self.dialect.sql(sql), rows))
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
+                raise
+            raise self.db_error(exc) from exc
+
+    def bulk_insert(self, table: str, columns: list, rows):
+        """Insert many new rows into ``table`` (COPY on PostgreSQL, executemany on SQLite)."""
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            self.dialect.bulk_insert(self.conn, table, columns, rows)
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
                 raise
             raise self.db_error(exc) from exc
 
@@ -228,8 +244,12 @@ class Store:
                         else:
                             self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        except sqlite3.DatabaseError as exc:
+        except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
+
+    def has_table(self, name) -> bool:
+        """Whether the store has a table called ``name``."""
+        return bool(self.execute(self.dialect.table_exists_sql(), (name,)).fetchone()[0])
 
     @property
     def schema_version(self) -> int:
@@ -240,6 +260,21 @@ class Store:
         if not self._search_ready:
             self.dialect.prepare_search(self.conn)
             self._search_ready = True
+
+    def execute_search(self, sql, params, compiled):
+        """Run a query built around a :meth:`compile_filter` result, within the time limit it asks for."""
+        timeout_ms = getattr(compiled, "timeout_ms", None)
+        try:
+            return _Cursor(self, self.dialect.execute_limited(self.conn, self.dialect.sql(sql), params, timeout_ms))
+        except self.dialect.database_errors as exc:
+            if self.dialect.is_timeout(exc):
+                raise ValidationError("host_filter: the search took longer than %g s, the limit of a search with a regular"
+                                      " expression on a PostgreSQL store (statement_timeout); PostgreSQL's regex engine is"
+                                      " slow on some patterns: simplify the regular expression, or narrow the filter with"
+                                      " other terms" % (timeout_ms / 1000.0)) from None
+            if isinstance(exc, self.dialect.programming_errors):
+                raise
+            raise self.db_error(exc) from exc
 
     # -- repositories: one-line delegations (see the modules named) ---------------------
 
@@ -378,6 +413,10 @@ class Store:
                     old = stored.get(key) if stored else None
                     if old == text:
                         continue
+                    refused = self.dialect.check_fact_text(text)
+                    if refused:
+                        raise ValidationError("fact '%s' of host %s cannot be stored in store %s: %s" % (
+                            key, self._host_label(host_id), self.target, refused))
                     key_id = key_ids.get(key) or self.fact_key_id(key)
                     written.append((key_id, key, value, text))
                     if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
@@ -410,7 +449,7 @@ class Store:
                 self.executemany("UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?", updates)
             if inserts:
                 inserts.sort()  # in primary-key order: appends to each key's range
-                self.executemany("INSERT INTO host_facts (key_id, host_id, value) VALUES (?, ?, ?)", inserts)
+                self.bulk_insert("host_facts", ["key_id", "host_id", "value"], inserts)
             if new_items:
                 insert_items(self, new_items)
             if changed:
@@ -418,6 +457,11 @@ class Store:
                 self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
                 self._record_fact_changes(stamp, written, history)
         return changed
+
+    def _host_label(self, host_id) -> str:
+        row = self.execute("SELECT h.name, i.name FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?",
+                           (host_id,)).fetchone()
+        return "'%s' of inventory '%s'" % tuple(row) if row else "id %s" % host_id
 
     def clear_facts(self, host_id: int) -> bool:
         with self.transaction():
@@ -476,7 +520,7 @@ class Store:
             raise StoreError("store %s: cannot reconnect inside a transaction" % self.target)
         if self.conn is not None:
             self.conn.close()
-        self.conn = self.dialect.connect(self.target)
+        self.conn = self.dialect.connect(self.connect_target)
         self._search_ready = False
         self._fact_key_ids.clear()
 
@@ -523,7 +567,12 @@ class Store:
             location = locate_store(location)
         location.check_readable()
         target = location.target
-        if not target.startswith(("postgresql://", "postgres://")) and target != ":memory:":
+        if is_postgresql(target):
+            if not PostgresqlDialect().has_schema(target):
+                raise StoreError("store %s (%s) is a PostgreSQL database without the fleet.inventory schema; "
+                                 "a reader never creates one: create the store with a module that writes to it "
+                                 "(for example fleet.inventory.inventory)" % (PostgresqlDialect().display(target), location.describe()))
+        elif target != ":memory:":
             try:
                 probe = sqlite3.connect("file:%s?mode=ro" % _uri_path(target), uri=True)
                 try:
@@ -557,8 +606,8 @@ class _Cursor:
     def _wrap(self, func, *args):
         try:
             return func(*args)
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self._store.dialect.database_errors as exc:
+            if isinstance(exc, self._store.dialect.programming_errors):
                 raise
             raise self._store.db_error(exc) from exc
 
@@ -574,8 +623,8 @@ class _Cursor:
     def __iter__(self):
         try:
             yield from self._cur
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self._store.dialect.database_errors as exc:
+            if isinstance(exc, self._store.dialect.programming_errors):
                 raise
             raise self._store.db_error(exc) from exc
 

@@ -62,7 +62,7 @@ def delete_rows(store, table, ids):
 
 def rename_hosts(store, renames):
     """``renames``: ``[(new name, host id)]``, in two steps so that swapped names never collide on (inventory_id, name)."""
-    store.executemany("UPDATE hosts SET name = ? WHERE id = ?", [("\x00fleet-rename-%d" % hid, hid) for _n, hid in renames])
+    store.executemany("UPDATE hosts SET name = ? WHERE id = ?", [("\x1ffleet-rename-%d" % hid, hid) for _n, hid in renames])
     store.executemany("UPDATE hosts SET name = ? WHERE id = ?", renames)
 
 
@@ -73,9 +73,8 @@ def update_hosts(store, rows):
 
 def insert_hosts(store, inventory_id, rows) -> dict:
     """``rows``: ``[(name, description, enabled, instance_id, variables_text, stamp)]``; returns ``{name: new id}``."""
-    store.executemany(
-        "INSERT INTO hosts (inventory_id, name, description, enabled, instance_id, variables, created, modified)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    store.bulk_insert(
+        "hosts", ["inventory_id", "name", "description", "enabled", "instance_id", "variables", "created", "modified"],
         [(inventory_id, name, desc, enabled, iid, vtext, stamp, stamp) for name, desc, enabled, iid, vtext, stamp in rows])
     return _ids_by_name(store, "hosts", inventory_id, {row[0] for row in rows})
 
@@ -87,8 +86,8 @@ def update_groups(store, rows):
 
 def insert_groups(store, inventory_id, rows) -> dict:
     """``rows``: ``[(name, description, variables_text, stamp)]``; returns ``{name: new id}``."""
-    store.executemany(
-        "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)",
+    store.bulk_insert(
+        "groups", ["inventory_id", "name", "description", "variables", "created", "modified"],
         [(inventory_id, name, desc, vtext, stamp, stamp) for name, desc, vtext, stamp in rows])
     return _ids_by_name(store, "groups", inventory_id, {row[0] for row in rows})
 
@@ -105,16 +104,16 @@ def change_links(store, drop_hosts=(), drop_children=(), add_hosts=(), add_child
     if drop_children:
         store.executemany("DELETE FROM group_children WHERE parent_id = ? AND child_id = ?", sorted(drop_children))
     if add_hosts:
-        store.executemany("INSERT INTO group_hosts (group_id, host_id) VALUES (?, ?)", sorted(add_hosts))
+        store.bulk_insert("group_hosts", ["group_id", "host_id"], sorted(add_hosts))
     if add_children:
-        store.executemany("INSERT INTO group_children (parent_id, child_id) VALUES (?, ?)", sorted(add_children))
+        store.bulk_insert("group_children", ["parent_id", "child_id"], sorted(add_children))
 
 
 def record_ownership(store, source_id, host_ids=(), group_ids=()):
     """Record hosts and groups as brought by inventory source ``source_id``."""
     if host_ids:
-        store.executemany("INSERT INTO inventory_source_hosts (inventory_source_id, host_id) VALUES (?, ?)",
+        store.bulk_insert("inventory_source_hosts", ["inventory_source_id", "host_id"],
                           [(source_id, h) for h in host_ids])
     if group_ids:
-        store.executemany("INSERT INTO inventory_source_groups (inventory_source_id, group_id) VALUES (?, ?)",
+        store.bulk_insert("inventory_source_groups", ["inventory_source_id", "group_id"],
                           [(source_id, g) for g in group_ids])

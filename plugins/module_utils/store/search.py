@@ -14,8 +14,7 @@ per name" rule (the lowest id of each name wins), written once here.
 from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import compile_sql
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -39,9 +38,10 @@ def check_filter(store, host_filter):
     A filter this backend cannot run is refused now (a ValidationError), not
     at every later use; a busy or locked store is still a StoreError.
     """
-    where, params = compile_filter(store, host_filter)
+    compiled = compile_filter(store, host_filter)
+    where, params = compiled
     try:
-        store.execute("EXPLAIN SELECT h.id FROM hosts h WHERE %s" % where, params).fetchall()
+        store.execute_search("EXPLAIN SELECT h.id FROM hosts h WHERE %s" % where, list(params), compiled).fetchall()
     except StoreError as exc:
         cause = str(exc.__cause__ or exc)
         if "locked" in cause or "busy" in cause or "disk" in cause:
@@ -57,7 +57,8 @@ def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False,
     (AWX's smart inventory rule; disabled hosts are left out first with
     ``enabled_only``).  Rows come by name then id.
     """
-    where, params = compile_filter(store, host_filter)
+    compiled = compile_filter(store, host_filter)
+    where, params = compiled
     params = list(params)
     conditions = "i.pending_delete = FALSE"
     if enabled_only:
@@ -75,7 +76,7 @@ def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False,
                % (columns, conditions, where))
     if limit is not None:
         sql += " LIMIT %d" % int(limit)
-    return store.execute(sql, params)
+    return store.execute_search(sql, params, compiled)  # a regex search has a time limit on PostgreSQL
 
 
 def search_hosts(store, host_filter, one_per_name=False, inventory=None, limit=None) -> list:
