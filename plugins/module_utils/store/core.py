@@ -350,6 +350,22 @@ class Store:
         except sqlite3.Error:
             pass  # the error that made us roll back is the one to report
 
+    #: advisory lock namespace of per-inventory writes (see :meth:`lock_inventory`)
+    LOCK_INVENTORY = 1
+
+    def lock_inventory(self, inventory_id):
+        """Serialize the writes to one inventory: call at the start of every transaction that writes it.
+
+        The lock lasts until the transaction ends.  SQLite: nothing to do (its
+        transactions already take the store's write lock); PostgreSQL: a
+        transaction-level advisory lock (the backend's ``lock``).
+        """
+        if not self._depth:
+            raise StoreError("lock_inventory must be called inside a store transaction")
+        lock = getattr(self.dialect, "lock", None)
+        if lock is not None and inventory_id is not None:
+            lock(self, self.LOCK_INVENTORY, int(inventory_id))
+
     def db_error(self, exc, doing="") -> StoreError:
         """A database error as a StoreError that names the store and says what to do."""
         kind = sqlite_error_kind(exc)

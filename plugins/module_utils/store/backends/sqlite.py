@@ -74,6 +74,13 @@ class Dialect:
     def insert_ignore(self, table: str, columns: list[str], conflict: list[str]) -> str:
         raise NotImplementedError
 
+    def lock(self, store, namespace: int, key: int):
+        """Take a lock on ``(namespace, key)`` until the store's current transaction ends.
+
+        SQLite: nothing to do, a transaction (BEGIN IMMEDIATE) already holds the
+        store's only write lock.  PostgreSQL: ``pg_advisory_xact_lock(namespace, key)``.
+        """
+
     def upsert(self, table: str, columns: list[str], conflict: list[str], update: list[str]) -> str:
         raise NotImplementedError
 
