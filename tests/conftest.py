@@ -143,8 +143,70 @@ class FileProgress:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: a test about the SQLite store file itself (skipped on PostgreSQL)")
+    config.addinivalue_line("markers", "postgresql_only: a test of the PostgreSQL backend (skipped on SQLite)")
+    if BACKEND not in ("sqlite", "postgresql"):
+        raise pytest.UsageError("FLEET_TEST_BACKEND must be sqlite or postgresql, not %r" % BACKEND)
+    if BACKEND == "postgresql" and not PG_URL:
+        raise pytest.UsageError("FLEET_TEST_BACKEND=postgresql needs FLEET_TEST_PG_URL (an admin URL of a running cluster, "
+                                "e.g. postgresql://postgres@127.0.0.1:5432/postgres); scripts/test.sh starts one")
     if hasattr(config, "workerinput"):  # an xdist worker: the controller prints the progress
         return
     if config.getoption("collectonly", False) or os.environ.get("FLEET_TEST_PROGRESS", "1") == "0":
         return
     config.pluginmanager.register(FileProgress(config), "fleet-file-progress")
+
+
+# ------------------------------------------------------------------------------ store backends
+# FLEET_TEST_BACKEND=sqlite|postgresql (default sqlite) selects the backend of the stores the tests
+# make through the ``store_target`` fixture; FLEET_TEST_PG_URL is an admin URL of a running
+# PostgreSQL cluster (scripts/test.sh starts a throwaway one).  On PostgreSQL each test gets a
+# database of its own, copied from a template that already holds the migrated schema (a copy
+# takes milliseconds, a migration much longer), dropped when the test ends.
+import pytest  # noqa: E402
+
+from backends import BACKEND, PG_URL, PgDatabases  # noqa: E402  (tests/backends.py)
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "postgresql":
+        skip = pytest.mark.skip(reason="about the SQLite store file itself (FLEET_TEST_BACKEND=postgresql)")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+    elif not PG_URL:
+        skip = pytest.mark.skip(reason="needs a PostgreSQL server: set FLEET_TEST_PG_URL (scripts/test.sh does)")
+        for item in items:
+            if item.get_closest_marker("postgresql_only"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    """The :class:`PgDatabases` of this process (skips the test without FLEET_TEST_PG_URL)."""
+    if not PG_URL:
+        pytest.skip("needs a PostgreSQL server: set FLEET_TEST_PG_URL (scripts/test.sh does)")
+    dbs = PgDatabases(PG_URL)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def pg_database(pg_databases):
+    """A fresh, empty PostgreSQL database (no schema) for this test: its URL; dropped afterwards."""
+    url = pg_databases.create(migrated=False)
+    yield url
+    pg_databases.drop(url)
+
+
+@pytest.fixture
+def store_target(request, tmp_path):
+    """The store of this test on the backend under test: a SQLite file path under tmp_path
+    (not created yet), or the URL of a fresh PostgreSQL database holding the schema, dropped afterwards."""
+    if BACKEND != "postgresql":
+        yield str(tmp_path / "store.db")
+        return
+    dbs = request.getfixturevalue("pg_databases")
+    url = dbs.create()
+    yield url
+    dbs.drop(url)

@@ -115,7 +115,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.rules.smart import ALL_FACTS, smart_inventory_data
 from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin

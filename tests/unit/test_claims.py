@@ -63,10 +63,14 @@ RACER = textwrap.dedent("""
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target):
+    s = Store(store_target)
     yield s
     s.close()
+
+
+def _target(store):
+    return getattr(store, "connect_target", None) or store.target
 
 
 def _sources(store, count):
@@ -79,7 +83,7 @@ def _sources(store, count):
 
 def _race(store, tmp_path, todo, racers=2):
     flag = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(COLLECTIONS_ROOT), store.target, str(flag), json.dumps(todo)],
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(COLLECTIONS_ROOT), _target(store), str(flag), json.dumps(todo)],
                               stdout=subprocess.PIPE, text=True, env=dict(os.environ, FLEET_INVENTORY_NODE="node-%d" % n))
              for n in range(racers)]
     try:
@@ -167,7 +171,7 @@ def test_the_heartbeat_keeps_a_long_update_alive_past_several_leases(store, tmp_
         from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources, updates
         s = Store(%r)
         print(updates.run_source_update(s, sources.get_source(s, "prod", "slow"))["status"])
-    """) % (str(COLLECTIONS_ROOT), store.target)
+    """) % (str(COLLECTIONS_ROOT), _target(store))
     lease = 0.6  # the update takes more than six leases
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             env=dict(os.environ, FLEET_INVENTORY_LEASE_SECONDS=str(lease), FLEET_INVENTORY_NODE="node-slow"))
@@ -239,7 +243,7 @@ def test_two_nodes_update_one_project_each_in_its_own_checkout(store, tmp_path, 
         from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
         s = Store(%r)
         print(projects.update_project(s, "p")["status"])
-    """) % (str(COLLECTIONS_ROOT), store.target)
+    """) % (str(COLLECTIONS_ROOT), _target(store))
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env=dict(os.environ, FLEET_INVENTORY_NODE="node-%s" % n,
                                        FLEET_INVENTORY_PROJECTS_ROOT=str(tmp_path / ("root-%s" % n))))

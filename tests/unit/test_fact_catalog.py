@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import fact_catalog, fact_history, schema
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 

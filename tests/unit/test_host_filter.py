@@ -18,26 +18,15 @@ import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import (
-    SqlFilterCompiler,
-    SqliteFilterCompiler,
-    compile_sql,
-    fact_json_dumps,
-    register_sqlite_functions,
-)
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
-    LOOKUPS,
-    MAX_DEPTH,
-    SEARCHABLE,
-    And,
-    FactStep,
-    HostFilterError,
-    Not,
-    Or,
-    Term,
-    parse_host_filter,
-    string_to_type,
-)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, FactStep, Not, Or, Term
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import SqliteFilterCompiler, fact_json_dumps, register_sqlite_functions
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import LOOKUPS, SEARCHABLE
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.limits import MAX_DEPTH
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.resolve import string_to_type
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TS = '2024-01-01T00:00:00Z'

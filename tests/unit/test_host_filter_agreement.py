@@ -23,18 +23,12 @@ from hypothesis import strategies as st
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import (
-    compile_sql,
-    fact_json_dumps,
-)
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
-    INT_MAX,
-    INT_MIN,
-    MAX_PATH_STEPS,
-    HostFilterError,
-    parse_host_filter,
-    string_to_type,
-)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import fact_json_dumps
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.limits import INT_MAX, INT_MIN, MAX_PATH_STEPS
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.resolve import string_to_type
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 TS = '2024-01-01T00:00:00Z'

@@ -14,7 +14,8 @@ import json
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.limits import (
     INT_MAX,
     INT_MIN,
     MAX_DEPTH,
@@ -23,9 +24,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser
     MAX_PATH_STEPS,
     MAX_TERMS,
     MAX_VALUES,
-    HostFilterError,
-    parse_host_filter,
 )
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 EVIL = 'a' * 40 + '!'
@@ -303,7 +303,7 @@ def test_heaviest_terms_at_the_nesting_limit(store, term):
 
 def test_a_filter_the_backend_cannot_run_is_refused_on_save(store, monkeypatch):
     """The save-time check prepares the search: SQL that SQLite cannot parse is refused then, never later."""
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import SqliteFilterCompiler
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import SqliteFilterCompiler
 
     text = alternating(40)
     store.save_inventory('deep', kind='smart', host_filter=text)   # runs with the flat SQL

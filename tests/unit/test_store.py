@@ -13,6 +13,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store import schem
 from ansible_collections.fleet.inventory.plugins.module_utils.store import core as store_mod
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+from backends import BACKEND
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ def clean_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def db(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def db(store_target):
+    s = Store(store_target)
     yield s
     s.close()
 
@@ -87,6 +88,7 @@ def test_open_uses_resolution(clean_env, monkeypatch):
 # --------------------------------------------------------------------------- schema
 
 
+@pytest.mark.sqlite_only
 def test_schema_created_and_versioned(tmp_path):
     path = tmp_path / "new" / "store.db"
     with Store(str(path)) as s:
@@ -106,6 +108,7 @@ def test_schema_created_and_versioned(tmp_path):
     assert versions == list(range(1, schema.SCHEMA_VERSION + 1))
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "store.db"
     Store(str(path)).close()
@@ -118,6 +121,7 @@ def test_newer_schema_is_refused(tmp_path):
         Store(str(path))
 
 
+@pytest.mark.sqlite_only
 def test_not_a_database(tmp_path):
     path = tmp_path / "notes.txt"
     text = "this is a text file, not a database\n" * 20
@@ -127,6 +131,7 @@ def test_not_a_database(tmp_path):
     assert path.read_text() == text
 
 
+@pytest.mark.sqlite_only
 def test_unwritable_location(tmp_path):
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
@@ -135,15 +140,20 @@ def test_unwritable_location(tmp_path):
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.sqlite_only
 def test_directory_is_refused(tmp_path):
     with pytest.raises(StoreError, match="is a directory"):
         Store(str(tmp_path))
 
 
-def test_postgresql_not_available_yet(tmp_path):
-    with pytest.raises(StoreError, match="PostgreSQL backend is not available") as err:
-        Store("postgresql://user:secret@db.example.com/fleet")
-    assert "secret" not in str(err.value)
+def test_postgresql_server_down_names_it_without_the_password():
+    """Port 1 of the loopback refuses at once: no PostgreSQL server is needed for this one."""
+    pytest.importorskip("psycopg")
+    with pytest.raises(StoreError, match=r"not reachable") as err:
+        Store("postgresql://fleet:s3cr3t-pw@127.0.0.1:1/fleetdb")
+    text = str(err.value)
+    assert "s3cr3t-pw" not in text and "s3cr3t-pw" not in repr(err.value)
+    assert "127.0.0.1" in text and "port 1" in text and "fleetdb" in text
 
 
 # --------------------------------------------------------------------------- transactions
@@ -399,6 +409,7 @@ def test_set_facts_many_same_host_twice_and_key_types(db):
     assert _names(db, "ansible_facts__1[]=true") == ["web1"]
 
 
+@pytest.mark.sqlite_only
 def test_migration_2_backfills_fact_items(tmp_path):
     """A store created at schema version 1, with facts, migrates on open; array searches find its facts."""
     path = str(tmp_path / "v1.db")
@@ -453,8 +464,8 @@ def test_hosts_named_across_inventories(db):
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_concurrent_writers(tmp_path):
-    path = str(tmp_path / "shared.db")
+def test_concurrent_writers(store_target):
+    path = store_target
     with Store(path) as s:
         s.save_inventory("a")
         s.save_inventory("b")
@@ -482,9 +493,12 @@ def test_concurrent_writers(tmp_path):
         assert s.query_one("SELECT COUNT(*) AS n FROM hosts")["n"] == 400
 
 
-def test_concurrent_opening_of_a_new_store(tmp_path):
+def test_concurrent_opening_of_a_new_store(tmp_path, request):
     """Several processes' first use at once: the schema is created exactly once."""
-    path = str(tmp_path / "fresh.db")
+    if BACKEND == "postgresql":
+        path = request.getfixturevalue("pg_database")  # an empty database
+    else:
+        path = str(tmp_path / "fresh.db")
     errors, start = [], threading.Barrier(4)
 
     def opener():
@@ -506,6 +520,7 @@ def test_concurrent_opening_of_a_new_store(tmp_path):
         assert s.query_one("SELECT COUNT(*) AS n FROM schema_version")["n"] == schema.SCHEMA_VERSION
 
 
+@pytest.mark.sqlite_only
 def test_open_without_create_leaves_no_file(tmp_path):
     """Check mode opens with create=False: a store that does not exist is not made."""
     path = tmp_path / "sub" / "never.db"

@@ -14,9 +14,9 @@ host of this shape (the same data the store holds)::
      "ansible_facts": {...},
      "variables": {...}}                                   # the host's own variables
 
-It agrees exactly with :mod:`filter_sql` on the same data: type-strict JSON
+It agrees exactly with the SQL compilers (:mod:`compile_sqlite`, :mod:`compile_postgresql`) on the same data: type-strict JSON
 comparisons (``True`` is not ``1``), ``str.lower`` for case-insensitive
-lookups, RE2 (:func:`host_filter.regex_test`) for regexes, code-point
+lookups, RE2 (:func:`regex.regex_test`) for regexes, code-point
 order for text comparisons.  It also reads JSON strings the way SQLite's JSON
 functions do: up to their first NUL character (see :func:`_sqlite_text`).
 """
@@ -26,16 +26,9 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import (
-    FACTS_FIELD,
-    SEARCH_FIELDS,
-    And,
-    Node,
-    Not,
-    Or,
-    Term,
-    regex_test,
-)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Node, Not, Or, Term
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD, SEARCH_FIELDS
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
 
 __all__ = ['compile_python']
 

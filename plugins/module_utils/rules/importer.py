@@ -600,7 +600,7 @@ class _Import:
             if hid is None:
                 iid = self.mem_iids.get(name, "") if with_iid else ""
                 inserts.append((self.inv["id"], name, DEFAULT_DESCRIPTION if description is None else str(description),
-                                1 if enabled is None else int(enabled), iid, _dumps(hvars), stamp, stamp))
+                                True if enabled is None else bool(enabled), iid, _dumps(hvars), stamp, stamp))
                 continue
             db_name, _desc, db_enabled, db_iid, db_vtext = self.db_hosts[hid]
             if overwrite_vars:
@@ -619,19 +619,18 @@ class _Import:
                 res["unchanged"] += 1
                 continue
             res["updated"] += 1
-            updates.append((db_vtext if same else new_text, int(new_enabled), new_iid, stamp, hid))
+            updates.append((db_vtext if same else new_text, bool(new_enabled), new_iid, stamp, hid))
             if name != db_name:
                 renames.append((name, hid))
         if renames:
             # two steps, so that swapped names never collide on (inventory_id, name)
-            self.store.executemany("UPDATE hosts SET name = ? WHERE id = ?", [("\x00fleet-rename-%d" % hid, hid) for _n, hid in renames])
+            self.store.executemany("UPDATE hosts SET name = ? WHERE id = ?", [("\x1ffleet-rename-%d" % hid, hid) for _n, hid in renames])
             self.store.executemany("UPDATE hosts SET name = ? WHERE id = ?", renames)
         if updates:
             self.store.executemany("UPDATE hosts SET variables = ?, enabled = ?, instance_id = ?, modified = ? WHERE id = ?", updates)
         if inserts:
-            self.store.executemany(
-                "INSERT INTO hosts (inventory_id, name, description, enabled, instance_id, variables, created, modified)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            self.store.bulk_insert(
+                "hosts", ["inventory_id", "name", "description", "enabled", "instance_id", "variables", "created", "modified"], inserts)
             res["added"] = len(inserts)
         ids = dict(match)
         if inserts:
@@ -683,8 +682,7 @@ class _Import:
         if updates:
             self.store.executemany("UPDATE groups SET variables = ?, modified = ? WHERE id = ?", updates)
         if inserts:
-            self.store.executemany(
-                "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)", inserts)
+            self.store.bulk_insert("groups", ["inventory_id", "name", "description", "variables", "created", "modified"], inserts)
             res["added"] = len(inserts)
             new_names = {row[1] for row in inserts}
             for name, gid in self.store.execute("SELECT name, id FROM groups WHERE inventory_id = ?", (self.inv["id"],)):
@@ -730,9 +728,9 @@ class _Import:
         if drop_children:
             self.store.executemany("DELETE FROM group_children WHERE parent_id = ? AND child_id = ?", sorted(drop_children))
         if add_hosts:
-            self.store.executemany("INSERT INTO group_hosts (group_id, host_id) VALUES (?, ?)", sorted(add_hosts))
+            self.store.bulk_insert("group_hosts", ["group_id", "host_id"], sorted(add_hosts))
         if add_children:
-            self.store.executemany("INSERT INTO group_children (parent_id, child_id) VALUES (?, ?)", sorted(add_children))
+            self.store.bulk_insert("group_children", ["parent_id", "child_id"], sorted(add_children))
         res = self.result
         res["group_hosts"] = {"added": len(add_hosts), "removed": len(drop_hosts)}
         res["group_children"] = {"added": len(add_children), "removed": len(drop_children)}
@@ -762,10 +760,9 @@ class _Import:
         new_hosts = sorted(set(host_ids.values()) - self.owned_hosts)
         new_groups = sorted(set(group_ids.values()) - self.owned_groups)
         if new_hosts:
-            self.store.executemany("INSERT INTO inventory_source_hosts (inventory_source_id, host_id) VALUES (?, ?)",
-                                   [(self.source_id, h) for h in new_hosts])
+            self.store.bulk_insert("inventory_source_hosts", ["inventory_source_id", "host_id"], [(self.source_id, h) for h in new_hosts])
         if new_groups:
-            self.store.executemany("INSERT INTO inventory_source_groups (inventory_source_id, group_id) VALUES (?, ?)",
+            self.store.bulk_insert("inventory_source_groups", ["inventory_source_id", "group_id"],
                                    [(self.source_id, g) for g in new_groups])
         self.result["source_hosts_added"] = len(new_hosts)
         self.result["source_groups_added"] = len(new_groups)

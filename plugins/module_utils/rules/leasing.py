@@ -28,7 +28,8 @@ class _OwnConnection:
         if target == ":memory:" or not target:
             return self._shared(renew)
         if self.own is None:
-            self.own = type(self.store)(target)
+            # a PostgreSQL store's target has no password: connect_target has
+            self.own = type(self.store)(getattr(self.store, "connect_target", None) or target)
         with self.own.transaction():
             return renew(self.own)
 

@@ -74,6 +74,8 @@ ACTIVE = ("pending", "running")
 NOT_STARTED = "Could not start because `can_update` returned False"
 NO_SOURCES = "No inventory sources to update."
 LOG_LIMIT = 60000
+# the store a background update opens (see _spawn)
+_ENV_UPDATE_STORE = "FLEET_INVENTORY_UPDATE_STORE"
 _POLL_MAX = 1.0
 
 
@@ -538,10 +540,15 @@ def _start_detached(store, source, launch_type, timeout, source_project_update_i
     with store.transaction():
         record_id = update_repo.insert_pending(store, source, launch_type, source_project_update_id, leases.node_name())
     root = _collection_root()
-    problem = _spawn(store.target, root, record_id, timeout) if root else "cannot find this collection's files to start a background update"
+    problem = _spawn(_connect_target(store), root, record_id, timeout) if root else "cannot find this collection's files to start a background update"
     if problem:
         _finish(store, record_id, source, "failed", {}, problem + "\n", problem, "", None)
     return get_update(store, record_id)
+
+
+def _connect_target(store):
+    """What opens the same store again (a PostgreSQL store's ``target`` has no password; ``connect_target`` has)."""
+    return getattr(store, "connect_target", None) or store.target
 
 
 def _collection_root():
@@ -566,18 +573,22 @@ def _spawn(target, root, record_id, timeout):
     """Start the update in a fresh interpreter (its own session) that detaches; returns a problem or ''.
 
     No fork of this (maybe multi-threaded) process, and no SQLite state crosses
-    into the update's process.
+    into the update's process.  The store's name goes through the environment,
+    not the command line, which every user of the machine can read (a
+    PostgreSQL URL may hold a password).
     """
     read_end, write_end = os.pipe()
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
             "from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates; updates._detached_main(sys.argv[2:])")
-    argv = [sys.executable, "-c", code, root, target, str(record_id), "" if timeout is None else repr(float(timeout))]
+    argv = [sys.executable, "-c", code, root, str(record_id), "" if timeout is None else repr(float(timeout))]
+    env = dict(os.environ)
+    env[_ENV_UPDATE_STORE] = target
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_DUP2, write_end, 1),
                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
     try:
         # not AnsibleModule.run_command: a detached process in its own session that outlives this one is the point
-        pid = os.posix_spawn(sys.executable, argv, dict(os.environ), file_actions=actions, setsid=True)  # pylint: disable=ansible-bad-function
+        pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions, setsid=True)  # pylint: disable=ansible-bad-function
     except OSError as exc:
         os.close(read_end)
         os.close(write_end)
@@ -591,8 +602,9 @@ def _spawn(target, root, record_id, timeout):
 
 def _detached_main(args):  # pragma: no cover - runs in the background process
     """Entry point of :func:`_spawn`'s interpreter: detach, claim the pending record, run the update."""
-    target, record_id = args[0], int(args[1])
-    timeout = float(args[2]) if len(args) > 2 and args[2] else None
+    target = os.environ.pop(_ENV_UPDATE_STORE)
+    record_id = int(args[0])
+    timeout = float(args[1]) if len(args) > 1 and args[1] else None
     if os.fork() != 0:
         os._exit(0)
     _detached_run(Store, target, record_id, timeout, report_fd=1)

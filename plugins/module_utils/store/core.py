@@ -25,7 +25,8 @@ from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, load_mapping, now, sql_marks
-from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice, sqlite_error_kind
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import PostgresqlDialect, is_postgresql
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import filter_warnings, record as record_fact_paths
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history import history_for_hosts, record as record_fact_history
@@ -236,9 +237,9 @@ def resolve_store(store=None) -> str:
 
 
 def _dialect_for(target: str):
-    if target.startswith(("postgresql://", "postgres://")):
-        raise StoreError(
-            "store %s: the PostgreSQL backend is not available in this release; use a SQLite file path" % target.split("@")[-1])
+    """The backend a store name selects: a ``postgresql://`` (or ``postgres://``) URL, else a SQLite file."""
+    if is_postgresql(target):
+        return PostgresqlDialect()
     return DIALECTS["sqlite"]()
 
 
@@ -253,8 +254,11 @@ class Store:
     """A connection to one store.  Not shared between threads; open one per thread."""
 
     def __init__(self, target: str):
-        self.target = target
         self.dialect = _dialect_for(target)
+        #: what this process connects with (a PostgreSQL URL may hold a password: never show it)
+        self.connect_target = target
+        #: the store's name in messages and results (a URL without its password)
+        self.target = self.dialect.display(target)
         self.conn = self.dialect.connect(target)
         self._depth = 0
         self._lock = threading.RLock()
@@ -314,11 +318,10 @@ class Store:
             if self._damaged:
                 raise StoreError("store %s was found damaged (%s): %s" % (self.target, self._damaged, damaged_advice(self.target)))
             try:
-                # IMMEDIATE takes the write lock up front: two writers wait on
-                # busy_timeout instead of deadlocking on a lock upgrade.
-                self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                if sqlite_error_kind(exc):
+                # one writer at a time (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)
+                self.dialect.begin(self.conn)
+            except self.dialect.database_errors as exc:
+                if self.dialect.error_kind(exc) or self.dialect.name != "sqlite":
                     raise self.db_error(exc, "cannot start a transaction on") from exc
                 raise StoreError("store %s is busy or read-only: %s" % (self.target, exc)) from exc
             self._depth = 1
@@ -327,7 +330,7 @@ class Store:
             except BaseException as exc:
                 self._depth = 0
                 self._rollback()
-                if isinstance(exc, sqlite3.Error) and not isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                if isinstance(exc, self.dialect.database_errors) and not isinstance(exc, self.dialect.programming_errors):
                     raise self.db_error(exc) from exc
                 raise
             self._depth = 0
@@ -336,7 +339,7 @@ class Store:
             else:
                 try:
                     self.conn.execute("COMMIT")
-                except sqlite3.Error as exc:
+                except self.dialect.database_errors as exc:
                     # SQLite may have rolled back already (a full disk does): report the first
                     # error, never the "cannot rollback - no transaction is active" of a second one
                     self._rollback()
@@ -347,11 +350,11 @@ class Store:
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        except self.dialect.database_errors:
             pass  # the error that made us roll back is the one to report
 
-    #: advisory lock namespace of per-inventory writes (see :meth:`lock_inventory`)
-    LOCK_INVENTORY = 1
+    #: lock namespace of per-inventory writes (see :meth:`lock_inventory`; the key is the inventory's id)
+    LOCK_INVENTORY = 0x666D
 
     def lock_inventory(self, inventory_id):
         """Serialize the writes to one inventory: call at the start of every transaction that writes it.
@@ -362,36 +365,48 @@ class Store:
         """
         if not self._depth:
             raise StoreError("lock_inventory must be called inside a store transaction")
-        lock = getattr(self.dialect, "lock", None)
-        if lock is not None and inventory_id is not None:
-            lock(self, self.LOCK_INVENTORY, int(inventory_id))
+        if inventory_id is not None:
+            self.dialect.lock(self.conn, self.LOCK_INVENTORY, int(inventory_id))
 
     def db_error(self, exc, doing="") -> StoreError:
         """A database error as a StoreError that names the store and says what to do."""
-        kind = sqlite_error_kind(exc)
+        kind = self.dialect.error_kind(exc)
         where = "%s store %s" % (doing, self.target) if doing else "store %s" % self.target
+        text = self.dialect.error_text(exc)
         if kind in ("damaged", "notadb"):
             self._damaged = str(exc)
             self.dialect.mark_damaged(self.target, exc)
             return StoreError("%s: the store is damaged (%s): %s" % (where.strip(), exc, damaged_advice(self.target)))
         if kind == "full":
             return StoreError("%s: %s; nothing of this change was written. Free space on the file system that holds it"
-                              " (the store is usable again once there is room)" % (where.strip(), exc))
-        return StoreError("%s: %s" % (where.strip(), exc))
+                              " (the store is usable again once there is room)" % (where.strip(), text))
+        return StoreError("%s: %s" % (where.strip(), text))
 
     def execute(self, sql: str, params=()):
         try:
             return _Cursor(self, self.conn.execute(self.dialect.sql(sql), params))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
                 raise
             raise self.db_error(exc) from exc
 
     def executemany(self, sql: str, rows):
         try:
-            return _Cursor(self, self.conn.executemany(self.dialect.sql(sql), rows))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+            return _Cursor(self, self.dialect.executemany(self.conn, self.dialect.sql(sql), rows))
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
+                raise
+            raise self.db_error(exc) from exc
+
+    def bulk_insert(self, table: str, columns: list, rows):
+        """Insert many new rows into ``table`` (COPY on PostgreSQL, executemany on SQLite)."""
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            self.dialect.bulk_insert(self.conn, table, columns, rows)
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
                 raise
             raise self.db_error(exc) from exc
 
@@ -421,7 +436,7 @@ class Store:
                         else:
                             self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        except sqlite3.DatabaseError as exc:
+        except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
 
     @property
@@ -623,16 +638,16 @@ class Store:
             if before is None:
                 cur = self.execute(
                     "INSERT INTO hosts (inventory_id, name, description, enabled, instance_id, variables, created, modified)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (inv["id"], name, new["description"], int(bool(new["enabled"])), new["instance_id"],
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (inv["id"], name, new["description"], bool(new["enabled"]), new["instance_id"],
                      json.dumps(new["variables"]), stamp, stamp))
-                host_id = cur.lastrowid
+                host_id = cur.fetchone()[0]
             else:
                 host_id = before["id"]
                 if any(new[k] != before[k] for k in new):
                     self.execute(
                         "UPDATE hosts SET description = ?, enabled = ?, instance_id = ?, variables = ?, modified = ? WHERE id = ?",
-                        (new["description"], int(bool(new["enabled"])), new["instance_id"], json.dumps(new["variables"]),
+                        (new["description"], bool(new["enabled"]), new["instance_id"], json.dumps(new["variables"]),
                          stamp, host_id))
             if groups is not None:
                 group_ids = self._group_ids(inv, groups)
@@ -691,9 +706,10 @@ class Store:
             stamp = now()
             if before is None:
                 cur = self.execute(
-                    "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
                     (inv["id"], name, new["description"], json.dumps(new["variables"]), stamp, stamp))
-                group_id = cur.lastrowid
+                group_id = cur.fetchone()[0]
             else:
                 group_id = before["id"]
                 if any(new[k] != before[k] for k in new):
@@ -836,6 +852,10 @@ class Store:
                     old = stored.get(key) if stored else None
                     if old == text:
                         continue
+                    refused = self.dialect.check_fact_text(text)
+                    if refused:
+                        raise ValidationError("fact '%s' of host %s cannot be stored in store %s: %s" % (
+                            key, self._host_label(host_id), self.target, refused))
                     key_id = key_ids.get(key) or self.fact_key_id(key)
                     written.append((key_id, key, value, text))
                     if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
@@ -868,7 +888,7 @@ class Store:
                 self.executemany("UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?", updates)
             if inserts:
                 inserts.sort()  # in primary-key order: appends to each key's range
-                self.executemany("INSERT INTO host_facts (key_id, host_id, value) VALUES (?, ?, ?)", inserts)
+                self.bulk_insert("host_facts", ["key_id", "host_id", "value"], inserts)
             if new_items:
                 insert_items(self, new_items)
             if changed:
@@ -876,6 +896,11 @@ class Store:
                 self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
                 self._record_fact_changes(stamp, written, history)
         return changed
+
+    def _host_label(self, host_id) -> str:
+        row = self.execute("SELECT h.name, i.name FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?",
+                           (host_id,)).fetchone()
+        return "'%s' of inventory '%s'" % tuple(row) if row else "id %s" % host_id
 
     def clear_facts(self, host_id: int) -> bool:
         with self.transaction():
@@ -905,9 +930,11 @@ class Store:
 
     def compile_filter(self, host_filter):
         """``(where_sql, params)`` for a host_filter text, over ``hosts h``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import compile_sql
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 
+        if self.dialect.name == "postgresql" and not _has_compiler(self.dialect.name):
+            raise StoreError("store %s: host_filter searches are not available on PostgreSQL stores yet "
+                             "(this release has no PostgreSQL host_filter compiler)" % self.target)
         if not self._search_ready:
             self.dialect.prepare_search(self.conn)
             self._search_ready = True
@@ -925,7 +952,7 @@ class Store:
         """
         where, params = self.compile_filter(host_filter)
         sql = ("SELECT h.*, i.name AS inventory FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-               " WHERE i.pending_delete = 0 AND (%s)" % where)
+               " WHERE i.pending_delete = FALSE AND (%s)" % where)
         params = list(params)
         if inventory is not None:
             sql += " AND h.inventory_id = ?"
@@ -1025,7 +1052,7 @@ class Store:
         if source is None:
             self.execute(
                 'INSERT INTO inventory_sources (inventory_id, name, source, source_vars, overwrite, overwrite_vars, "limit",'
-                " update_cache_timeout, verbosity, created, modified) VALUES (?, ?, 'constructed', ?, 1, 1, ?, ?, ?, ?, ?)",
+                " update_cache_timeout, verbosity, created, modified) VALUES (?, ?, 'constructed', ?, TRUE, TRUE, ?, ?, ?, ?, ?)",
                 (inv["id"], source_name(inv["name"]), json.dumps(new["source_vars"]), new["limit"], new["update_cache_timeout"],
                  new["verbosity"], stamp, stamp))
         elif any(new[k] != source[k] for k in new):
@@ -1080,7 +1107,7 @@ class Store:
             raise StoreError("store %s: cannot reconnect inside a transaction" % self.target)
         if self.conn is not None:
             self.conn.close()
-        self.conn = self.dialect.connect(self.target)
+        self.conn = self.dialect.connect(self.connect_target)
         self._search_ready = False
         self._fact_key_ids.clear()
 
@@ -1127,7 +1154,12 @@ class Store:
             location = locate_store(location)
         location.check_readable()
         target = location.target
-        if not target.startswith(("postgresql://", "postgres://")) and target != ":memory:":
+        if is_postgresql(target):
+            if not PostgresqlDialect().has_schema(target):
+                raise StoreError("store %s (%s) is a PostgreSQL database without the fleet.inventory schema; "
+                                 "a reader never creates one: create the store with a module that writes to it "
+                                 "(for example fleet.inventory.inventory)" % (PostgresqlDialect().display(target), location.describe()))
+        elif target != ":memory:":
             try:
                 probe = sqlite3.connect("file:%s?mode=ro" % _uri_path(target), uri=True)
                 try:
@@ -1143,6 +1175,18 @@ class Store:
         store = cls(target)
         store.location = location
         return store
+
+
+def _has_compiler(dialect_name) -> bool:
+    """Whether the host_filter package has a real compiler for ``dialect_name``.
+
+    A compiler class that only names its dialect (the stub before the PostgreSQL compiler lands)
+    would compile SQLite's SQL; it counts as none.
+    """
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import COMPILERS
+
+    compiler = COMPILERS.get(dialect_name)
+    return compiler is not None and any(not k.startswith("__") and k != "dialect" for k in vars(compiler))
 
 
 def _uri_path(path) -> str:
@@ -1161,8 +1205,8 @@ class _Cursor:
     def _wrap(self, func, *args):
         try:
             return func(*args)
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self._store.dialect.database_errors as exc:
+            if isinstance(exc, self._store.dialect.programming_errors):
                 raise
             raise self._store.db_error(exc) from exc
 
@@ -1178,8 +1222,8 @@ class _Cursor:
     def __iter__(self):
         try:
             yield from self._cur
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.ProgrammingError):
+        except self._store.dialect.database_errors as exc:
+            if isinstance(exc, self._store.dialect.programming_errors):
                 raise
             raise self._store.db_error(exc) from exc
 

@@ -90,7 +90,7 @@ def backfill_fact_catalog(store):
     names = dict(store.execute("SELECT id, name FROM fact_keys").fetchall())
     paths = {(key_id, names[key_id]) for (key_id,) in store.execute("SELECT DISTINCT key_id FROM host_facts").fetchall()}
     seen = set()
-    cur = store.execute("SELECT key_id, value FROM host_facts WHERE substr(value, 1, 1) IN ('{', '[')")
+    cur = store.execute("SELECT key_id, value FROM host_facts WHERE substr(CAST(value AS TEXT), 1, 1) IN ('{', '[')")
     while True:
         batch = cur.fetchmany(2000)
         if not batch:
@@ -216,7 +216,7 @@ def filter_warnings(store, host_filter) -> list:
     The filter is parsed again (it has been parsed and run already: a bad
     filter raised there); nothing here fails a search.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
+    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, parse_host_filter
 
     try:
         tree = parse_host_filter(host_filter)

@@ -131,7 +131,10 @@ def insert_items(db, rows: list) -> None:
     :class:`Store` or a sqlite3 connection.
     """
     rows.sort()
-    db.executemany(_INSERT, rows)
+    if hasattr(db, "bulk_insert"):  # a Store: COPY on PostgreSQL
+        db.bulk_insert("host_fact_items", ["key_id", "path", "value", "host_id"], rows)
+    else:
+        db.executemany(_INSERT, rows)
 
 
 def backfill_fact_items(db) -> None:
@@ -142,7 +145,7 @@ def backfill_fact_items(db) -> None:
     in host order at random places of the table.  ``db`` as for :func:`insert_items`.
     """
     db.execute('CREATE TEMP TABLE host_fact_items_backfill (key_id INTEGER, path TEXT, value TEXT, host_id INTEGER)')
-    cur = db.execute("SELECT host_id, key_id, value FROM host_facts WHERE instr(value, '[') > 0")
+    cur = db.execute("SELECT host_id, key_id, value FROM host_facts WHERE CAST(value AS TEXT) LIKE '%[%'")
     while True:
         batch = cur.fetchmany(_BACKFILL_BATCH)
         if not batch:

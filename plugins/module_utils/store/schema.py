@@ -5,11 +5,12 @@
 
 Each migration is a list of statements written in the portable subset of SQL
 that SQLite and PostgreSQL share.  Dialect-specific spellings are written as
-placeholders that :mod:`dialects` fills in:
+placeholders that the backend (:mod:`backends`) fills in:
 
 ``{pk}``        an auto-incrementing integer primary key column type
-``{json}``      a column holding a JSON document as text
-``{bool}``      a boolean column (0/1 integers in SQLite)
+``{json}``      a column holding a JSON document as text (canonical JSON, the same bytes on every backend)
+``{fact_json}`` a fact value: TEXT on SQLite, ``jsonb`` on PostgreSQL (read back as canonical JSON text)
+``{bool}``      a boolean column (0/1 integers in SQLite, BOOLEAN in PostgreSQL; defaults written FALSE/TRUE)
 ``{ts}``        a timestamp column (ISO-8601 text in UTC)
 ``{without_rowid}``  SQLite's WITHOUT ROWID table option (empty elsewhere)
 
@@ -41,7 +42,7 @@ MIGRATIONS = [
             kind TEXT NOT NULL DEFAULT '' CHECK (kind IN ('', 'smart', 'constructed')),
             host_filter TEXT NOT NULL DEFAULT '',
             variables {json} NOT NULL DEFAULT '{{}}',
-            pending_delete {bool} NOT NULL DEFAULT 0,
+            pending_delete {bool} NOT NULL DEFAULT FALSE,
             created {ts} NOT NULL,
             modified {ts} NOT NULL
         )""",
@@ -50,7 +51,7 @@ MIGRATIONS = [
             inventory_id INTEGER NOT NULL REFERENCES inventories(id) ON DELETE CASCADE,
             name TEXT NOT NULL,
             description TEXT NOT NULL DEFAULT '',
-            enabled {bool} NOT NULL DEFAULT 1,
+            enabled {bool} NOT NULL DEFAULT TRUE,
             instance_id TEXT NOT NULL DEFAULT '',
             variables {json} NOT NULL DEFAULT '{{}}',
             ansible_facts_modified {ts},
@@ -92,7 +93,7 @@ MIGRATIONS = [
         """CREATE TABLE host_facts (
             key_id INTEGER NOT NULL REFERENCES fact_keys(id),
             host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-            value {json} NOT NULL,
+            value {fact_json} NOT NULL,
             PRIMARY KEY (key_id, host_id)
         ){without_rowid}""",
         "CREATE INDEX host_facts_host ON host_facts (host_id)",
@@ -122,10 +123,10 @@ MIGRATIONS = [
             source_project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
             source_path TEXT NOT NULL DEFAULT '',
             source_vars {json} NOT NULL DEFAULT '{{}}',
-            overwrite {bool} NOT NULL DEFAULT 0,
-            overwrite_vars {bool} NOT NULL DEFAULT 0,
-            update_on_launch {bool} NOT NULL DEFAULT 0,
-            update_on_project_update {bool} NOT NULL DEFAULT 0,
+            overwrite {bool} NOT NULL DEFAULT FALSE,
+            overwrite_vars {bool} NOT NULL DEFAULT FALSE,
+            update_on_launch {bool} NOT NULL DEFAULT FALSE,
+            update_on_project_update {bool} NOT NULL DEFAULT FALSE,
             update_cache_timeout INTEGER NOT NULL DEFAULT 0,
             "limit" TEXT NOT NULL DEFAULT '',
             verbosity INTEGER NOT NULL DEFAULT 1,

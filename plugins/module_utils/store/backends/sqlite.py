@@ -1,14 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SQL dialects: everything that differs between the store's backends.
-
-Callers write SQL once, with ``?`` placeholders and the portable subset of
-SQL; a dialect connects, fills in DDL type placeholders, rewrites
-placeholders and provides the few statements that have no portable form
-(upserts, "insert or ignore").  A PostgreSQL backend is added by writing a
-second :class:`Dialect`, not by changing callers.
-"""
+"""The SQLite backend: a store is one database file (see :mod:`base` for the interface)."""
 
 from __future__ import annotations
 
@@ -17,6 +10,7 @@ import sqlite3
 import time
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.base import Dialect  # noqa: F401 (re-exported)
 
 
 MEMORY = ":memory:"
@@ -47,54 +41,27 @@ def damaged_advice(path) -> str:
             "`sqlite3 %s 'PRAGMA integrity_check'`; nothing is written to it until it passes that check" % path)
 
 
-class Dialect:
-    """Interface of a backend.  ``name`` also selects the host_filter compiler."""
-
-    name = ""
-    #: values for the ``{...}`` placeholders of :mod:`schema`
-    ddl_types: dict = {}
-
-    def connect(self, target):  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def exists(self, target) -> bool:
-        """Whether the store already exists (so opening it creates nothing)."""
-        return True
-
-    def prepare_search(self, conn):
-        """Called once per connection before the first host_filter search."""
-
-    def sql(self, statement: str) -> str:
-        """Rewrite a statement written with ``?`` placeholders."""
-        return statement
-
-    def ddl(self, statement: str) -> str:
-        return statement.format(**self.ddl_types)
-
-    def insert_ignore(self, table: str, columns: list[str], conflict: list[str]) -> str:
-        raise NotImplementedError
-
-    def lock(self, store, namespace: int, key: int):
-        """Take a lock on ``(namespace, key)`` until the store's current transaction ends.
-
-        SQLite: nothing to do, a transaction (BEGIN IMMEDIATE) already holds the
-        store's only write lock.  PostgreSQL: ``pg_advisory_xact_lock(namespace, key)``.
-        """
-
-    def upsert(self, table: str, columns: list[str], conflict: list[str], update: list[str]) -> str:
-        raise NotImplementedError
-
-
 class SqliteDialect(Dialect):
     name = "sqlite"
     ddl_types = {
         "pk": "INTEGER PRIMARY KEY",
         "json": "TEXT",
+        "fact_json": "TEXT",
         "bool": "INTEGER",
         "ts": "TEXT",
         "without_rowid": " WITHOUT ROWID",
     }
     busy_timeout = 30.0
+    database_errors = (sqlite3.DatabaseError,)
+    programming_errors = (sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+    def begin(self, conn):
+        # IMMEDIATE takes the write lock up front: two writers wait on
+        # busy_timeout instead of deadlocking on a lock upgrade.
+        conn.execute("BEGIN IMMEDIATE")
+
+    def error_kind(self, exc) -> str:
+        return sqlite_error_kind(exc)
 
     def exists(self, target) -> bool:
         return target == MEMORY or os.path.exists(os.path.expanduser(target))
@@ -210,18 +177,9 @@ class SqliteDialect(Dialect):
 
     def prepare_search(self, conn):
         """Register what the host_filter compiler for this dialect needs on ``conn``."""
-        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.sql import register_sqlite_functions
+        from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import register_sqlite_functions
 
         register_sqlite_functions(conn)
-
-    def insert_ignore(self, table, columns, conflict):
-        return "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO NOTHING" % (
-            table, ", ".join(columns), ", ".join(["?"] * len(columns)), ", ".join(conflict))
-
-    def upsert(self, table, columns, conflict, update):
-        return "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s" % (
-            table, ", ".join(columns), ", ".join(["?"] * len(columns)), ", ".join(conflict),
-            ", ".join("%s = excluded.%s" % (c, c) for c in update))
 
 
 def _create_private(path):

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The interface of a store backend (a SQL dialect and how to connect).
+
+Callers write SQL once, with ``?`` placeholders and the portable subset of
+SQL; a dialect connects, fills in DDL type placeholders, rewrites
+placeholders and provides the few statements and operations that have no
+portable form (upserts, "insert or ignore", bulk inserts, the writer lock).
+Backends: :mod:`sqlite` (a file) and :mod:`postgresql` (a database named by
+a ``postgresql://`` URL).
+"""
+
+from __future__ import annotations
+
+
+class Dialect:
+    """Interface of a backend.  ``name`` also selects the host_filter compiler."""
+
+    name = ""
+    #: values for the ``{...}`` placeholders of :mod:`schema`
+    ddl_types: dict = {}
+    #: the driver's exceptions that are errors of the database (become StoreError)
+    database_errors: tuple = ()
+    #: the driver's exceptions that are mistakes of the caller (re-raised as they are)
+    programming_errors: tuple = ()
+
+    def connect(self, target):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def exists(self, target) -> bool:
+        """Whether the store already exists (so opening it creates nothing)."""
+        return True
+
+    def display(self, target) -> str:
+        """``target`` as it may be shown in messages, logs and results (no secret in it)."""
+        return target
+
+    def has_schema(self, target):
+        """For a reader: True when the store holds fleet.inventory's schema, False when it holds none.
+
+        Raises StoreError when it cannot be read.  None: not checked here
+        (the caller checks another way).
+        """
+        return None
+
+    def prepare_search(self, conn):
+        """Called once per connection before the first host_filter search."""
+
+    def sql(self, statement: str) -> str:
+        """Rewrite a statement written with ``?`` placeholders."""
+        return statement
+
+    def ddl(self, statement: str) -> str:
+        return statement.format(**self.ddl_types)
+
+    def begin(self, conn):
+        """Start the store's one writer transaction on ``conn`` (waits for another writer)."""
+        conn.execute("BEGIN")
+
+    def lock(self, conn, namespace: int, key: int):
+        """Take the lock ``(namespace, key)`` on ``conn`` until its current transaction ends (waits for its holder).
+
+        Nothing to do where a transaction already holds the store's only write
+        lock (SQLite's BEGIN IMMEDIATE); PostgreSQL: ``pg_advisory_xact_lock``.
+        """
+
+    def error_kind(self, exc) -> str:
+        """What a database error means for the store: 'damaged', 'notadb', 'full' or ''."""
+        return ""
+
+    def error_text(self, exc) -> str:
+        """The text of a database error for a message (nothing secret in it)."""
+        return str(exc)
+
+    def executemany(self, conn, statement, rows):
+        return conn.executemany(statement, rows)
+
+    def bulk_insert(self, conn, table: str, columns: list, rows) -> None:
+        """Insert ``rows`` (tuples in the order of ``columns``) into ``table``: the fastest way this backend has."""
+        self.executemany(conn, self.sql("INSERT INTO %s (%s) VALUES (%s)" % (
+            table, ", ".join(columns), ", ".join(["?"] * len(columns)))), rows)
+
+    def check_fact_text(self, text: str) -> str:
+        """'' when a fact's canonical JSON ``text`` can be stored, else why not."""
+        return ""
+
+    def insert_ignore(self, table: str, columns: list[str], conflict: list[str]) -> str:
+        return "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO NOTHING" % (
+            table, ", ".join(columns), ", ".join(["?"] * len(columns)), ", ".join(conflict))
+
+    def upsert(self, table: str, columns: list[str], conflict: list[str], update: list[str]) -> str:
+        return "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s" % (
+            table, ", ".join(columns), ", ".join(["?"] * len(columns)), ", ".join(conflict),
+            ", ".join("%s = excluded.%s" % (c, c) for c in update))

@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PostgreSQL backend: a store is one database, named by a libpq URL.
+
+``postgresql://[user[:password]@]host[:port]/dbname[?options]`` (or
+``postgres://``).  libpq fills in what the URL leaves out: ``PGPASSWORD``,
+``~/.pgpass``, ``PGUSER``, ``PGPORT``...  The password is never shown: every
+message, log line and result names the store by :meth:`PostgresqlDialect.display`
+(the URL without its password) and says host, port and database.
+
+Driver: psycopg 3 (``psycopg[binary]``), imported when a PostgreSQL store is
+opened, so SQLite users need not install it.  One connection per store, in
+autocommit mode: :class:`Store` issues ``BEGIN``/``COMMIT`` itself, and
+:meth:`PostgresqlDialect.begin` takes a transaction-level advisory lock
+(namespace :data:`LOCK_NAMESPACE`, key :data:`LOCK_STORE_WRITES`) so that one
+writer at a time changes the store, as SQLite's ``BEGIN IMMEDIATE`` does;
+migrations on open run in such a transaction, so two processes opening a new
+database at once migrate it once, one after the other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.base import Dialect
+
+SCHEMES = ("postgresql://", "postgres://")
+#: ``pg_advisory_xact_lock(LOCK_NAMESPACE, key)``: the store's own locks ("fl")
+LOCK_NAMESPACE = 0x666C
+#: the key of "one writer at a time" (every Store.transaction, migrations included)
+LOCK_STORE_WRITES = 1
+#: seconds to wait for the server when the URL and PGCONNECT_TIMEOUT say nothing
+CONNECT_TIMEOUT = 5
+
+# a JSON text holding U+0000 (an escape preceded by an even number of backslashes): jsonb refuses it
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_SQL_CACHE: dict = {}
+
+
+def is_postgresql(target) -> bool:
+    return isinstance(target, str) and target.startswith(SCHEMES)
+
+
+def _psycopg():
+    try:
+        import psycopg  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise StoreError("a postgresql:// store needs the Python package psycopg 3 on the controller "
+                         "(pip install 'psycopg[binary]')") from exc
+    return psycopg
+
+
+def redact(url: str) -> str:
+    """The URL without its password (in the user part or as a ``password=`` option)."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, hosts = netloc.rsplit("@", 1)
+            netloc = "%s@%s" % (userinfo.split(":", 1)[0], hosts)
+        query = parts.query
+        if query:
+            query = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() != "password"])
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "%s//(a URL that cannot be read)" % url.split("//", 1)[0]
+
+
+def _secret(url: str) -> str:
+    """The password written in ``url`` ('' when none)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password or ""
+        for key, value in parse_qsl(parts.query or "", keep_blank_values=True):
+            if key.lower() == "password":
+                password = password or value
+        return password
+    except ValueError:
+        return ""
+
+
+def rewrite_placeholders(statement: str) -> str:
+    """``?`` -> ``%s`` outside quoted literals and identifiers; a literal ``%`` -> ``%%``."""
+    out = _SQL_CACHE.get(statement)
+    if out is not None:
+        return out
+    if "?" not in statement and "%" not in statement:
+        out = statement
+    else:
+        pieces, quote = [], ""
+        for char in statement:
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "'\"":
+                quote = char
+            elif char == "?":
+                pieces.append("%s")
+                continue
+            pieces.append("%%" if char == "%" else char)
+        out = "".join(pieces)
+    if len(_SQL_CACHE) < 4096:
+        _SQL_CACHE[statement] = out
+    return out
+
+
+class PgConnection:
+    """A psycopg connection with the few methods of a sqlite3 connection the store uses."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def execute(self, statement, params=()):
+        cur = self.raw.cursor()
+        # always a sequence: psycopg then turns "%%" into "%" (it leaves a statement without parameters as it is)
+        cur.execute(statement, tuple(params) if params is not None else ())
+        return cur
+
+    def executemany(self, statement, rows):
+        cur = self.raw.cursor()
+        rows = list(rows)
+        if rows:
+            cur.executemany(statement, rows)
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != _psycopg().pq.TransactionStatus.IDLE
+
+    def close(self):
+        self.raw.close()
+
+    def __repr__(self):
+        return "<PgConnection>"
+
+
+class PostgresqlDialect(Dialect):
+    name = "postgresql"
+    ddl_types = {
+        "pk": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+        "json": "TEXT",
+        "fact_json": "JSONB",
+        "bool": "BOOLEAN",
+        "ts": "TEXT",
+        "without_rowid": "",
+    }
+
+    def __init__(self):
+        psycopg = _psycopg()
+        self.database_errors = (psycopg.DatabaseError,)
+        self.programming_errors = (psycopg.InterfaceError,)
+        self._psycopg = psycopg
+        self._where = None  # (user, host, port, dbname) of the last connect
+
+    # -- naming the store -----------------------------------------------------------
+
+    def display(self, target) -> str:
+        return redact(target)
+
+    def where(self, target) -> tuple:
+        """``(user, host, port, dbname)`` the URL names, with libpq's defaults (environment, then built-in)."""
+        try:
+            params = self._psycopg.conninfo.conninfo_to_dict(target)
+        except self._psycopg.Error:
+            raise StoreError("store %s: not a valid PostgreSQL URL (postgresql://[user[:password]@]host[:port]/dbname[?options])"
+                             % redact(target)) from None
+        user = params.get("user") or os.environ.get("PGUSER") or _login()
+        host = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost (its Unix socket)"
+        port = params.get("port") or os.environ.get("PGPORT") or "5432"
+        dbname = params.get("dbname") or os.environ.get("PGDATABASE") or user
+        return user, host, port, dbname
+
+    def _label(self, target) -> str:
+        user, host, port, dbname = self.where(target)
+        return "PostgreSQL store %s (database %s on host %s, port %s, as role %s)" % (redact(target), dbname, host, port, user)
+
+    # -- connecting --------------------------------------------------------------------
+
+    def connect(self, target):
+        psycopg = self._psycopg
+        where = self.where(target)
+        kwargs = {}
+        if "connect_timeout" not in target and not os.environ.get("PGCONNECT_TIMEOUT"):
+            kwargs["connect_timeout"] = CONNECT_TIMEOUT
+        try:
+            raw = psycopg.connect(target, autocommit=True, **kwargs)
+        except psycopg.Error as exc:
+            # "from None": the driver's exception is not chained into what users see
+            raise StoreError(self._connect_problem(target, exc)) from None
+        self._where = where
+        _register_loaders(raw, psycopg)
+        return PgConnection(raw)
+
+    def _connect_problem(self, target, exc) -> str:
+        user, host, port, dbname = self.where(target)
+        text = _scrub(str(exc), _secret(target)).strip()
+        lowered = text.lower()
+        label = self._label(target)
+        if "password authentication failed" in lowered or "no password supplied" in lowered or (
+                "authentication failed" in lowered):
+            return ("cannot open %s: the server refused the password of role %s (%s); check the password given by "
+                    "PGPASSWORD, ~/.pgpass or the URL" % (label, user, _last_line(text)))
+        if "does not exist" in lowered and "database" in lowered:
+            return ("cannot open %s: database %s does not exist on that server; create it first "
+                    "(for example `createdb -h %s -p %s %s`)" % (label, dbname, host, port, dbname))
+        if "role" in lowered and "does not exist" in lowered:
+            return "cannot open %s: role %s does not exist on that server" % (label, user)
+        if "timeout" in lowered:
+            return ("cannot open %s: no answer from the server within its connect timeout; is it running and reachable? (%s)"
+                    % (label, _last_line(text)))
+        if "refused" in lowered or "no such file" in lowered or "could not translate" in lowered or (
+                "could not connect" in lowered) or "is the server running" in lowered:
+            return "cannot open %s: the server is not reachable; is it running? (%s)" % (label, _last_line(text))
+        return "cannot open %s: %s" % (label, _last_line(text))
+
+    def _probe(self, target, statement):
+        conn = self.connect(target)
+        try:
+            return conn.execute(statement).fetchone()[0]
+        except self._psycopg.Error as exc:
+            raise StoreError("%s: %s" % (self._label(target), self.error_text(exc))) from None
+        finally:
+            conn.close()
+
+    def exists(self, target) -> bool:
+        """A database exists as a store once it holds the schema (opening it then creates nothing)."""
+        return bool(self._probe(target, "SELECT to_regclass('schema_version') IS NOT NULL"))
+
+    def has_schema(self, target):
+        return self.exists(target)
+
+    # -- statements ---------------------------------------------------------------------
+
+    def sql(self, statement: str) -> str:
+        return rewrite_placeholders(statement)
+
+    def ddl(self, statement: str) -> str:
+        return rewrite_placeholders(statement.format(**self.ddl_types))
+
+    def begin(self, conn):
+        conn.execute("BEGIN")
+        conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (LOCK_NAMESPACE, LOCK_STORE_WRITES))
+
+    def lock(self, conn, namespace, key):
+        conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (int(namespace), int(key)))
+
+    def bulk_insert(self, conn, table, columns, rows):
+        """COPY: one round trip for any number of rows."""
+        cur = conn.raw.cursor()
+        with cur.copy("COPY %s (%s) FROM STDIN" % (table, ", ".join(columns))) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def check_fact_text(self, text):
+        if "\\u0000" in text and _NUL_ESCAPE.search(text):
+            return "it holds the character U+0000 (NUL), which PostgreSQL's jsonb cannot store"
+        return ""
+
+    # -- errors --------------------------------------------------------------------------
+
+    def error_kind(self, exc) -> str:
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if sqlstate == "53100":  # disk_full
+            return "full"
+        return ""
+
+    def error_text(self, exc) -> str:
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        text = str(exc).strip()
+        if sqlstate == "42501":  # insufficient_privilege
+            user = self._where[0] if self._where else "of this store"
+            return ("%s: role %s may not do what this needs; the store's tables are created and migrated when a store is "
+                    "opened, which needs a role that may create tables in the database's schema (for example "
+                    "`GRANT CREATE ON SCHEMA public TO %s`, or open it once as the database owner)" % (text, user, user))
+        if isinstance(exc, self._psycopg.OperationalError) and sqlstate[:2] in ("", "08", "57"):
+            return "%s (the connection to the PostgreSQL server failed)" % _last_line(text)
+        return text
+
+
+def _register_loaders(raw, psycopg):
+    """jsonb values are read as canonical JSON text (what the SQLite store holds); numeric as int or float."""
+
+    class CanonicalJsonbLoader(psycopg.adapt.Loader):
+        def load(self, data):
+            return canonical_json(json.loads(bytes(data)))
+
+    class NumberLoader(psycopg.adapt.Loader):
+        def load(self, data):
+            text = bytes(data).decode("ascii")
+            if text.lstrip("-").isdigit():
+                return int(text)
+            return float(text)
+
+    raw.adapters.register_loader("jsonb", CanonicalJsonbLoader)
+    raw.adapters.register_loader("json", CanonicalJsonbLoader)
+    raw.adapters.register_loader("numeric", NumberLoader)
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "********") if secret else text
+
+
+def _last_line(text: str) -> str:
+    """The driver's message on one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(lines) if lines else text
+
+
+def _login() -> str:
+    try:
+        import pwd  # pylint: disable=import-outside-toplevel
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return os.environ.get("USER", "")
+
+
+DIALECTS = {"postgresql": PostgresqlDialect}
