@@ -41,8 +41,10 @@ print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "var
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(str(tmp_path / "store.db"))
+def store(store_target, tmp_path, monkeypatch):
+    if store_target.startswith("postgresql://"):  # its projects root would be under the user's data directory
+        monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
+    s = Store(store_target)
     s.save_inventory("prod")
     yield s
     s.close()
@@ -205,8 +207,8 @@ def test_failed_project_update_runs_no_inventory_update(store, project, repo, pr
                   update_on_project_update=True)
     repo.write("inventories/prod/hosts.ini", "[web]\nweb9\n")
     repo.commit()
-    store.execute("UPDATE projects SET scm_branch = 'no-such-branch'")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("UPDATE projects SET scm_branch = 'no-such-branch'")
     failed = projects_mod.update_project(store, project["id"])
     assert failed["status"] == "failed" and failed["inventory_updates"] == []
     assert len(U.list_updates(store, S.get_source(store, "prod", "git"))) == 1
@@ -300,8 +302,8 @@ def test_needs_update_on_launch(store, project):
     assert U.needs_update_on_launch(store, src) is True
     # a failed update does not count as fresh
     src = scm(store, source_path="nope", update_cache_timeout=3600)
-    store.execute("DELETE FROM inventory_updates")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("DELETE FROM inventory_updates")
     U.run_source_update(store, src)
     assert U.needs_update_on_launch(store, src) is True
 
