@@ -256,3 +256,49 @@ def test_two_nodes_update_one_project_each_in_its_own_checkout(store, tmp_path, 
         assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True).stdout.strip() == rev
     assert sorted(r["hostname"] for r in store.query("SELECT hostname FROM project_updates")) == ["node-a", "node-b"]
     assert P.get_project(store, "p")["status"] == "successful"
+
+
+# ------------------------------------------------------------------------------ writes to one inventory
+
+WRITER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+    store = Store(sys.argv[2])
+    me = sys.argv[3]
+    for i in range(int(sys.argv[4])):
+        data = {"_meta": {"hostvars": {"%s-%d" % (me, i): {"writer": me}}},
+                "all": {"children": ["shared"]}, "shared": {"hosts": ["%s-%d" % (me, i)], "vars": {"last": me}}}
+        importer.import_inventory(store, "prod", data, overwrite=False)
+    print("done", flush=True)
+""")
+
+
+def test_two_controllers_writing_one_inventory_lose_and_duplicate_nothing(store):
+    store.save_inventory("prod")
+    rounds = 8
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(COLLECTIONS_ROOT), _target(store), me, str(rounds)],
+                              stdout=subprocess.PIPE, text=True) for me in ("a", "b")]
+    assert [p.communicate(timeout=300)[0].strip() for p in procs] == ["done", "done"]
+    names = [h["name"] for h in store.list_hosts("prod")]
+    expected = sorted("%s-%d" % (me, i) for me in "ab" for i in range(rounds))
+    assert sorted(names) == expected  # none lost, none twice
+    assert sorted(store.get_group("prod", "shared")["hosts"]) == expected
+
+
+@pytest.mark.postgresql_only
+def test_lock_inventory_takes_an_advisory_lock_until_the_transaction_ends(store):
+    store.save_inventory("prod")
+    inv = store.require_inventory("prod")
+    sql = ("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objid = ? AND granted"
+           " AND pid = pg_backend_pid()")
+    with store.transaction():
+        store.lock_inventory(inv["id"])
+        assert store.query_one(sql, (Store.LOCK_INVENTORY, inv["id"]))["n"] == 1
+    assert store.query_one(sql, (Store.LOCK_INVENTORY, inv["id"]))["n"] == 0
+
+
+def test_lock_inventory_belongs_in_a_transaction(store):
+    with pytest.raises(Exception, match="inside a store transaction"):
+        store.lock_inventory(1)
