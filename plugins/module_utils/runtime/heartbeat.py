@@ -47,10 +47,11 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def stop(self):
+    def stop(self, wait=5.0):
+        """Stop beating; waits up to ``wait`` seconds for a beat in flight (a late one renews nothing that ended)."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
+            self._thread.join(wait)
 
     def __enter__(self):
         return self.start()
