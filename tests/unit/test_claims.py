@@ -253,7 +253,7 @@ def test_two_nodes_update_one_project_each_in_its_own_checkout(store, tmp_path, 
     for n in "ab":
         checkout = tmp_path / ("root-%s" % n) / P.get_project(store, "p")["local_path"]
         assert (checkout / "hosts").read_text() == "web1\n"
-        assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True).stdout.strip() == rev
+        assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=True).stdout.strip() == rev
     assert sorted(r["hostname"] for r in store.query("SELECT hostname FROM project_updates")) == ["node-a", "node-b"]
     assert P.get_project(store, "p")["status"] == "successful"
 

@@ -159,7 +159,6 @@ def find_inventory_files(root, limit=MAX_INVENTORY_FILES) -> list:
     return found[:limit]
 
 
-
 def _update_row(row):
     """A project update record as readers see it (one whose lease passed reads as failed; nothing is written)."""
     row = update_repo.as_read(row)

@@ -54,9 +54,7 @@ import time
 import traceback
 from datetime import datetime, timedelta, timezone
 
-import yaml
-
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed, importer
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import project_updates as project_sync
@@ -368,6 +366,8 @@ def scm_run_isolation(checkout, source_env, hide=(), log=None):
 
 def _plugin_config(source, workdir):
     """Write a plugin source's configuration (``source_vars`` + ``plugin``) into ``workdir``; returns its path."""
+    import yaml  # PyYAML ships with ansible-core; only a plugin source's configuration needs it
+
     config = dict(source["source_vars"] or {})
     config["plugin"] = source["source"]
     # most plugins accept only files named after them (aws_ec2.yml, smart.yml ...)
@@ -650,6 +650,7 @@ def _record_crash(store_class, target, record_id):  # pragma: no cover - runs in
             own.close()
     except BaseException:  # pylint: disable=broad-except
         pass
+
 
 def _background(store, source, record_id, launch_type, timeout):  # pragma: no cover - runs in the child process
     try:

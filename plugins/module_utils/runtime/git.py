@@ -105,6 +105,7 @@ def validate_scm_url(url: str) -> str:
     raise ValidationError("scm_url '%s' is not a git URL; use https://host/repo.git, ssh://host/repo.git, "
                           "git@host:repo.git or file:///path/to/repo" % shown)
 
+
 class GitError(FleetInventoryError):
     """git failed (or timed out); ``log`` holds the commands run and their output, secrets masked."""
 
@@ -181,6 +182,7 @@ class _Git:
             reason = next((ln for ln in last if ln.startswith(("fatal:", "error:"))), last[-1] if last else "no output")
             raise GitError("git %s failed (exit %d): %s" % (args[0], returncode, reason))
         return returncode, text
+
 
 def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None, timeout=None, lock=True):
     """Make ``path`` a clean checkout of ``scm_branch`` (a branch, tag or commit; blank = the remote's default).

@@ -109,4 +109,3 @@ def checkout_lock(path, timeout=None):
     """
     make_private_dir(os.path.dirname(path))
     return _Lock(path + ".lock", timeout or LOCK_TIMEOUT)
-
