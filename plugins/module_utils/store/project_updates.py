@@ -94,8 +94,10 @@ def finish(store, update_id, project_id, status, revision, log, explanation, fil
     store.execute(
         "UPDATE project_updates SET status = ?, scm_revision = ?, result_stdout = ?, job_explanation = ?, finished = ?"
         " WHERE id = ?", (status, revision if status == "successful" else "", log, explanation, finished, int(update_id)))
+    # another node's update still running (its lease holds): the project stays running until the last one ends
     others = store.query_one("SELECT COUNT(*) AS n FROM project_updates WHERE project_id = ? AND id != ?"
-                             " AND status IN ('pending', 'running')", (int(project_id), int(update_id)))["n"]
+                             " AND status IN ('pending', 'running') AND lease_expires >= ?",
+                             (int(project_id), int(update_id), finished))["n"]
     if status == "successful":
         store.execute(
             "UPDATE projects SET scm_revision = ?, status = ?, last_updated = ?, inventory_files = ? WHERE id = ?",
