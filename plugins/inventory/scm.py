@@ -26,8 +26,8 @@ description:
     other checkouts (environment variable C(FLEET_INVENTORY_SCM_SANDBOX)=V(auto), V(bwrap) or V(off)). A symbolic
     link in O(source_path) that resolves outside the checkout is refused. A password in O(repo) is given to git by a
     credential helper, never written into the checkout.
-  - With O(inventory_source), a warning says when the source's last update failed (an update whose process died
-    included); the hosts served are then those of its last complete update.
+  - With O(inventory_source), a warning says when the source's last update failed (an update whose node stopped
+    renewing its lease included); the hosts served are then those of its last complete update.
   - Disabled hosts are left out unless O(include_disabled) is set, as AWX leaves them out of a job's inventory.
   - The inventory file name must end in C(scm.yml) or C(scm.yaml), or be any C(.yml)/C(.yaml) file whose
     C(plugin) key is C(fleet.inventory.scm).

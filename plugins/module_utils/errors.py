@@ -45,6 +45,14 @@ class UpdateBusy(FleetInventoryError):
     """Another update of the same inventory is running and did not finish in time."""
 
 
+class NotPending(ValidationError):
+    """The pending update was claimed by another worker (or ended) before this one could claim it."""
+
+
+class LockTimeout(FleetInventoryError):
+    """Another update held the lock for longer than the caller waits."""
+
+
 class GitError(FleetInventoryError):
     """git failed (or timed out); ``log`` holds the commands run and their output, secrets masked."""
 

@@ -173,7 +173,7 @@ inventory_source:
     - The source as stored after the task (as it would be, in check mode); for O(state=absent) the deleted source,
       or null.
     - C(status) is that of its last update (AWX's C(never updated) is an empty string); an update left C(running) by a
-      process that died shows as V(failed).
+      node that stopped renewing its lease shows as V(failed) once the lease has passed.
   returned: always
   type: dict
   sample:

@@ -45,7 +45,7 @@ options:
   timeout:
     description:
       - Seconds to wait for another running update of the same inventory before giving up; V(0) does not wait.
-      - No limit when not given (an update whose process died is detected and marked failed, so it never blocks).
+      - No limit when not given (an update whose node stopped renewing its lease is marked failed once the lease has passed, so it never blocks).
     type: int
 attributes:
   check_mode:

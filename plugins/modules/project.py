@@ -131,8 +131,8 @@ project:
   description:
     - The project as stored after the task (in check mode, as it would be); for O(state=absent) the deleted
       project or null. The credential's password is shown as C($encrypted$).
-    - C(status) is that of its last update; an update left C(running) by a process that died (killed, even with
-      C(SIGKILL)) shows as V(failed), with a warning naming the update and its pid.
+    - C(status) is that of its last update; an update left C(running) by a node that stopped renewing its lease
+      (killed, even with C(SIGKILL)) shows as V(failed) once the lease has passed, with a warning naming the node and the update.
   returned: always
   type: dict
   sample:

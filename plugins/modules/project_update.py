@@ -95,7 +95,7 @@ project_update:
       description: When the update finished.
       type: str
     pid:
-      description: The process that ran the update (with C(pid_start), its start time, and C(hostname), its machine).
+      description: The process that ran the update (with C(hostname), its node, and C(lease_expires)/C(heartbeat), its lease).
       type: int
   sample:
     id: 7
@@ -126,8 +126,8 @@ previous_revision:
 project:
   description:
     - The project after the update (its password shown as C($encrypted$)).
-    - In check mode, a project whose last update was left C(running) by a process that died shows C(status) V(failed),
-      with a warning naming the update and its pid.
+    - In check mode, a project whose last update was left C(running) by a node that stopped renewing its lease shows
+      C(status) V(failed), with a warning naming the node and the update.
   returned: always
   type: dict
 inventory_files:

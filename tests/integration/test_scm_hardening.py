@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import scaffolding
+import socket
+import sqlite3
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,10 @@ import yaml
 
 from git_repo import Repo
 from scaffolding import failed
+
+# a node that dies is told by its lease: short ones here (see store/leases.py), and the time to let one pass
+SHORT_LEASE = {"FLEET_INVENTORY_LEASE_SECONDS": "1.5"}
+LEASE_PASSED = 2.0
 
 
 def task(title, module, /, **args):
@@ -385,7 +392,7 @@ def _readers_see_failed(run_playbook, run_inventory, store):
     assert [e["source_status"] for e in checked.task("check")["inventory_updates"]] == ["failed"]
     proc = run_inventory("--list", {"plugin": "fleet.inventory.scm", "inventory_source": "slow", "update": False},
                          inventory_filename="slow.scm.yml", raw=True)
-    assert proc.returncode == 0 and "the process running this update died" in proc.stderr, proc.stderr
+    assert proc.returncode == 0 and "stopped renewing the lease of this update" in proc.stderr, proc.stderr
     assert store_rows(store, "SELECT status FROM inventory_updates") == [("running",)]  # readers wrote nothing
 
 
@@ -395,10 +402,11 @@ def test_sigkill_of_an_update_kills_its_ansible_inventory_and_readers_see_it_fai
     marker = "slow-%s-%s" % (os.getpid(), tmp_path.name)
     store = _stored_slow_source(ansible_env, tmp_path, marker)
     # the module runs in ansible-playbook's worker process, a background update in a detached interpreter of its own;
-    # below it: ansible-inventory and the script (and bwrap)
-    _kill_playbook_midway(tmp_path, ansible_env,
+    # below it: ansible-inventory and the script (and bwrap).  A short lease: readers see it failed once it passed.
+    _kill_playbook_midway(tmp_path, dict(ansible_env, **SHORT_LEASE),
                           task("update", "fleet.inventory.inventory_source_update", name="slow", inventory="prod", wait=wait),
                           marker + "/inventory.py --list", "ansible-playbook" if wait else "_detached_main")
+    time.sleep(LEASE_PASSED)
     _readers_see_failed(run_playbook, run_inventory, store)
 
 
@@ -444,13 +452,21 @@ def test_sigkill_of_a_project_update_shows_failed_to_readers(run_playbook, ansib
     assert made["project"]["status"] == "successful" and made["project"]["scm_revision"] == first
 
     flag.write_text("")
-    _kill_playbook_midway(tmp_path, env, task("update", "fleet.inventory.project_update", name="p"),
+    _kill_playbook_midway(tmp_path, dict(env, **SHORT_LEASE), task("update", "fleet.inventory.project_update", name="p"),
                           marker + "/ssh", "ansible-playbook")
     flag.unlink()
+    time.sleep(LEASE_PASSED)
     left = store_rows(store, "SELECT id, status, pid FROM project_updates ORDER BY id")
     assert [r[1] for r in left] == ["successful", "running"] and left[1][2] is not None, left
     assert store_rows(store, "SELECT status FROM projects") == [("running",)]
-    dead = "the process running this update ended before it finished (project update %d, pid %d)" % (left[1][0], left[1][2])
+    node = socket.gethostname()
+    dead = "node %s stopped renewing the lease of this update at " % node
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
+    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+
+    with Store(store) as s:
+        state = projects.project_state(s, 1)
+    assert state[0] == "failed" and state[1].startswith(dead) and state[1].endswith("(project update %d)" % left[1][0]), state
 
     shown = run_playbook(play(task("show", "fleet.inventory.project", name="p")), check=True, env=env).task("show")
     assert shown["project"]["status"] == "failed" and not shown["changed"], shown
@@ -465,5 +481,5 @@ def test_sigkill_of_a_project_update_shows_failed_to_readers(run_playbook, ansib
     again = run_playbook(play(task("update", "fleet.inventory.project_update", name="p")), env=env).task("update")
     assert again["status"] == "successful" and again["project"]["status"] == "successful"
     assert not any("shows as failed" in w for w in again.get("warnings", []))
-    assert store_rows(store, "SELECT status, job_explanation FROM project_updates ORDER BY id") == [
-        ("successful", ""), ("failed", "the process running this update ended before it finished"), ("successful", "")]
+    rows = store_rows(store, "SELECT status, job_explanation FROM project_updates ORDER BY id")
+    assert [r[0] for r in rows] == ["successful", "failed", "successful"] and rows[1][1].startswith(dead), rows

@@ -7,8 +7,6 @@ the task and the ansible-playbook worker that ran it).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
@@ -140,14 +138,14 @@ def test_manual_source_cannot_update(run_playbook, store_path):
 
 
 def test_busy_inventory_is_refused_clearly(run_playbook, store_path):
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-    try:
-        with Store(store_path) as s:
-            with s.transaction():
-                s.execute("INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid)"
-                          " VALUES (2, 1, 'running', 'x', '2026-01-01T00:00:00+00:00', ?)", (sleeper.pid,))
-        before = dump(store_path)
-        res = run_playbook(play("""\
+    # a running update of another node whose lease holds
+    with Store(store_path) as s:
+        with s.transaction():
+            s.execute("INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid, hostname,"
+                      " lease_expires, heartbeat) VALUES (2, 1, 'running', 'x', '2026-01-01T00:00:00+00:00', 4242, 'node-b',"
+                      " '9999-01-01T00:00:00.000000+00:00', '2026-01-01T00:00:01.000000+00:00')")
+    before = dump(store_path)
+    res = run_playbook(play("""\
     - name: Bad task
       fleet.inventory.inventory_source_update:
         name: web
@@ -155,13 +153,14 @@ def test_busy_inventory_is_refused_clearly(run_playbook, store_path):
         timeout: 1
       ignore_errors: true
 """))
-        msg = failed(res.task("Bad task"))["msg"]
-        assert "inventory 'prod' is being updated by update 1 of source 'db' (pid %d" % sleeper.pid in msg
-        assert "gave up waiting after 1 seconds" in msg
-        assert dump(store_path) == before
-    finally:
-        sleeper.kill()
-        sleeper.wait()
+    msg = failed(res.task("Bad task"))["msg"]
+    assert "inventory 'prod' is being updated by update 1 of source 'db' (node node-b, pid 4242" in msg
+    assert "gave up waiting after 1 seconds" in msg
+    assert dump(store_path) == before
+    # node-b stops renewing its lease: the next update records it failed and runs
+    with Store(store_path) as s:
+        with s.transaction():
+            s.execute("UPDATE inventory_updates SET lease_expires = '2026-01-01T00:00:31.000000+00:00' WHERE id = 1")
     res = run_playbook(play("""\
     - name: Update
       fleet.inventory.inventory_source_update:
@@ -173,7 +172,8 @@ def test_busy_inventory_is_refused_clearly(run_playbook, store_path):
     from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
 
     with Store(store_path) as s:
-        assert updates.get_update(s, 1)["job_explanation"] == updates.DIED
+        assert updates.get_update(s, 1)["job_explanation"] == (
+            "node node-b stopped renewing the lease of this update at 2026-01-01T00:00:01.000000+00:00")
 
 
 def test_wait_false_outlives_the_module(run_playbook, store_path):

@@ -58,13 +58,6 @@ FUNCTION_IMPORTS = {
     ("module_utils/store/backends/postgresql", "pwd"): "the login name, only when a URL names no user",
     ("module_utils/rules/projects", "fcntl"): "POSIX file locks, only when a checkout is locked",
     ("module_utils/rules/updates", "yaml"): "PyYAML only for a source file's content",
-    # the projects <-> updates <-> sources circle: removed by sched
-    ("module_utils/rules/updates", PACKAGE + ".module_utils.rules.importer"): "removed by sched",
-    ("module_utils/rules/updates", PACKAGE + ".module_utils.rules"): "removed by sched",
-    ("module_utils/rules/updates", PACKAGE + ".module_utils.runtime"): "removed by sched",
-    ("module_utils/rules/updates", PACKAGE + ".module_utils.store.core"): "removed by sched",
-    ("module_utils/rules/sources", PACKAGE + ".module_utils.rules"): "removed by sched",
-    ("module_utils/rules/projects", PACKAGE + ".module_utils.rules"): "removed by sched",
 }
 
 

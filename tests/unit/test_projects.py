@@ -13,11 +13,11 @@ import subprocess
 import sys
 import threading
 import types
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.runtime import process
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
@@ -396,26 +396,28 @@ def test_update_waits_for_the_checkout_lock_and_records_a_timeout(db, repo):
         assert P.update_project(db, "p")["status"] == "successful"
 
 
-def test_a_running_record_left_by_a_dead_process_is_marked_failed(db, repo):
-    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+def _running_update(db, project, pid=4242, node="other-node", lease=60.0, heartbeat="2026-01-01T00:00:00.000000+00:00"):
+    """A project update record left running (and its project marked running) by ``node``, its lease ending in ``lease`` s."""
+    until = (datetime.now(timezone.utc) + timedelta(seconds=lease)).isoformat(timespec="microseconds")
     with db.transaction():
-        db.execute("INSERT INTO project_updates (project_id, status, created, started) VALUES (?, 'running', 'x', 'x')",
-                   (project["id"],))
+        rid = db.query_one("INSERT INTO project_updates (project_id, status, created, started, pid, hostname, lease_expires,"
+                           " heartbeat) VALUES (?, 'running', 'x', 'x', ?, ?, ?, ?) RETURNING id",
+                           (project["id"], pid, node, until, heartbeat))["id"]
+        db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
+    return rid
+
+
+REASON = "node other-node stopped renewing the lease of this update at 2026-01-01T00:00:00.000000+00:00"
+
+
+def test_a_running_record_whose_lease_passed_is_marked_failed(db, repo):
+    _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
+    _running_update(db, project, lease=-1)
     record = P.update_project(db, "p")
     assert record["status"] == "successful"
     first = P.list_project_updates(db, "p")[0]
-    assert first["status"] == "failed"
-    assert first["job_explanation"] == "the process running this update ended before it finished"
-
-
-def _running_update(db, project, pid, pid_start="", hostname=""):
-    """A project update record left running (and its project marked running) by process ``pid``."""
-    with db.transaction():
-        cur = db.execute("INSERT INTO project_updates (project_id, status, created, started, pid, pid_start, hostname)"
-                         " VALUES (?, 'running', 'x', 'x', ?, ?, ?) RETURNING id", (project["id"], pid, pid_start, hostname))
-        update_id = cur.fetchone()[0]
-        db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
-    return update_id
+    assert first["status"] == "failed" and first["job_explanation"] == REASON
+    assert db.query_one("SELECT status FROM project_updates WHERE id = ?", (first["id"],))["status"] == "failed"
 
 
 def _stored(db):
@@ -423,62 +425,57 @@ def _stored(db):
             [tuple(r.values()) for r in db.query("SELECT id, status FROM projects ORDER BY id")])
 
 
-def test_an_update_records_the_process_running_it(db, repo):
+def test_an_update_records_the_node_running_it_and_its_lease(db, repo, monkeypatch):
+    monkeypatch.setenv("FLEET_INVENTORY_NODE", "node-a")
     P.save_project(db, "p", scm_url=repo.url)
     record = P.update_project(db, "p")
-    pid, start, host = process.this_process()
-    assert (record["pid"], record["pid_start"], record["hostname"]) == (os.getpid(), start, host) and pid == os.getpid()
-    assert start  # /proc is there: the start time tells a reused pid apart
+    assert (record["pid"], record["hostname"]) == (os.getpid(), "node-a")
+    assert record["started"] <= record["heartbeat"] < record["lease_expires"]
 
 
-def test_a_record_left_running_by_a_dead_process_reads_as_failed_without_a_write(db, repo):
+def test_a_record_whose_lease_passed_reads_as_failed_without_a_write(db, repo):
     _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
     P.update_project(db, "p")
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    rid = _running_update(db, project, proc.pid)
+    rid = _running_update(db, project, pid=os.getpid(), lease=-1)  # this very process: /proc would call it alive
     stored = _stored(db)
-    explanation = "the process running this update ended before it finished (pid %d)" % proc.pid
     record = P.get_project_update(db, rid)
-    assert (record["status"], record["failed"], record["job_explanation"]) == ("failed", True, explanation)
+    assert (record["status"], record["failed"], record["job_explanation"]) == ("failed", True, REASON)
     assert [(r["id"], r["status"]) for r in P.list_project_updates(db, "p")] == [(rid - 1, "successful"), (rid, "failed")]
     assert P.get_project(db, "p")["status"] == "failed" and P.get_project(db, project["id"])["status"] == "failed"
     assert [x["status"] for x in P.list_projects(db)] == ["failed"]
-    assert P.project_state(db, project["id"]) == (
-        "failed", "the process running this update ended before it finished (project update %d, pid %d)" % (rid, proc.pid))
+    assert P.project_state(db, project["id"]) == ("failed", "%s (project update %d)" % (REASON, rid))
     assert _stored(db) == stored  # readers wrote nothing
     # the next update records it
     assert P.update_project(db, "p")["status"] == "successful"
-    assert P.get_project_update(db, rid)["job_explanation"] == "the process running this update ended before it finished"
+    assert P.get_project_update(db, rid)["job_explanation"] == REASON
     assert P.project_state(db, project["id"]) == ("successful", "")
 
 
-@pytest.mark.parametrize("who", ["this process", "no pid (made before schema 5)", "another machine"])
-def test_a_record_whose_process_may_run_stays_running(db, repo, who):
+@pytest.mark.parametrize("who", ["a node whose lease holds", "no lease (made before schema 6)"])
+def test_a_record_whose_lease_holds_stays_running(db, repo, who):
     _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    pid, start, host = {"this process": process.this_process(), "no pid (made before schema 5)": (None, "", ""),
-                        "another machine": (proc.pid, "", "elsewhere.invalid")}[who]
-    rid = _running_update(db, project, pid, start, host)
+    rid = _running_update(db, project, pid=1, node="elsewhere.invalid")
+    if who.startswith("no lease"):
+        with db.transaction():
+            db.execute("UPDATE project_updates SET lease_expires = NULL, heartbeat = NULL WHERE id = ?", (rid,))
     assert P.get_project_update(db, rid)["status"] == "running"
     assert P.get_project(db, "p")["status"] == "running"
     assert P.project_state(db, project["id"]) == ("running", "")
 
 
-def test_a_reused_pid_is_not_the_process_of_the_update(db, repo):
+def test_another_nodes_running_update_does_not_stop_this_nodes(db, repo):
+    # each node has its own checkout: an update of another node's is left alone, and this one runs
     _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
-    rid = _running_update(db, project, os.getpid(), pid_start="1")  # our pid, but another start time
-    assert P.get_project_update(db, rid)["status"] == "failed"
-    assert P.get_project(db, "p")["status"] == "failed"
+    rid = _running_update(db, project)
+    assert P.update_project(db, "p")["status"] == "successful"
+    assert P.get_project_update(db, rid)["status"] == "running"
 
 
 def test_a_project_marked_running_without_a_running_update_reads_as_failed(db, repo):
     _b, project, _c = P.save_project(db, "p", scm_url=repo.url)
     with db.transaction():
         db.execute("UPDATE projects SET status = 'running' WHERE id = ?", (project["id"],))
-    assert P.project_state(db, project["id"]) == (
-        "failed", "the process running this update ended before it finished (no update of the project is running)")
+    assert P.project_state(db, project["id"]) == ("failed", "no update of the project is running")
     assert P.project_state(db, project["id"] + 1) == ("", "")  # no such project
 
 

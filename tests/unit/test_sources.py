@@ -20,7 +20,9 @@ from scaffolding import dump
 
 
 @pytest.fixture
-def store(store_target):
+def store(store_target, tmp_path, monkeypatch):
+    if store_target.startswith("postgresql://"):  # its projects root would be under the user's data directory
+        monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
     s = Store(store_target)
     s.save_inventory("prod")
     yield s
@@ -104,8 +106,8 @@ def test_source_path_is_normalized(store, project):
 
 def test_changing_the_path_forgets_the_revision(store, project):
     S.save_source(store, "prod", "git", source="scm", source_project="infra", source_path="inventories/prod")
-    store.execute("UPDATE inventory_sources SET scm_last_revision = 'abc'")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("UPDATE inventory_sources SET scm_last_revision = 'abc'")
     S.save_source(store, "prod", "git", description="same path")
     assert S.get_source(store, "prod", "git")["scm_last_revision"] == "abc"
     S.save_source(store, "prod", "git", source_path="inventories")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "var
 
 
 @pytest.fixture
-def store(store_target):
+def store(store_target, tmp_path, monkeypatch):
+    if store_target.startswith("postgresql://"):  # its projects root would be under the user's data directory
+        monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
     s = Store(store_target)
     s.save_inventory("prod")
     yield s
@@ -204,8 +207,8 @@ def test_failed_project_update_runs_no_inventory_update(store, project, repo, pr
                   update_on_project_update=True)
     repo.write("inventories/prod/hosts.ini", "[web]\nweb9\n")
     repo.commit()
-    store.execute("UPDATE projects SET scm_branch = 'no-such-branch'")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("UPDATE projects SET scm_branch = 'no-such-branch'")
     failed = projects_mod.update_project(store, project["id"])
     assert failed["status"] == "failed" and failed["inventory_updates"] == []
     assert len(U.list_updates(store, S.get_source(store, "prod", "git"))) == 1
@@ -299,8 +302,8 @@ def test_needs_update_on_launch(store, project):
     assert U.needs_update_on_launch(store, src) is True
     # a failed update does not count as fresh
     src = scm(store, source_path="nope", update_cache_timeout=3600)
-    store.execute("DELETE FROM inventory_updates")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("DELETE FROM inventory_updates")
     U.run_source_update(store, src)
     assert U.needs_update_on_launch(store, src) is True
 
@@ -308,36 +311,40 @@ def test_needs_update_on_launch(store, project):
 # ------------------------------------------------------------------------------ serialization and faults
 
 
-def _running_record(store, src, pid, pid_start=""):
+def _running_record(store, src, pid=4242, node="other-node", lease=60.0, heartbeat="2026-01-01T00:00:00.000000+00:00"):
+    """A running record of ``node`` whose lease ends ``lease`` seconds from now (negative: it has passed)."""
+    until = (datetime.now(timezone.utc) + timedelta(seconds=lease)).isoformat(timespec="microseconds")
     with store.transaction():
-        cur = store.execute(
-            "INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid, pid_start, hostname)"
-            " VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, '') RETURNING id",
-            (src["id"], src["inventory_id"], pid, pid_start))
-        return cur.fetchone()[0]
+        return store.query_one(
+            "INSERT INTO inventory_updates (inventory_source_id, inventory_id, status, created, started, pid, hostname,"
+            " lease_expires, heartbeat) VALUES (?, ?, 'running', 'x', '2026-01-01T00:00:00+00:00', ?, ?, ?, ?) RETURNING id",
+            (src["id"], src["inventory_id"], pid, node, until, heartbeat))["id"]
+
+
+def _expire(store, rid):
+    with store.transaction():
+        store.execute("UPDATE inventory_updates SET lease_expires = ? WHERE id = ?", ("2000-01-01T00:00:00.000000+00:00", rid))
 
 
 def test_a_second_update_is_refused_while_one_runs(store, project):
     src = scm(store, source_path="inventories/prod")
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    try:
-        other = _running_record(store, src, sleeper.pid)
-        before = dump(store)
-        with pytest.raises(U.UpdateBusy, match=r"inventory 'prod' is being updated by update %d of source 'git' \(pid %d"
-                           % (other, sleeper.pid)) as info:
-            U.run_source_update(store, src, timeout=0)
-        assert "not waiting" in str(info.value)
-        with pytest.raises(U.UpdateBusy, match="gave up waiting after 1 seconds"):
-            U.run_source_update(store, src, timeout=1)
-        assert dump(store) == before
-    finally:
-        sleeper.kill()
-        sleeper.wait()
-    # its process is gone: the record is marked failed and the next update runs
+    other = _running_record(store, src, 777)
+    before = dump(store)
+    with pytest.raises(U.UpdateBusy, match=r"inventory 'prod' is being updated by update %d of source 'git' \(node other-node, "
+                       r"pid 777" % other) as info:
+        U.run_source_update(store, src, timeout=0)
+    assert "not waiting" in str(info.value)
+    with pytest.raises(U.UpdateBusy, match="gave up waiting after 1 seconds"):
+        U.run_source_update(store, src, timeout=1)
+    assert dump(store) == before
+    # its node stopped renewing the lease: the record is marked failed and the next update runs
+    _expire(store, other)
     rec = U.run_source_update(store, src, timeout=0)
     assert rec["status"] == "successful"
     dead = U.get_update(store, other)
-    assert dead["status"] == "failed" and dead["job_explanation"] == U.DIED
+    assert dead["status"] == "failed"
+    assert dead["job_explanation"] == ("node other-node stopped renewing the lease of this update at "
+                                       "2026-01-01T00:00:00.000000+00:00")
 
 
 def test_no_update_inside_a_transaction(store, project):
@@ -348,26 +355,35 @@ def test_no_update_inside_a_transaction(store, project):
     assert store.query("SELECT * FROM inventory_updates") == []
 
 
-def test_a_dead_record_is_failed_when_read(store, project):
+def test_a_record_whose_lease_passed_reads_as_failed_without_a_write(store, project):
     src = scm(store, source_path="inventories/prod")
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    rid = _running_record(store, src, proc.pid)
+    rid = _running_record(store, src, lease=-1)
+    with store.transaction():
+        store.execute("UPDATE inventory_sources SET status = 'running' WHERE id = ?", (src["id"],))
+    before = dump(store)
     rec = U.get_update(store, rid)
-    assert rec["status"] == "failed" and rec["finished"]
-    assert U.DIED in rec["result_stdout"]
+    reason = "node other-node stopped renewing the lease of this update at 2026-01-01T00:00:00.000000+00:00"
+    assert rec["status"] == "failed" and rec["failed"] and rec["job_explanation"] == reason
+    assert U.source_state(store, src["id"]) == ("failed", reason)
+    assert S.get_source_by_id(store, src["id"])["status"] == "failed"
+    assert dump(store) == before  # readers wrote nothing
+    # the next claim on the inventory records it
+    assert U.running_update(store, src["inventory_id"]) is None
+    stored = store.query_one("SELECT status, job_explanation, finished FROM inventory_updates WHERE id = ?", (rid,))
+    assert stored["status"] == "failed" and stored["job_explanation"] == reason and stored["finished"]
 
 
-def test_a_reused_pid_is_not_the_same_process(store, project):
+def test_a_record_of_another_node_whose_lease_holds_stays_running(store, project):
     src = scm(store, source_path="inventories/prod")
-    rid = _running_record(store, src, os.getpid(), pid_start="1")  # our pid, but another start time
-    assert U.get_update(store, rid)["status"] == "failed"
+    rid = _running_record(store, src, pid=1, node="elsewhere.invalid")  # a pid of no process here: no /proc is read
+    assert U.get_update(store, rid)["status"] == "running"
+    assert U.running_update(store, src["inventory_id"])["id"] == rid
 
 
 def test_updates_of_other_inventories_run_meanwhile(store, project):
     store.save_inventory("staging")
     src = scm(store, source_path="inventories/prod")
-    _running_record(store, src, os.getpid(), pid_start=U._this_process()[1])
+    _running_record(store, src, os.getpid())
     rec = U.run_source_update(store, scm(store, inventory="staging", source_path="inventories/staging.yml"), timeout=0)
     assert rec["status"] == "successful"
 
@@ -406,19 +422,31 @@ def test_killed_update_is_failed_and_leaves_the_inventory(store, project, repo, 
         from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources, updates
         s = Store(%r)
         updates.run_source_update(s, sources.get_source(s, "prod", "git"))
-    """) % (str(COLLECTIONS_ROOT), store.target)
-    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    """) % (str(COLLECTIONS_ROOT), store.connect_target)
+    # another node (its own name, a short lease): only the lease can tell that it died
+    env = dict(os.environ, FLEET_INVENTORY_NODE="node-b.invalid", FLEET_INVENTORY_LEASE_SECONDS="1.5")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 120
         while U.running_update(store, S.get_source(store, "prod", "git")["inventory_id"]) is None:
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
+        time.sleep(2)  # more than a lease: its heartbeat kept it running
+        assert U.list_updates(store, S.get_source(store, "prod", "git"))[-1]["status"] == "running"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    deadline = time.monotonic() + 30
+    while U.list_updates(store, S.get_source(store, "prod", "git"))[-1]["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
-    assert rec["status"] == "failed" and rec["job_explanation"] == U.DIED
+    assert rec["status"] == "failed"
+    assert rec["job_explanation"].startswith("node node-b.invalid stopped renewing the lease of this update at 20")
     assert host_names(store) == before_hosts
+    # a stale lease does not block the next update
+    S.save_source(store, "prod", "git", source_path="inventories/prod")
+    assert U.run_source_update(store, S.get_source(store, "prod", "git"), timeout=0)["status"] == "successful"
 
 
 def test_import_killed_halfway_leaves_the_previous_inventory(store, project, tmp_path):
@@ -444,15 +472,21 @@ def test_import_killed_halfway_leaves_the_previous_inventory(store, project, tmp
         s = Store(%r)
         updates.run_source_update(s, sources.get_source(s, "prod", "git"))
     """) % (str(COLLECTIONS_ROOT), store.connect_target)
-    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    env = dict(os.environ, FLEET_INVENTORY_NODE="node-c.invalid", FLEET_INVENTORY_LEASE_SECONDS="1")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "halfway"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
+    deadline = time.monotonic() + 30  # its lease runs out a second after its last heartbeat
+    while U.list_updates(store, S.get_source(store, "prod", "git"))[-1]["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
-    assert rec["status"] == "failed" and rec["job_explanation"] == U.DIED
+    assert rec["status"] == "failed"
+    assert rec["job_explanation"].startswith("node node-c.invalid stopped renewing the lease of this update")
     assert host_names(store) == before_hosts
     assert (store.list_hosts("prod"), store.list_groups("prod")) == before
     # and the next update runs (no lock or half-written row left behind)
@@ -621,13 +655,8 @@ def test_constructed_inventory_end_to_end(store):
 def test_update_inventory_sources_on_a_busy_inventory(store, project):
     scm(store, "a", source_path="inventories/prod")
     src = scm(store, "b", source_path="inventories/staging.yml")
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    try:
-        _running_record(store, src, sleeper.pid)
-        out = U.update_inventory_sources(store, "prod", timeout=0)
-    finally:
-        sleeper.kill()
-        sleeper.wait()
+    _running_record(store, src)
+    out = U.update_inventory_sources(store, "prod", timeout=0)
     assert out["status_code"] == 400
     assert all(e["status"].startswith("Could not start: inventory 'prod' is being updated by update 1 of source 'b'")
                for e in out["inventory_updates"])

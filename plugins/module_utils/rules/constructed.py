@@ -577,6 +577,7 @@ def update_constructed_inventory(store, inventory, dry_run=False) -> dict:
     """
     with store.transaction(dry_run=dry_run):
         inv, inputs, config, limit = stored_definition(store, inventory)
+        store.lock_inventory(inv["id"])  # writes to one inventory are serialized (see Store.lock_inventory)
         if not inputs:
             raise ValidationError("constructed inventory '%s' has no input inventories; add some with input_inventories" % inv["name"])
         options = options_of(config)

@@ -472,6 +472,7 @@ class _Import:
             self.inv = self.store.require_inventory(self.inventory, kinds=self.kinds, purpose="import")
         if self.inv.get("pending_delete"):
             raise ValidationError("inventory '%s' is being deleted; cannot import into it" % self.inv["name"])
+        self.store.lock_inventory(self.inv["id"])  # writes to one inventory are serialized (see Store.lock_inventory)
         self._load()
         res = self.result
         if self.with_names:

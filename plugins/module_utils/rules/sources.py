@@ -34,13 +34,15 @@ at once (and so the source, through :func:`updates.update_sources_for_project`).
 
 from __future__ import annotations
 
-import json
-import os
-import posixpath
 import re
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, load_mapping, now
+from ansible_collections.fleet.inventory.plugins.module_utils.common import load_mapping, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.checkouts import (  # noqa: F401 pylint: disable=unused-import
+    normalize_source_path, refuse_escaping_links, resolve_in_checkout)
+from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_sources as source_repo
+from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_updates as update_repo
 
 MANAGED_SOURCES = ("constructed",)
 # AWX's INV_ENV_VARIABLE_BLOCKED: source_vars that would replace the run's own environment
@@ -49,7 +51,7 @@ NEVER_UPDATED = ("", "file")
 VERBOSITY = (0, 1, 2)
 # an inventory plugin's name: short (yaml, ini) or a collection's FQCN (amazon.aws.aws_ec2)
 _PLUGIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)?$")
-BOOL_FIELDS = ("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update")
+BOOL_FIELDS = source_repo.BOOL_FIELDS
 TEXT_FIELDS = ("description", "source", "source_path", "limit", "enabled_var", "enabled_value", "instance_id_var")
 INT_FIELDS = ("update_cache_timeout", "verbosity")
 # what a user sets (source_project is a project's name or id)
@@ -60,48 +62,13 @@ VIEW_FIELDS = ("name", "inventory", "description", "source", "source_project", "
                "verbosity", "enabled_var", "enabled_value", "instance_id_var")
 
 
-def _projects():
-    # helper B's module, imported when needed
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
-
-    return projects
-
-
 def _kind_name(kind) -> str:
     return kind or "normal"
 
 
-def _source_row(store, row, inventory_name=None):
-    if row is None:
-        return None
-    row = dict(row)
-    row["source_vars"] = json.loads(row["source_vars"] or "{}")
-    for key in BOOL_FIELDS:
-        row[key] = bool(row[key])
-    if inventory_name is None:
-        inv = store.get_inventory(int(row["inventory_id"]))
-        inventory_name = inv["name"] if inv else None
-    row["inventory"] = inventory_name
-    if row.get("status") in ("pending", "running"):
-        # an update whose process died shows as failed to every reader, not only to the next update
-        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
-
-        row["status"] = updates.source_state(store, row["id"], row["status"])[0]
-    row["source_project"] = None
-    if row["source_project_id"] is not None:
-        project = store.query_one("SELECT name FROM projects WHERE id = ?", (row["source_project_id"],))
-        row["source_project"] = project["name"] if project else None
-    return row
-
-
 def get_source(store, inventory, name):
     """The source ``name`` of ``inventory`` (a name or id), or None; NotFound when the inventory does not exist."""
-    inv = store.require_inventory(inventory)
-    if isinstance(name, int):
-        row = store.query_one("SELECT * FROM inventory_sources WHERE inventory_id = ? AND id = ?", (inv["id"], name))
-    else:
-        row = store.query_one("SELECT * FROM inventory_sources WHERE inventory_id = ? AND name = ?", (inv["id"], name))
-    return _source_row(store, row, inv["name"])
+    return source_repo.get(store, store.require_inventory(inventory), name)
 
 
 def require_source(store, inventory, name):
@@ -112,19 +79,16 @@ def require_source(store, inventory, name):
 
 
 def get_source_by_id(store, source_id):
-    return _source_row(store, store.query_one("SELECT * FROM inventory_sources WHERE id = ?", (int(source_id),)))
+    return source_repo.get_by_id(store, source_id)
 
 
 def list_sources(store, inventory) -> list:
     """Every source of ``inventory``, by id (AWX's order of creation)."""
-    inv = store.require_inventory(inventory)
-    return [_source_row(store, r, inv["name"]) for r in store.query(
-        "SELECT * FROM inventory_sources WHERE inventory_id = ? ORDER BY id", (inv["id"],))]
+    return source_repo.of_inventory(store, store.require_inventory(inventory))
 
 
 def sources_of_project(store, project_id) -> list:
-    return [_source_row(store, r) for r in store.query(
-        "SELECT * FROM inventory_sources WHERE source_project_id = ? ORDER BY id", (int(project_id),))]
+    return source_repo.of_project(store, project_id)
 
 
 def public_source(src):
@@ -138,86 +102,6 @@ def public_source(src):
 
 
 # -- validation ----------------------------------------------------------------------------
-
-
-def normalize_source_path(source_path) -> str:
-    """``source_path`` as stored: relative, normalized, '' for the project's root.
-
-    An absolute path, or one that climbs out of the project (``..``), is a
-    ValidationError.
-    """
-    text = "" if source_path is None else str(source_path).strip()
-    if not text:
-        return ""
-    if "\x00" in text:
-        raise ValidationError("source_path must not contain a NUL character")
-    if text.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:[\\/]", text):
-        raise ValidationError("source_path '%s' must be relative to the project's root, not an absolute path" % text)
-    norm = posixpath.normpath(text.replace("\\", "/"))
-    if norm == "..":
-        raise ValidationError("source_path '%s' escapes the project: it must stay inside the project's checkout" % text)
-    if norm.startswith("../"):
-        raise ValidationError("source_path '%s' escapes the project: it must stay inside the project's checkout" % text)
-    return "" if norm == "." else norm
-
-
-def resolve_in_checkout(checkout, source_path) -> str:
-    """The absolute path of ``source_path`` in ``checkout``, after resolving symlinks.
-
-    A path that leads outside the checkout (through a symlink, say) is a
-    ValidationError: a repository must not make an update read the
-    controller's other files.
-    """
-    rel = normalize_source_path(source_path)
-    root = os.path.realpath(checkout)
-    target = os.path.realpath(os.path.join(root, rel)) if rel else root
-    if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
-        raise ValidationError("source_path '%s' resolves to %s, outside the project's checkout %s" % (rel, target, root))
-    return target
-
-
-def refuse_escaping_links(checkout, path, source_path=None):
-    """ValidationError naming the first symbolic link that resolves outside ``checkout``, among what reading ``path`` reads.
-
-    ``path`` (inside the checkout, see :func:`resolve_in_checkout`) is a
-    directory (everything under it, links to directories followed) or a file
-    (with the ``group_vars``/``host_vars`` beside it, which ansible reads too).
-    Links that stay inside the checkout are fine.
-    """
-    root = os.path.realpath(checkout)
-
-    def inside(target):
-        return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
-
-    def check(link):
-        target = os.path.realpath(link)
-        if not inside(target):
-            rel = os.path.relpath(link, root)
-            raise ValidationError("source_path '%s': %s is a symbolic link to %s, outside the project's checkout; "
-                                  "an inventory may only link to files of its own repository" % (
-                                      source_path if source_path is not None else os.path.relpath(path, root), rel, target))
-
-    if os.path.isdir(path):
-        starts = [path]
-    else:
-        starts = [os.path.join(os.path.dirname(path), d) for d in ("group_vars", "host_vars")]
-        starts = [d for d in starts if os.path.lexists(d)]
-        for start in starts:
-            if os.path.islink(start):
-                check(start)
-    seen = set()
-    for start in starts:
-        for dir_path, dir_names, file_names in os.walk(start, followlinks=True):
-            real = os.path.realpath(dir_path)
-            if real in seen or not inside(real):
-                dir_names[:] = []
-                continue
-            seen.add(real)
-            dir_names[:] = [d for d in dir_names if d != ".git"]
-            for name in dir_names + file_names:
-                full = os.path.join(dir_path, name)
-                if os.path.islink(full):
-                    check(full)
 
 
 def _check_source_type(source):
@@ -268,8 +152,7 @@ def _validate(store, inv, name, new, before):
                               % (name, new["update_cache_timeout"]))
     if new["verbosity"] not in VERBOSITY:
         raise ValidationError("inventory source '%s': verbosity must be 0, 1 or 2, not %d" % (name, new["verbosity"]))
-    others = store.query("SELECT name, source, update_on_project_update FROM inventory_sources WHERE inventory_id = ? AND id != ?"
-                         " ORDER BY id", (inv["id"], before["id"] if before else -1))
+    others = source_repo.others(store, inv["id"], before["id"] if before else None)
     if new["update_on_project_update"] and others:
         raise ValidationError(
             "inventory source '%s': an scm source with update_on_project_update must be the only source of its inventory, "
@@ -324,6 +207,7 @@ def save_source(store, inventory, name, dry_run=False, update_project=True, **fi
     name = str(name)
     with store.transaction(dry_run=dry_run):
         inv = _require_user_inventory(store, inventory, "create or change")
+        store.lock_inventory(inv["id"])
         before = get_source(store, inv["id"], name)
         if before is not None and before["source"] in MANAGED_SOURCES:
             raise ValidationError("inventory source '%s' is managed by its inventory; it cannot be changed" % name)
@@ -354,45 +238,25 @@ def save_source(store, inventory, name, dry_run=False, update_project=True, **fi
             if isinstance(ref, str) and not ref.strip():
                 new["source_project_id"] = None
             else:
-                if isinstance(ref, str) and ref.strip().isdigit() and _projects().get_project(store, ref) is None:
+                if isinstance(ref, str) and ref.strip().isdigit() and projects.get_project(store, ref) is None:
                     ref = int(ref)
-                project = _projects().require_project(store, ref)
+                project = projects.require_project(store, ref)
                 new["source_project_id"] = project["id"]
         _validate(store, inv, name, new, before)
         stamp = now()
-        values = [new["description"], new["source"], new["source_project_id"], new["source_path"],
-                  canonical_json(new["source_vars"]), bool(new["overwrite"]), bool(new["overwrite_vars"]),
-                  bool(new["update_on_launch"]), bool(new["update_on_project_update"]), new["update_cache_timeout"],
-                  new["limit"], new["verbosity"], new["enabled_var"], new["enabled_value"], new["instance_id_var"]]
-        columns = ("description, source, source_project_id, source_path, source_vars, overwrite, overwrite_vars, "
-                   "update_on_launch, update_on_project_update, update_cache_timeout, \"limit\", verbosity, enabled_var, "
-                   "enabled_value, instance_id_var")
         if before is None:
-            store.execute(
-                "INSERT INTO inventory_sources (inventory_id, name, %s, created, modified)"
-                " VALUES (?, ?, %s, ?, ?)" % (columns, ", ".join(["?"] * len(values))),
-                [inv["id"], name] + values + [stamp, stamp])
-        else:
-            old = [before["description"], before["source"], before["source_project_id"], before["source_path"],
-                   canonical_json(before["source_vars"]), bool(before["overwrite"]), bool(before["overwrite_vars"]),
-                   bool(before["update_on_launch"]), bool(before["update_on_project_update"]), before["update_cache_timeout"],
-                   before["limit"], before["verbosity"], before["enabled_var"], before["enabled_value"],
-                   before["instance_id_var"]]
-            if old != values:
-                sets = ", ".join("%s = ?" % c.strip() for c in columns.split(","))
-                store.execute("UPDATE inventory_sources SET %s, modified = ? WHERE id = ?" % sets,
-                              values + [stamp, before["id"]])
-                if new["source"] == "scm" and (before["source_path"] != new["source_path"]
-                                               or before["source_project_id"] != new["source_project_id"]
-                                               or before["source"] != "scm"):
-                    # AWX: a changed file forces the next project update to update this source
-                    store.execute("UPDATE inventory_sources SET scm_last_revision = '' WHERE id = ?", (before["id"],))
+            source_repo.insert(store, inv["id"], name, new, stamp)
+        elif source_repo.values(before) != source_repo.values(new):
+            # AWX: a changed file forces the next project update to update this source
+            forget = new["source"] == "scm" and (before["source_path"] != new["source_path"]
+                                                 or before["source_project_id"] != new["source_project_id"]
+                                                 or before["source"] != "scm")
+            source_repo.update(store, before["id"], new, stamp, forget_revision=forget)
         after = get_source(store, inv["id"], name)
     if (before is None and not dry_run and update_project and after["source"] == "scm"
             and after["update_on_project_update"] and after["source_project_id"] is not None):
         # AWX schedules the project's update when such a source is created; here it runs now,
         # outside the source's transaction (git may take long)
-        projects = _projects()
         project = projects.require_project(store, after["source_project_id"])
         project_update = projects.update_project(store, project, launch_type="manual", trigger_inventory_updates=True)
         after = dict(get_source(store, after["inventory_id"], name) or after)  # as the update left it
@@ -409,16 +273,15 @@ def delete_source(store, inventory, name, dry_run=False):
     """
     with store.transaction(dry_run=dry_run):
         inv = _require_user_inventory(store, inventory, "delete")
+        store.lock_inventory(inv["id"])
         before = get_source(store, inv["id"], name)
         if before is None:
             return None
         if before["source"] in MANAGED_SOURCES:
             raise ValidationError("inventory source '%s' is managed by its inventory; it cannot be deleted" % name)
-        from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates
-
-        running = updates.running_update(store, inv["id"])
-        if running is not None and running["inventory_source"] == before["id"]:
-            raise ValidationError("inventory source '%s' is being updated (update %d, pid %s); delete it when the update "
-                                  "has finished" % (name, running["id"], running["pid"]))
-        store.execute("DELETE FROM inventory_sources WHERE id = ?", (before["id"],))
+        running = update_repo.running(store, inv["id"])
+        if running is not None and running["inventory_source_id"] == before["id"]:
+            raise ValidationError("inventory source '%s' is being updated (update %d on node %s, pid %s); delete it when the "
+                                  "update has finished" % (name, running["id"], running["hostname"], running["pid"]))
+        source_repo.delete(store, before["id"])
         return before

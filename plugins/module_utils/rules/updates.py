@@ -12,26 +12,34 @@ project's revision and the project update it used.
 How an update runs (there is no daemon: it runs in the calling process, or
 with ``wait=False`` in a detached background process):
 
-1. **Claim.**  In one ``BEGIN IMMEDIATE`` transaction the update becomes
-   ``running`` with this process's pid, its start time and the machine's name,
-   unless another update of the same inventory is running: updates of one
-   inventory are serialized.  A running record whose process is gone (no such
-   pid, a zombie, or a pid now used by another process) is first marked
-   ``failed`` ("the process running this update died").  The caller waits up
-   to ``timeout`` seconds for the other update (``None``: as long as it
-   takes, ``0``: not at all) and is then refused with a message naming it.
-2. **Read.**  ``ansible-inventory --list --export`` runs on the source (no
-   store lock is held meanwhile): for ``scm`` the project's checkout at
-   ``source_path`` (checked to stay inside the checkout after resolving
-   symlinks) with ``source_vars`` as environment variables; for a plugin
-   source a plugin configuration file made of ``source_vars``; a
+1. **Claim**, in one short transaction that takes the inventory's lock
+   (``store.lock_inventory``): records of the inventory whose lease passed
+   are marked ``failed`` ("node N stopped renewing the lease of this update
+   at T"), then one statement makes the update ``running`` for this node
+   (see store/inventory_updates.py): a new record guarded by the partial
+   unique index "one running update per inventory", or a pending record
+   ``WHERE status = 'pending'``.  Two nodes racing on one update or one
+   inventory: exactly one wins.  The loser waits up to ``timeout`` seconds
+   for the other update of the inventory (``None``: as long as it takes,
+   ``0``: not at all) and is then refused (:class:`UpdateBusy`); a pending
+   record another node claimed is refused at once (:class:`NotPending`).
+2. **Run** with a lease: a heartbeat thread renews the record's lease every
+   third of its length (store/leases.py; 30 s by default) until the update
+   ends.  A node that dies stops renewing: every reader sees the record
+   failed once the lease has passed, and the next claim records it so.
+3. **Read.**  ``ansible-inventory --list --export`` runs on the source (no
+   store lock is held meanwhile): for ``scm`` this node's checkout of the
+   project at ``source_path`` (checked to stay inside the checkout after
+   resolving symlinks) with ``source_vars`` as environment variables; for a
+   plugin source a plugin configuration file made of ``source_vars``; a
    ``constructed`` source is computed by the constructed inventory's engine.
    Broken files fail (``ANSIBLE_INVENTORY_UNPARSED_FAILED``).
-3. **Import and finish** in one transaction: the importer writes the
-   inventory and the record becomes ``successful`` together, so an update
-   that dies halfway leaves the last complete inventory.  Any failure
-   (missing file, invalid syntax, a failing script) makes the record
-   ``failed`` with the reason in ``result_stdout``, in its own transaction.
+4. **Import and finish** in one transaction (under the inventory's lock):
+   the importer writes the inventory and the record becomes ``successful``
+   together, so an update that dies halfway leaves the last complete
+   inventory.  Any failure (missing file, invalid syntax, a failing script)
+   makes the record ``failed`` with the reason in ``result_stdout``, in its
+   own transaction.
 """
 
 from __future__ import annotations
@@ -46,17 +54,29 @@ import time
 import traceback
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, UpdateBusy, ValidationError  # noqa: F401
-from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as _sources
-from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import record_alive as _alive, this_process as _this_process
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, NotPending, UpdateBusy, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed, importer
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import project_updates as project_sync
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import keep_lease
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime import isolation
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.checkouts import projects_root, refuse_escaping_links, resolve_in_checkout
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.git import checkout_revision
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime.locks import checkout_lock
+from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_sources as source_repo
+from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_updates as update_repo
+from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 ACTIVE = ("pending", "running")
-DIED = "the process running this update died"
 NOT_STARTED = "Could not start because `can_update` returned False"
 NO_SOURCES = "No inventory sources to update."
 LOG_LIMIT = 60000
+# the store a background update opens (see _spawn)
+_ENV_UPDATE_STORE = "FLEET_INVENTORY_UPDATE_STORE"
 _POLL_MAX = 1.0
+
+
 
 
 class _Failed(Exception):
@@ -97,15 +117,11 @@ def _elapsed(started, finished):
 
 
 def get_update(store, update_id):
-    """The record of inventory update ``update_id`` (a dead process's running record is marked failed first), or None."""
-    row = store.query_one("SELECT * FROM inventory_updates WHERE id = ?", (int(update_id),))
-    if row is not None and row["status"] in ACTIVE and row["pid"] is not None and not _alive(row):
-        with store.transaction():
-            _mark_dead(store, row)
-        row = store.query_one("SELECT * FROM inventory_updates WHERE id = ?", (int(update_id),))
+    """The record of inventory update ``update_id``, or None; one whose lease passed reads as failed (nothing is written)."""
+    row = update_repo.as_read(update_repo.get(store, update_id))
     if row is None:
         return None
-    return _record(row, _sources.get_source_by_id(store, row["inventory_source_id"]))
+    return _record(row, source_repo.get_by_id(store, row["inventory_source_id"]))
 
 
 def require_update(store, update_id):
@@ -118,65 +134,36 @@ def require_update(store, update_id):
 def list_updates(store, source) -> list:
     """The update records of a source (a dict or an id), oldest first."""
     source_id = source["id"] if isinstance(source, dict) else int(source)
-    return [get_update(store, r["id"]) for r in store.query(
-        "SELECT id FROM inventory_updates WHERE inventory_source_id = ? ORDER BY id", (source_id,))]
+    return [get_update(store, i) for i in update_repo.ids_of_source(store, source_id)]
 
 
-# -- processes -----------------------------------------------------------------------------------
-
-
-def _mark_dead(store, row):
-    stamp = now()
-    cur = store.execute(
-        "UPDATE inventory_updates SET status = 'failed', finished = ?, job_explanation = ?,"
-        " result_stdout = result_stdout || ? WHERE id = ? AND status IN ('pending', 'running')",
-        (stamp, DIED, "\n%s (pid %s)\n" % (DIED, row["pid"]), row["id"]))
-    if cur.rowcount:  # not when it finished meanwhile
-        store.execute("UPDATE inventory_sources SET status = 'failed', last_updated = ? WHERE id = ?",
-                      (stamp, row["inventory_source_id"]))
+# -- leases --------------------------------------------------------------------------------------
 
 
 def source_state(store, source_id, status=None):
     """``(status, explanation)`` of a source as a reader must see it, without writing anything.
 
-    A source left ``pending``/``running`` by an update whose process died (no
-    such pid, a zombie, a pid now used by another process) is ``failed`` with
-    :data:`DIED`; the next update (or :func:`get_update`) records that.  The
-    explanation is that of the source's last update otherwise ('' when none).
+    A source left ``pending``/``running`` by updates whose node stopped
+    renewing their lease is ``failed`` with the reason (store/leases.py); the
+    next claim on its inventory records that.  The explanation is that of the
+    source's last update otherwise ('' when none).
     """
     if status is None:
-        row = store.query_one("SELECT status FROM inventory_sources WHERE id = ?", (int(source_id),))
-        status = row["status"] if row else ""
-    if status in ACTIVE:
-        active = store.query("SELECT * FROM inventory_updates WHERE inventory_source_id = ? AND status IN ('pending', 'running')"
-                             " ORDER BY id", (int(source_id),))
-        dead = [r for r in active if not _alive(r)]
-        if not active or len(dead) == len(active):
-            pid = dead[-1]["pid"] if dead else None
-            return "failed", DIED + (" (pid %s)" % pid if pid is not None else "")
-        return status, ""
-    last = store.query_one("SELECT job_explanation FROM inventory_updates WHERE inventory_source_id = ? ORDER BY id DESC LIMIT 1",
-                           (int(source_id),))
-    return status, (last["job_explanation"] or "") if last else ""
-
-
-def _reap(store, inventory_id):
-    """Mark the dead active records of an inventory failed; returns the running row, if any."""
-    running = None
-    for row in store.query("SELECT * FROM inventory_updates WHERE inventory_id = ? AND status IN ('pending', 'running')"
-                           " AND pid IS NOT NULL ORDER BY id", (inventory_id,)):
-        if not _alive(row):
-            _mark_dead(store, row)
-        elif row["status"] == "running":
-            running = row
-    return running
+        status = source_repo.stored_status(store, source_id)
+    return update_repo.source_state(store, source_id, status)
 
 
 def running_update(store, inventory_id):
-    """The running update record of an inventory, or None (dead ones are marked failed)."""
+    """The running update record of an inventory, or None (records whose lease passed are marked failed)."""
     with store.transaction():
-        row = _reap(store, inventory_id)
+        store.lock_inventory(inventory_id)
+        update_repo.expire(store, inventory_id)
+        row = update_repo.running(store, inventory_id)
     return None if row is None else _record(row)
+
+
+def _renewer(record_id, node):
+    return lambda own: update_repo.renew(own, record_id, node)
 
 
 # -- what may run --------------------------------------------------------------------------------
@@ -197,9 +184,7 @@ def can_update(store, source) -> tuple:
 
 
 def last_successful(store, source):
-    row = store.query_one("SELECT MAX(finished) AS finished FROM inventory_updates WHERE inventory_source_id = ?"
-                          " AND status = 'successful'", (source["id"],))
-    return row["finished"] if row else None
+    return update_repo.last_successful(store, source["id"])
 
 
 def needs_update_on_launch(store, source) -> bool:
@@ -219,46 +204,53 @@ def needs_update_on_launch(store, source) -> bool:
 
 
 def _busy_message(store, row, waited):
-    other = _sources.get_source_by_id(store, row["inventory_source_id"])
+    other = source_repo.get_by_id(store, row["inventory_source_id"])
     inv = store.get_inventory(int(row["inventory_id"]))
-    return ("inventory '%s' is being updated by update %d of source '%s' (pid %s, started %s); %s" % (
+    return ("inventory '%s' is being updated by update %d of source '%s' (node %s, pid %s, started %s); %s" % (
         inv["name"] if inv else row["inventory_id"], row["id"], other["name"] if other else row["inventory_source_id"],
-        row["pid"], row["started"],
+        row["hostname"] or "?", row["pid"], row["started"],
         "gave up waiting after %s seconds" % waited if waited else "not waiting (timeout 0)"))
+
+
+def claim_update(store, source, record_id=None, launch_type="manual", source_project_update_id=None):
+    """One claim attempt, in one short transaction: ``(record id, None)`` when this node won, else ``(None, running row)``.
+
+    With ``record_id`` the pending record becomes running (:class:`NotPending`
+    when it is no longer pending); else a new running record is made.  Either
+    way only when the inventory has no running update whose lease holds.
+    """
+    node, pid = leases.node_name(), os.getpid()
+    with store.transaction():
+        store.lock_inventory(source["inventory_id"])
+        update_repo.expire(store, source["inventory_id"])
+        if record_id is None:
+            won = update_repo.claim_new(store, source, launch_type, source_project_update_id, pid, node)
+        else:
+            won = record_id if update_repo.claim_pending(store, record_id, pid, node) else None
+            if won is None:
+                row = update_repo.get(store, record_id)
+                if row is None or row["status"] != "pending":
+                    raise NotPending("inventory update %d is no longer pending: it is %s (node %s)" % (
+                        record_id, row["status"] if row else "deleted", (row or {}).get("hostname") or "?"))
+        if won is not None:
+            return won, None
+        return None, update_repo.running(store, source["inventory_id"])
 
 
 def _claim(store, source, record_id=None, launch_type="manual", timeout=None, source_project_update_id=None):
     """Make an update of ``source`` the running one of its inventory; returns its id.
 
-    With ``record_id`` a pending record becomes running; else a new record is
-    created running.  Waits up to ``timeout`` seconds for another running
-    update of the same inventory (None: no limit); then raises UpdateBusy.
+    Waits up to ``timeout`` seconds for another running update of the same
+    inventory (None: no limit); then raises UpdateBusy.
     """
     start = time.monotonic()
     delay = 0.05
-    pid, pid_start, host = _this_process()
     while True:
-        with store.transaction():
-            running = _reap(store, source["inventory_id"])
-            if running is None:
-                stamp = now()
-                if record_id is None:
-                    cur = store.execute(
-                        "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status,"
-                        " launch_type, created, started, pid, pid_start, hostname) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?) RETURNING id",
-                        (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp, stamp, pid,
-                         pid_start, host))
-                    record_id = cur.fetchone()[0]
-                else:
-                    cur = store.execute(
-                        "UPDATE inventory_updates SET status = 'running', started = ?, pid = ?, pid_start = ?, hostname = ?"
-                        " WHERE id = ? AND status = 'pending'", (stamp, pid, pid_start, host, record_id))
-                    if cur.rowcount != 1:
-                        raise ValidationError("inventory update %d is no longer pending" % record_id)
-                store.execute("UPDATE inventory_sources SET status = 'running' WHERE id = ?", (source["id"],))
-                return record_id
+        won, running = claim_update(store, source, record_id, launch_type, source_project_update_id)
+        if won is not None:
+            return won
         waited = time.monotonic() - start
-        if timeout is not None and waited >= timeout:
+        if timeout is not None and waited >= timeout and running is not None:
             raise UpdateBusy(_busy_message(store, running, int(timeout)))
         pause = delay if timeout is None else min(delay, max(0.0, timeout - waited))
         time.sleep(pause)
@@ -299,9 +291,7 @@ def _extra_args(source):
 def _log(lines, stderr, verbosity):
     out = list(lines)
     if stderr:
-        from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import trim_stderr
-
-        text = trim_stderr(stderr, LOG_LIMIT)
+        text = importer.trim_stderr(stderr, LOG_LIMIT)
         if verbosity == 0:
             text = "\n".join(line for line in text.splitlines() if "WARNING" in line or "ERROR" in line)
         if text:
@@ -315,44 +305,41 @@ def _scm_input(store, source, launch_type, log, held):
     The checkout's lock is entered into ``held`` (an ExitStack): no project
     update moves the checkout until the caller has read it.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
-
-    project = projects.get_project(store, source["source_project_id"])
+    project = project_sync.get_project(store, source["source_project_id"])
     if project is None:
         raise _Failed("the source's project (id %s) does not exist" % source["source_project_id"])
-    checkout = projects.project_checkout_path(store, project)
-    held.enter_context(projects.checkout_lock(checkout))
+    checkout = project_sync.project_checkout_path(store, project)
+    held.enter_context(checkout_lock(checkout))
     project_update_id = None
     if not os.path.isdir(checkout) or not project.get("scm_revision"):
         log.append("project '%s' has no checkout yet: updating it first" % project["name"])
-        pu = projects.update_project(store, project, launch_type="sync", trigger_inventory_updates=False)
+        pu = project_sync.run_project_update(store, project, launch_type="sync")
         project_update_id = pu["id"]
         if pu["status"] != "successful":
             raise _Failed('Previous Task Failed: {"job_type": "project_update", "job_name": "%s", "job_id": "%s"}: %s'
                           % (project["name"], pu["id"], pu.get("job_explanation") or pu["status"]),
                           log=pu.get("result_stdout") or "", project_update=project_update_id)
-        project = projects.require_project(store, project["id"])
-        checkout = projects.project_checkout_path(store, project)
+        project = project_sync.require_project(store, project["id"])
+        checkout = project_sync.project_checkout_path(store, project)
     try:
-        path = _sources.resolve_in_checkout(checkout, source["source_path"])
-        _sources.refuse_escaping_links(checkout, path, source["source_path"] or ".")
+        path = resolve_in_checkout(checkout, source["source_path"])
+        refuse_escaping_links(checkout, path, source["source_path"] or ".")
     except ValidationError as exc:
         raise _Failed(str(exc), project_update=project_update_id) from None
-    log.append("project '%s' at revision %s, source_path '%s'" % (
-        project["name"], project["scm_revision"] or "?", source["source_path"] or "."))
+    # this node's checkout: its revision, which another node's update of the project does not move
+    revision = checkout_revision(checkout) or project["scm_revision"]
+    log.append("project '%s' at revision %s, source_path '%s'" % (project["name"], revision or "?", source["source_path"] or "."))
     try:
         env = scm_environment(source["source_vars"])
     except ValidationError as exc:
         raise _Failed(str(exc), project_update=project_update_id) from None
-    return path, env, project["scm_revision"], project_update_id, os.path.realpath(checkout)
+    return path, env, revision, project_update_id, os.path.realpath(checkout)
 
 
 def store_paths(store) -> list:
     """What an scm inventory run must not see of ``store``: its file, -wal, -shm, its directory and the projects root."""
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
-
     target = getattr(store, "target", "") or ""
-    paths = [projects.projects_root(store)]
+    paths = [projects_root(store)]
     if target and target != ":memory:" and not target.startswith(("postgresql://", "postgres://", "file:")):
         path = os.path.abspath(os.path.expanduser(target))
         paths += [os.path.dirname(path), path, path + "-wal", path + "-shm"]
@@ -364,8 +351,6 @@ def scm_run_isolation(checkout, source_env, hide=(), log=None):
 
     ValidationError when a required sandbox cannot be made.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.runtime import isolation
-
     run_env = isolation.inventory_environment(source_env)
     wrapper, note = isolation.sandbox(checkout, hide=hide, env=run_env)
     if log is not None:
@@ -375,7 +360,7 @@ def scm_run_isolation(checkout, source_env, hide=(), log=None):
 
 def _plugin_config(source, workdir):
     """Write a plugin source's configuration (``source_vars`` + ``plugin``) into ``workdir``; returns its path."""
-    import yaml
+    import yaml  # PyYAML ships with ansible-core; only a plugin source's configuration needs it
 
     config = dict(source["source_vars"] or {})
     config["plugin"] = source["source"]
@@ -391,14 +376,11 @@ def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
 
     Returns ``(counts, revision, project_update_id, stderr)``; raises _Failed.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer
-
     revision, pu_id, stderr = "", None, ""
     if source["source"] == "constructed":
-        from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed
-
         try:
             with store.transaction(dry_run=dry_run):
+                store.lock_inventory(source["inventory_id"])
                 counts = dict(constructed.update_constructed_inventory(store, int(source["inventory_id"]), dry_run=False))
                 if counts.get("log"):
                     log.append(str(counts.pop("log")).rstrip())
@@ -437,6 +419,7 @@ def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
             shutil.rmtree(workdir, ignore_errors=True)
     try:
         with store.transaction(dry_run=dry_run):
+            store.lock_inventory(source["inventory_id"])
             counts = importer.import_inventory(
                 store, int(source["inventory_id"]), data, overwrite=source["overwrite"], overwrite_vars=source["overwrite_vars"],
                 enabled_var=source["enabled_var"] or None, enabled_value=source["enabled_value"] or None,
@@ -459,27 +442,19 @@ def _summary(counts):
 
 
 def _finish(store, record_id, source, status, counts, log, explanation, revision, pu_id):
-    stamp = now()
     counts = {k: v for k, v in (counts or {}).items() if k not in ("before", "after")}
     if len(log) > LOG_LIMIT:
         log = "...\n" + log[-LOG_LIMIT:]
     with store.transaction():
-        store.execute(
-            "UPDATE inventory_updates SET status = ?, finished = ?, result_stdout = ?, job_explanation = ?, counts = ?,"
-            " scm_revision = ?, source_project_update_id = COALESCE(?, source_project_update_id) WHERE id = ?",
-            (status, stamp, log, explanation, canonical_json(counts), revision or "", pu_id, record_id))
-        if status == "successful" and source["source"] == "scm":
-            store.execute("UPDATE inventory_sources SET status = ?, last_updated = ?, scm_last_revision = ? WHERE id = ?",
-                          (status, stamp, revision or "", source["id"]))
-        else:
-            store.execute("UPDATE inventory_sources SET status = ?, last_updated = ? WHERE id = ?", (status, stamp, source["id"]))
+        update_repo.finish(store, record_id, source, status, counts, log, explanation, revision, pu_id)
 
 
 def _run_claimed(store, source, record_id, launch_type):
     """Run a claimed (running) update to its end; returns the finished record."""
     log = ["updating inventory '%s' from source '%s' (%s)" % (source["inventory"], source["name"], source["source"])]
     try:
-        _execute(store, source, launch_type, log, record_id=record_id)
+        with keep_lease(store, _renewer(record_id, leases.node_name())):
+            _execute(store, source, launch_type, log, record_id=record_id)
     except _Failed as exc:
         _finish(store, record_id, source, "failed", {}, _log(log + ([exc.log] if exc.log else []) + [exc.explanation], "", 1),
                 exc.explanation, "", exc.project_update)
@@ -494,9 +469,9 @@ def _run_claimed(store, source, record_id, launch_type):
 
 def _as_source(store, source):
     if isinstance(source, dict):
-        fresh = _sources.get_source_by_id(store, source["id"])
+        fresh = source_repo.get_by_id(store, source["id"])
     else:
-        fresh = _sources.get_source_by_id(store, int(source))
+        fresh = source_repo.get_by_id(store, int(source))
     if fresh is None:
         raise NotFound("inventory source %s does not exist" % (source.get("name") if isinstance(source, dict) else source))
     return fresh
@@ -508,7 +483,7 @@ def run_source_update(store, source, launch_type="manual", wait=True, timeout=No
     ``wait=True`` runs the update here and returns the finished record (its
     ``status`` tells success; a failed update is a record, not an exception).
     ``wait=False`` starts it in a detached background process (own session,
-    no terminal; see :func:`_spawn` and :func:`_fork`) and returns the
+    no terminal; see :func:`_spawn`) and returns the
     ``pending`` record; follow it
     with :func:`get_update`.  A source that cannot update is a
     ValidationError; an inventory busy for longer than ``timeout`` seconds is
@@ -540,10 +515,8 @@ def preview_source_update(store, source) -> dict:
         raise ValidationError("inventory source '%s' of inventory '%s' cannot be updated: %s" % (
             source["name"], source["inventory"], reason))
     if source["source"] == "scm":
-        from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
-
-        project = projects.get_project(store, source["source_project_id"])
-        if project is None or not project.get("scm_revision") or not os.path.isdir(projects.project_checkout_path(store, project)):
+        project = project_sync.get_project(store, source["source_project_id"])
+        if project is None or not project.get("scm_revision") or not os.path.isdir(project_sync.project_checkout_path(store, project)):
             return {"changed": True, "project_update_needed": True}
     try:
         counts = _execute(store, source, "manual", [], dry_run=True)[0]
@@ -555,49 +528,26 @@ def preview_source_update(store, source) -> dict:
 # -- background updates ----------------------------------------------------------------------------
 
 
-def _preload():
-    """Import what a background update needs while the module's files still exist (AnsiballZ removes them)."""
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer  # noqa: F401 pylint: disable=unused-import
-    import yaml  # noqa: F401 pylint: disable=unused-import
-
-    for name in ("projects", "constructed", "isolation"):
-        try:
-            __import__("ansible_collections.fleet.inventory.plugins.module_utils.%s" % name)
-        except ImportError:
-            pass
-
-
 def _start_detached(store, source, launch_type, timeout, source_project_update_id):
     if store.target == ":memory:" or not store.target:
         raise ValidationError("wait=false needs a store file: an in-memory store ends with this process")
-    stamp = now()
     with store.transaction():
-        cur = store.execute(
-            "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status, launch_type,"
-            " created) VALUES (?, ?, ?, 'pending', ?, ?) RETURNING id",
-            (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp))
-        record_id = cur.fetchone()[0]
-        store.execute("UPDATE inventory_sources SET status = 'pending' WHERE id = ?", (source["id"],))
+        record_id = update_repo.insert_pending(store, source, launch_type, source_project_update_id, leases.node_name())
     root = _collection_root()
-    if root is not None:
-        problem = _spawn(store.connect_target, root, record_id, timeout)
-    else:
-        problem = _fork(store, record_id, timeout)
+    problem = _spawn(_connect_target(store), root, record_id, timeout) if root else "cannot find this collection's files to start a background update"
     if problem:
         _finish(store, record_id, source, "failed", {}, problem + "\n", problem, "", None)
     return get_update(store, record_id)
 
 
-def _collection_root():
-    """The directory holding ``ansible_collections`` when this collection's files are on disk, else None.
+def _connect_target(store):
+    """What opens the same store again (a PostgreSQL store's ``target`` has no password; ``connect_target`` has)."""
+    return getattr(store, "connect_target", None) or store.target
 
-    A module runs from AnsiballZ's zip, which is deleted when the module
-    returns: a fresh interpreter could not import the collection from there.
-    """
-    here = os.path.abspath(__file__)
-    if not os.path.isfile(here):
-        return None
-    parts = here.split(os.sep)
+
+def _collection_root():
+    """The directory holding ``ansible_collections`` (a fresh interpreter imports the collection from there), or None."""
+    parts = os.path.abspath(__file__).split(os.sep)
     if "ansible_collections" not in parts:
         return None
     index = len(parts) - 1 - parts[::-1].index("ansible_collections")
@@ -617,18 +567,22 @@ def _spawn(target, root, record_id, timeout):
     """Start the update in a fresh interpreter (its own session) that detaches; returns a problem or ''.
 
     No fork of this (maybe multi-threaded) process, and no SQLite state crosses
-    into the update's process.
+    into the update's process.  The store's name goes through the environment,
+    not the command line, which every user of the machine can read (a
+    PostgreSQL URL may hold a password).
     """
     read_end, write_end = os.pipe()
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
             "from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates; updates._detached_main(sys.argv[2:])")
-    argv = [sys.executable, "-c", code, root, target, str(record_id), "" if timeout is None else repr(float(timeout))]
+    argv = [sys.executable, "-c", code, root, str(record_id), "" if timeout is None else repr(float(timeout))]
+    env = dict(os.environ)
+    env[_ENV_UPDATE_STORE] = target
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_DUP2, write_end, 1),
                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
     try:
         # not AnsibleModule.run_command: a detached process in its own session that outlives this one is the point
-        pid = os.posix_spawn(sys.executable, argv, dict(os.environ), file_actions=actions, setsid=True)  # pylint: disable=ansible-bad-function
+        pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions, setsid=True)  # pylint: disable=ansible-bad-function
     except OSError as exc:
         os.close(read_end)
         os.close(write_end)
@@ -642,13 +596,11 @@ def _spawn(target, root, record_id, timeout):
 
 def _detached_main(args):  # pragma: no cover - runs in the background process
     """Entry point of :func:`_spawn`'s interpreter: detach, claim the pending record, run the update."""
-    target, record_id = args[0], int(args[1])
-    timeout = float(args[2]) if len(args) > 2 and args[2] else None
+    target = os.environ.pop(_ENV_UPDATE_STORE)
+    record_id = int(args[0])
+    timeout = float(args[1]) if len(args) > 1 and args[1] else None
     if os.fork() != 0:
         os._exit(0)
-    from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
-
-    _preload()
     _detached_run(Store, target, record_id, timeout, report_fd=1)
 
 
@@ -659,12 +611,10 @@ def _detached_run(store_class, target, record_id, timeout, report_fd):  # pragma
         devnull = os.open(os.devnull, os.O_RDWR)
         own = store_class(target)
         try:
-            row = own.query_one("SELECT inventory_source_id, launch_type FROM inventory_updates WHERE id = ?", (record_id,))
-            pid, pid_start, host = _this_process()
+            row = update_repo.get(own, record_id)
             with own.transaction():
-                own.execute("UPDATE inventory_updates SET pid = ?, pid_start = ?, hostname = ? WHERE id = ?",
-                            (pid, pid_start, host, record_id))
-            os.write(report_fd, b"%d\n" % pid)
+                update_repo.set_runner(own, record_id, os.getpid(), leases.node_name())
+            os.write(report_fd, b"%d\n" % os.getpid())
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
             if report_fd > 2:
@@ -679,45 +629,14 @@ def _detached_run(store_class, target, record_id, timeout, report_fd):  # pragma
         os._exit(code)
 
 
-def _fork(store, record_id, timeout):
-    """Start the update in a detached grandchild of this (single-threaded module) process; returns a problem or ''."""
-    _preload()
-    target, store_class = store.connect_target, type(store)
-    read_end, write_end = os.pipe()
-    # no SQLite connection may cross the fork (its in-process file and lock state would be the child's too)
-    store.conn.close()
-    try:
-        first = os.fork()
-    except OSError as exc:
-        store.reconnect()
-        os.close(read_end)
-        os.close(write_end)
-        return "cannot start a background process: %s" % (exc.strerror or exc)
-    if first == 0:  # pragma: no cover - runs in the child processes
-        try:
-            os.close(read_end)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-        except BaseException:  # pylint: disable=broad-except
-            os._exit(1)
-        _detached_run(store_class, target, record_id, timeout, report_fd=write_end)
-    store.reconnect()
-    os.close(write_end)
-    os.waitpid(first, 0)
-    data = _read_all(read_end)
-    os.close(read_end)
-    return "" if data.strip().isdigit() else "the background process did not start"
-
-
 def _record_crash(store_class, target, record_id):  # pragma: no cover - runs in the child process
     """The background process failed outside the update itself: say why in the record."""
     try:
         text = traceback.format_exc()
         own = store_class(target)
         try:
-            row = own.query_one("SELECT inventory_source_id, status FROM inventory_updates WHERE id = ?", (record_id,))
-            source = _sources.get_source_by_id(own, row["inventory_source_id"]) if row else None
+            row = update_repo.get(own, record_id)
+            source = source_repo.get_by_id(own, row["inventory_source_id"]) if row else None
             if source is not None and row["status"] in ACTIVE:
                 _finish(own, record_id, source, "failed", {}, text,
                         "the background update failed: %s" % text.strip().splitlines()[-1], "", None)
@@ -729,10 +648,9 @@ def _record_crash(store_class, target, record_id):  # pragma: no cover - runs in
 
 def _background(store, source, record_id, launch_type, timeout):  # pragma: no cover - runs in the child process
     try:
-        _claim(store, source, record_id=record_id, timeout=timeout)
-    except UpdateBusy as exc:
-        _finish(store, record_id, source, "failed", {}, str(exc) + "\n", str(exc), "", None)
-        return
+        # the pending record's lease is renewed while this process waits for its turn
+        with keep_lease(store, _renewer(record_id, leases.node_name())):
+            _claim(store, source, record_id=record_id, timeout=timeout)
     except FleetInventoryError as exc:
         _finish(store, record_id, source, "failed", {}, str(exc) + "\n", str(exc), "", None)
         return
@@ -762,14 +680,12 @@ def update_sources_for_project(store, project_id, project_update_id) -> list:
     the updates run (a refused or failing one is a failed record, the others
     still run).
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects
-
-    project = projects.get_project(store, int(project_id))
+    project = project_sync.get_project(store, int(project_id))
     if project is None:
         return []
     revision = project.get("scm_revision") or ""
     records = []
-    for src in _sources.sources_of_project(store, project["id"]):
+    for src in source_repo.of_project(store, project["id"]):
         if src["source"] != "scm" or not src["update_on_project_update"]:
             continue
         if revision and src["scm_last_revision"] == revision:
@@ -800,7 +716,7 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     ``check_mode`` starts nothing and reports what would start.
     """
     inv = store.require_inventory(inventory)
-    srcs = [s for s in _sources.list_sources(store, inv["id"]) if s["source"] != ""]
+    srcs = [s for s in source_repo.of_inventory(store, inv) if s["source"] != ""]
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)

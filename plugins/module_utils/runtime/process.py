@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running a child process (ansible-inventory, git) for the engine, and telling whether
-the process named by a record (an inventory or project update) still runs.
+"""Running a child process (ansible-inventory, git) for the engine.
+
+(Whether an update still runs is told by its lease, see store/leases.py, not by
+this machine's process table.)
 
 Not ``AnsibleModule.run_command``: the engine runs in modules, inventory
 plugins and the service alike, and a timeout must stop the child's whole
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -116,53 +117,3 @@ def run_process(argv, timeout=None, env=None, cwd=None, input_bytes=None, stderr
     finally:
         _stop_watchdog(dog, write_end)
     return proc.returncode, out, err or b""
-
-
-# -- the process named by a record -------------------------------------------------------------
-
-
-def proc_stat(pid):
-    """``(state, start time)`` of a process from /proc, or None where /proc is not available."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    fields = data.rsplit(")", 1)[-1].split()
-    if len(fields) < 20:
-        return None
-    return fields[0], fields[19]
-
-
-def this_process():
-    """``(pid, start time, hostname)`` of this process, as an update record stores them (``pid``, ``pid_start``, ``hostname``)."""
-    pid = os.getpid()
-    stat = proc_stat(pid)
-    return pid, (stat[1] if stat else ""), socket.gethostname()
-
-
-def record_alive(row) -> bool:
-    """Whether the process named by a record (``pid``, ``pid_start``, ``hostname``) still runs it.
-
-    A record without a pid, or of another machine, is trusted; one whose pid is
-    gone, a zombie, or now a process started at another time is not.
-    """
-    pid = row["pid"]
-    if pid is None:
-        return True
-    if row["hostname"] and row["hostname"] != socket.gethostname():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    stat = proc_stat(int(pid))
-    if stat is not None:
-        state, start = stat
-        if state == "Z":
-            return False
-        if row["pid_start"] and start != row["pid_start"]:
-            return False
-    return True

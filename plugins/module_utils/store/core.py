@@ -176,6 +176,21 @@ class Store:
         except self.dialect.database_errors:
             pass  # the error that made us roll back is the one to report
 
+    #: lock namespace of per-inventory writes (see :meth:`lock_inventory`; the key is the inventory's id)
+    LOCK_INVENTORY = 0x666D
+
+    def lock_inventory(self, inventory_id):
+        """Serialize the writes to one inventory: call at the start of every transaction that writes it.
+
+        The lock lasts until the transaction ends.  SQLite: nothing to do (its
+        transactions already take the store's write lock); PostgreSQL: a
+        transaction-level advisory lock (the backend's ``lock``).
+        """
+        if not self._depth:
+            raise StoreError("lock_inventory must be called inside a store transaction")
+        if inventory_id is not None:
+            self.dialect.lock(self.conn, self.LOCK_INVENTORY, int(inventory_id))
+
     def db_error(self, exc, doing="") -> StoreError:
         """A database error as a StoreError that names the store and says what to do."""
         kind = self.dialect.error_kind(exc)

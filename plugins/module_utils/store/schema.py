@@ -261,6 +261,19 @@ MIGRATIONS = [
         "ALTER TABLE project_updates ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE project_updates ADD COLUMN hostname TEXT NOT NULL DEFAULT ''",
     ],
+    # 6: leases instead of process liveness (see leases).  A pending or running
+    # update carries the time its lease ends and the time of its last renewal;
+    # the node named by ``hostname`` renews it while the update runs, and a
+    # record whose lease passed reads as failed on every machine.  Records made
+    # before have no lease and are trusted.
+    [
+        "ALTER TABLE inventory_updates ADD COLUMN lease_expires {ts}",
+        "ALTER TABLE inventory_updates ADD COLUMN heartbeat {ts}",
+        "ALTER TABLE project_updates ADD COLUMN lease_expires {ts}",
+        "ALTER TABLE project_updates ADD COLUMN heartbeat {ts}",
+        "CREATE INDEX inventory_updates_active ON inventory_updates (inventory_id, status)",
+        "CREATE INDEX project_updates_project ON project_updates (project_id, status)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -70,6 +70,13 @@ class Dialect:
         """Start the store's one writer transaction on ``conn`` (waits for another writer)."""
         conn.execute("BEGIN")
 
+    def lock(self, conn, namespace: int, key: int):
+        """Take the lock ``(namespace, key)`` on ``conn`` until its current transaction ends (waits for its holder).
+
+        Nothing to do where a transaction already holds the store's only write
+        lock (SQLite's BEGIN IMMEDIATE); PostgreSQL: ``pg_advisory_xact_lock``.
+        """
+
     def error_kind(self, exc) -> str:
         """What a database error means for the store: 'damaged', 'notadb', 'full' or ''."""
         return ""

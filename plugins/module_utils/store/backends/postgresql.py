@@ -295,6 +295,9 @@ class PostgresqlDialect(Dialect):
     def is_timeout(self, exc) -> bool:
         return getattr(exc, "sqlstate", None) == "57014"  # query_canceled (statement_timeout)
 
+    def lock(self, conn, namespace, key):
+        conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (int(namespace), int(key)))
+
     def bulk_insert(self, conn, table, columns, rows):
         """COPY: one round trip for any number of rows."""
         cur = conn.raw.cursor()

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Leases of running updates: how long a node may go without renewing one, and how an expired one reads.
+
+An inventory or project update that is ``pending`` or ``running`` carries
+``lease_expires`` (and ``heartbeat``, the time of its last renewal) and the
+node (``hostname``) that runs it.  The node renews the lease every
+:func:`heartbeat_seconds` while the update runs (see runtime/heartbeat.py);
+a record whose lease has passed belongs to a node that stopped (killed,
+rebooted, cut off from the store) and reads as ``failed`` with
+:func:`expired_reason`.  No process table is read: this holds across
+machines.  A record without a lease (made before schema 6) is trusted.
+
+``FLEET_INVENTORY_LEASE_SECONDS`` sets the lease length (default 30 s; the
+heartbeat runs every third of it, 10 s by default), for tests mostly.
+``FLEET_INVENTORY_NODE`` names this node in records (default: the host name).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta, timezone
+
+ENV_LEASE = "FLEET_INVENTORY_LEASE_SECONDS"
+ENV_NODE = "FLEET_INVENTORY_NODE"
+DEFAULT_LEASE = 30.0
+ACTIVE = ("pending", "running")
+
+
+def lease_seconds() -> float:
+    """The lease length in seconds (``$FLEET_INVENTORY_LEASE_SECONDS``, default 30, at least 0.2)."""
+    try:
+        value = float(os.environ.get(ENV_LEASE, "") or DEFAULT_LEASE)
+    except ValueError:
+        value = DEFAULT_LEASE
+    return max(value, 0.2)
+
+
+def heartbeat_seconds() -> float:
+    """How often a running update renews its lease: a third of the lease."""
+    return lease_seconds() / 3.0
+
+
+def node_name() -> str:
+    """The name this node writes into the records it runs (``$FLEET_INVENTORY_NODE``, else the host name)."""
+    return (os.environ.get(ENV_NODE) or "").strip() or socket.gethostname()
+
+
+def _stamp(moment) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def lease_until(start=None) -> tuple:
+    """``(now, now + lease)`` as the store's ISO-8601 UTC text."""
+    moment = start or datetime.now(timezone.utc)
+    return _stamp(moment), _stamp(moment + timedelta(seconds=lease_seconds()))
+
+
+def expired(row, stamp) -> bool:
+    """Whether the active record ``row`` has a lease that passed before ``stamp`` (ISO text)."""
+    return bool(row.get("status") in ACTIVE and row.get("lease_expires") and row["lease_expires"] < stamp)
+
+
+def expired_reason(row) -> str:
+    """Why a record whose lease expired is failed: the node and the time of its last renewal."""
+    return "node %s stopped renewing the lease of this update at %s" % (
+        row.get("hostname") or "?", row.get("heartbeat") or row.get("started") or row.get("created") or "?")
