@@ -94,7 +94,7 @@ def backfill_fact_catalog(store):
     names = dict(store.execute("SELECT id, name FROM fact_keys").fetchall())
     paths = {(key_id, names[key_id]) for (key_id,) in store.execute("SELECT DISTINCT key_id FROM host_facts").fetchall()}
     seen = set()
-    cur = store.execute("SELECT key_id, value FROM host_facts WHERE substr(value, 1, 1) IN ('{', '[')")
+    cur = store.execute("SELECT key_id, value FROM host_facts WHERE substr(CAST(value AS TEXT), 1, 1) IN ('{', '[')")
     while True:
         batch = cur.fetchmany(2000)
         if not batch:
