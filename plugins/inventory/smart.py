@@ -117,7 +117,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.rules.smart import ALL_FACTS, smart_inventory_data
-from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, namespace_facts, trusted
+from ansible_collections.fleet.inventory.plugins.plugin_utils.constructing import FactKeys, compile_once, constructing_vars, refresh_composed, trusted
 from ansible_collections.fleet.inventory.plugins.plugin_utils.store_plugin import StorePlugin
 
 
@@ -252,23 +252,16 @@ class InventoryModule(StorePlugin, BaseInventoryPlugin, Constructable, Cacheable
 
         for name, _variables in data["hosts"]:
             host = inventory.get_host(name)
-            hostvars = dict(all_vars)
+            group_vars = dict(all_vars)
             if with_groups:
-                hostvars.update(get_group_vars(host.get_groups()))
-            hostvars.update(host.get_vars())
+                group_vars.update(get_group_vars(host.get_groups()))
             facts = facts_by_host.get(name)
-            if facts:
-                hostvars.update(facts)
-                hostvars["ansible_facts"] = namespace_facts(facts)
-            elif "ansible_facts" not in hostvars:
-                hostvars["ansible_facts"] = {}
+            hostvars = constructing_vars(group_vars, host.get_vars(), facts, facts_view=True)
 
             if compose:
                 self._set_composite_vars(compose, hostvars, name, strict=strict)
                 # the new vars are visible to groups and keyed_groups; facts still take precedence, as in constructed
-                for key in compose:
-                    if key in host.vars and not (facts and key in facts):
-                        hostvars[key] = host.vars[key]
+                refresh_composed(hostvars, compose, host.vars, facts)
 
             self._add_host_to_composed_groups(groups, hostvars, name, strict=strict, fetch_hostvars=False)
             self._add_host_to_keyed_groups(keyed_groups, hostvars, name, strict=strict, fetch_hostvars=False)

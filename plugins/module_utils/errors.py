@@ -1,14 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Errors raised by the fleet.inventory engine.
+"""Every error the fleet.inventory engine raises, in one module at the bottom of the layers.
 
 Adapters (modules, plugins, the service) catch :class:`FleetInventoryError`
-and turn it into their own error form (``fail_json``, ``AnsibleParserError``,
-an HTTP status), so every message here is written for the user.
+(and :class:`HostFilterError` for a filter given in a file) and turn it into
+their own error form (``fail_json``, ``AnsibleParserError``, an HTTP status),
+so every message here is written for the user.  The modules that raise an
+error re-export it under its old name (``host_filter.parser.HostFilterError``,
+``runtime.process.ProcessTimeout``, ...), so that callers need not change.
+This module imports nothing of the engine: any layer may import it.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class FleetInventoryError(Exception):
@@ -29,3 +35,47 @@ class ValidationError(FleetInventoryError):
 
 class InventorySourceError(FleetInventoryError):
     """An inventory source could not be read; nothing was written."""
+
+
+class ConstructError(InventorySourceError):
+    """The constructed logic failed (a strict template error, a limit that matches nothing)."""
+
+
+class UpdateBusy(FleetInventoryError):
+    """Another update of the same inventory is running and did not finish in time."""
+
+
+class GitError(FleetInventoryError):
+    """git failed (or timed out); ``log`` holds the commands run and their output, secrets masked."""
+
+    def __init__(self, message, log=""):
+        super().__init__(message)
+        self.log = log
+
+
+class HostFilterError(ValueError):
+    """A host_filter that cannot be parsed or resolved.
+
+    ``str(err)`` (and ``err.message``) is ``host_filter: <problem> at column
+    <n>``; ``err.problem`` is the bare problem and ``err.position`` the
+    1-based column (in code points) where it was found.  (A ValueError, not
+    a FleetInventoryError: the store turns it into a ValidationError.)
+    """
+
+    def __init__(self, message: str, position: int) -> None:
+        self.problem = message
+        self.position = position
+        self.message = 'host_filter: %s at column %d' % (message, position)
+        super().__init__(self.message)
+
+    def __reduce__(self):
+        return (type(self), (self.problem, self.position))
+
+
+class ProcessTimeout(Exception):
+    """A child process did not finish in time; its process group was killed."""
+
+    def __init__(self, argv, timeout):
+        super().__init__("%s did not finish within %s seconds" % (os.path.basename(argv[0]), timeout))
+        self.argv = argv
+        self.timeout = timeout

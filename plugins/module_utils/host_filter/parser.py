@@ -39,6 +39,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Optional, Union
 
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import HostFilterError  # noqa: F401  (re-exported)
+
 try:
     from pyparsing import MatchFirst, ParseException, Regex, ZeroOrMore
 except ImportError as exc:  # reported when a filter is parsed, not on import
@@ -177,23 +179,7 @@ _BAD_FACT_KEY_RE = re.compile(r'["\\\x00-\x1f]')
 # Errors and tree
 # ---------------------------------------------------------------------------
 
-class HostFilterError(ValueError):
-    """A host_filter that cannot be parsed or resolved.
-
-    ``str(err)`` (and ``err.message``) is ``host_filter: <problem> at column
-    <n>``; ``err.problem`` is the bare problem and ``err.position`` the
-    1-based column (in code points) where it was found.
-    """
-
-    def __init__(self, message: str, position: int) -> None:
-        self.problem = message
-        self.position = position
-        self.message = 'host_filter: %s at column %d' % (message, position)
-        super().__init__(self.message)
-
-    def __reduce__(self):
-        return (type(self), (self.problem, self.position))
-
+# HostFilterError lives in errors (every engine error does) and is re-exported above under its old name.
 
 @dataclass(frozen=True)
 class Node:

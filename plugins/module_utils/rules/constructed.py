@@ -30,16 +30,20 @@ from __future__ import annotations
 import contextlib
 import json
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, load_mapping, sql_marks
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ConstructError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory
+from ansible_collections.fleet.inventory.plugins.module_utils.store.constructed_inputs import (  # noqa: F401  pylint: disable=unused-import
+    CONSTRUCTED_OPTIONS,
+    PLUGIN_NAMES,
+    constructed_source,
+    input_content,
+    input_inventories,
+    normalize_config,
+    resolve_inputs,
+    source_name,
+)
+from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import ALL_FACTS, read_facts
 
-#: ``keys`` of :class:`FactKeys` when every fact key may be read
-ALL_FACTS = "all"
-
-#: the options of the ``constructed`` logic a stored constructed inventory's ``source_vars`` may hold
-CONSTRUCTED_OPTIONS = ("compose", "groups", "keyed_groups", "strict", "leading_separator", "use_vars_plugins")
-PLUGIN_NAMES = ("constructed", "ansible.builtin.constructed", "fleet.inventory.constructed")
-_KEYED_OPTIONS = ("key", "prefix", "separator", "parent_group", "default_value", "trailing_separator")
 
 #: host variables of every constructed host: the input inventory it came from
 META_VARS = ("awx_inventory_name", "awx_inventory_id")
@@ -53,55 +57,7 @@ _ALL_VARS_NAMES = frozenset(("vars", "hostvars"))
 _VARS_LOOKUPS = frozenset(("lookup", "query", "q"))
 
 
-class ConstructError(InventorySourceError):
-    """The constructed logic failed (a strict template error, a limit that matches nothing)."""
-
-
 # -- configuration -------------------------------------------------------------------
-
-
-def normalize_config(source_vars, what="source_vars") -> dict:
-    """The constructed options in ``source_vars`` (a mapping or YAML/JSON text), checked.
-
-    A ``plugin`` key is allowed when it names the constructed plugin, and dropped.
-    Unknown keys and values of the wrong type are a :class:`ValidationError`.
-    """
-    config = load_mapping(source_vars, what)
-    plugin = config.pop("plugin", None)
-    if plugin is not None and plugin not in PLUGIN_NAMES:
-        raise ValidationError("%s: plugin must be one of %s (or left out), not '%s'" % (what, ", ".join(PLUGIN_NAMES), plugin))
-    unknown = sorted(k for k in config if k not in CONSTRUCTED_OPTIONS)
-    if unknown:
-        raise ValidationError("%s: unknown option%s %s; a constructed inventory takes %s" % (
-            what, "s" if len(unknown) > 1 else "", ", ".join("'%s'" % k for k in unknown), ", ".join(CONSTRUCTED_OPTIONS)))
-    for key in ("compose", "groups"):
-        value = config.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            raise ValidationError("%s: %s must be a mapping of names to Jinja expressions, not %s" % (what, key, type(value).__name__))
-        for name, expr in value.items():
-            if not isinstance(expr, (str, bool, int, float)) or isinstance(expr, str) and not expr.strip():
-                raise ValidationError("%s: %s.%s must be a non-empty Jinja expression" % (what, key, name))
-    keyed = config.get("keyed_groups")
-    if keyed is not None:
-        if not isinstance(keyed, list):
-            raise ValidationError("%s: keyed_groups must be a list of mappings, not %s" % (what, type(keyed).__name__))
-        for index, entry in enumerate(keyed):
-            if not isinstance(entry, dict):
-                raise ValidationError("%s: keyed_groups[%d] must be a mapping, not %s" % (what, index, type(entry).__name__))
-            bad = sorted(k for k in entry if k not in _KEYED_OPTIONS)
-            if bad:
-                raise ValidationError("%s: keyed_groups[%d] has unknown option%s %s; allowed: %s" % (
-                    what, index, "s" if len(bad) > 1 else "", ", ".join("'%s'" % k for k in bad), ", ".join(_KEYED_OPTIONS)))
-            if not isinstance(entry.get("key"), str) or not entry["key"].strip():
-                raise ValidationError("%s: keyed_groups[%d] needs a 'key' (a Jinja expression)" % (what, index))
-            if entry.get("default_value") is not None and entry.get("trailing_separator") is not None:
-                raise ValidationError("%s: keyed_groups[%d]: default_value and trailing_separator are mutually exclusive" % (what, index))
-    for key in ("strict", "leading_separator", "use_vars_plugins"):
-        if key in config and not isinstance(config[key], bool):
-            raise ValidationError("%s: %s must be true or false, not %r" % (what, key, config[key]))
-    return config
 
 
 def options_of(config) -> dict:
@@ -247,6 +203,34 @@ def namespace_facts(facts):
     return {(k[8:] if k.startswith("ansible_") and k != "ansible_local" else k): v for k, v in facts.items()}
 
 
+def constructing_vars(group_vars, host_vars, facts, facts_view=False) -> dict:
+    """The variables ``compose``/``groups``/``keyed_groups`` see for one host (the smart and constructed plugins share it).
+
+    Group vars, then host vars, then the host's stored ``facts`` over every
+    other variable, as a fact cache adds them.  With ``facts_view`` (the smart
+    plugin) ``ansible_facts`` also holds the facts without their ``ansible_``
+    prefix (or ``{}`` for a host without facts, unless its variables set one);
+    the constructed engine has no such variable, as ``ansible.builtin.constructed``.
+    """
+    hostvars = dict(group_vars)
+    hostvars.update(host_vars)
+    if facts:
+        hostvars.update(facts)
+    if facts_view:
+        if facts:
+            hostvars["ansible_facts"] = namespace_facts(facts)
+        elif "ansible_facts" not in hostvars:
+            hostvars["ansible_facts"] = {}
+    return hostvars
+
+
+def refresh_composed(hostvars, compose, host_vars, facts):
+    """After ``compose``: the composed variables become visible to ``groups``/``keyed_groups``; a fact of the same name still wins."""
+    for key in compose:
+        if key in host_vars and not (facts and key in facts):
+            hostvars[key] = host_vars[key]
+
+
 @contextlib.contextmanager
 def compile_once(templar):
     """Compile each compose/groups/keyed_groups expression once instead of once per host.
@@ -289,53 +273,6 @@ def compile_once(templar):
 # -- the stored constructed inventory ------------------------------------------------------
 
 
-def source_name(inventory_name) -> str:
-    """Name of the one inventory source a constructed inventory owns."""
-    return "%s constructed source" % inventory_name
-
-
-def constructed_source(store, inventory_id):
-    """The ``source = 'constructed'`` row of a constructed inventory (a dict), or None."""
-    row = store.query_one(
-        'SELECT id, name, source_vars, "limit" AS "limit", update_cache_timeout, verbosity FROM inventory_sources'
-        " WHERE inventory_id = ? AND source = 'constructed' ORDER BY id", (inventory_id,))
-    if row is not None:
-        row["source_vars"] = json.loads(row["source_vars"] or "{}")
-    return row
-
-
-def input_inventories(store, inventory_id) -> list:
-    """``[(id, name, kind)]`` of a constructed inventory's inputs, in order."""
-    return [tuple(r) for r in store.execute(
-        "SELECT i.id, i.name, i.kind FROM inventory_input_inventories ii JOIN inventories i ON i.id = ii.input_inventory_id"
-        " WHERE ii.inventory_id = ? ORDER BY ii.position", (inventory_id,)).fetchall()]
-
-
-def resolve_inputs(store, names, constructed_name=None) -> list:
-    """``[(id, name)]`` of input inventories given by name (or id), checked as AWX checks them."""
-    if isinstance(names, (str, int)):
-        names = [names]
-    out, seen = [], set()
-    for name in names or []:
-        if isinstance(name, str):
-            name = name.strip()
-        if name in ("", None):
-            raise ValidationError("input_inventories: an input inventory name must not be empty")
-        inv = store.get_inventory(name)
-        if inv is None:
-            raise NotFound("input_inventories: inventory %s does not exist" % ("id %d" % name if isinstance(name, int) else "'%s'" % name))
-        if constructed_name is not None and inv["name"] == constructed_name:
-            raise ValidationError("input_inventories: constructed inventory '%s' cannot be an input of itself" % constructed_name)
-        if inv["kind"] in ("smart", "constructed"):
-            raise ValidationError("input_inventories: inventory '%s' is a %s inventory; only normal inventories can be inputs"
-                                  " of a constructed inventory" % (inv["name"], inv["kind"]))
-        if inv["id"] in seen:
-            raise ValidationError("input_inventories: inventory '%s' is listed twice" % inv["name"])
-        seen.add(inv["id"])
-        out.append((inv["id"], inv["name"]))
-    return out
-
-
 def stored_definition(store, inventory):
     """``(inventory_row, inputs [(id, name)], config, limit)`` of a stored constructed inventory."""
     inv = store.require_inventory(inventory, kinds=("constructed",), purpose="expected a constructed inventory")
@@ -368,29 +305,22 @@ def read_inputs(store, inputs, options) -> dict:
     templates = set()
     out = {"inputs": [], "facts": {}}
     for inv_id, inv_name in inputs:
-        row = store.execute("SELECT variables FROM inventories WHERE id = ?", (inv_id,)).fetchone()
-        if row is None:
+        content = input_content(store, inv_id)
+        if content is None:
             raise NotFound("input inventory '%s' does not exist" % inv_name)
-        item = {"id": inv_id, "name": inv_name, "variables": _vars_text(row[0])}
+        item = {"id": inv_id, "name": inv_name, "variables": _vars_text(content["variables"])}
         hosts = []
-        for hid, name, enabled, vtext in store.execute(
-                "SELECT id, name, enabled, variables FROM hosts WHERE inventory_id = ? ORDER BY id", (inv_id,)):
+        for hid, name, enabled, vtext in content["hosts"]:
             if constructing and vtext and ("{{" in vtext or "{%" in vtext or "{#" in vtext):
                 template_strings(json.loads(vtext), templates)
-            hosts.append((hid, name, bool(enabled), _vars_text(vtext)))
+            hosts.append((hid, name, enabled, _vars_text(vtext)))
         item["hosts"] = hosts
-        groups = []
-        for gid, name, vtext in store.execute("SELECT id, name, variables FROM groups WHERE inventory_id = ? ORDER BY id", (inv_id,)):
-            groups.append((gid, name, _vars_text(vtext)))
+        groups = [(gid, name, _vars_text(vtext)) for gid, name, vtext in content["groups"]]
         item["groups"] = groups
         if constructing:
             template_strings([item["variables"]] + [g[2] for g in groups], templates)
-        item["group_hosts"] = [tuple(r) for r in store.execute(
-            "SELECT gh.group_id, gh.host_id FROM group_hosts gh JOIN groups g ON g.id = gh.group_id"
-            " WHERE g.inventory_id = ? ORDER BY gh.group_id, gh.host_id", (inv_id,))]
-        item["children"] = [tuple(r) for r in store.execute(
-            "SELECT gc.parent_id, gc.child_id FROM group_children gc JOIN groups g ON g.id = gc.parent_id"
-            " WHERE g.inventory_id = ? ORDER BY gc.parent_id, gc.child_id", (inv_id,))]
+        item["group_hosts"] = content["group_hosts"]
+        item["children"] = content["children"]
         out["inputs"].append(item)
     if not constructing:
         return out
@@ -398,33 +328,8 @@ def read_inputs(store, inputs, options) -> dict:
     finder.add_config(options)
     for text in sorted(templates):
         finder.add_template(text)
-    out["facts"] = _read_facts(store, out["inputs"], finder.keys)
+    out["facts"] = read_facts(store, {h[0] for item in out["inputs"] for h in item["hosts"]}, finder.keys)
     return out
-
-
-def _read_facts(store, inputs, keys) -> dict:
-    host_ids = {h[0] for item in inputs for h in item["hosts"]}
-    facts: dict = {}
-    if not host_ids:
-        return facts
-    if keys == ALL_FACTS:
-        for chunk in chunks(sorted(host_ids)):
-            for hid, key, value in store.execute(
-                    "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                    " WHERE hf.host_id IN (%s) ORDER BY hf.host_id, fk.name" % sql_marks(chunk), chunk):
-                facts.setdefault(hid, {})[key] = json.loads(value)
-        return facts
-    keys = sorted(keys)
-    key_ids = {}
-    for chunk in chunks(keys):
-        for kid, name in store.execute("SELECT id, name FROM fact_keys WHERE name IN (%s)" % sql_marks(chunk), chunk):
-            key_ids[kid] = name
-    for kid, name in sorted(key_ids.items(), key=lambda kv: kv[1]):
-        # the rows of one key are clustered: one range scan, then keep the input hosts
-        for hid, value in store.execute("SELECT host_id, value FROM host_facts WHERE key_id = ?", (kid,)):
-            if hid in host_ids:
-                facts.setdefault(hid, {})[name] = json.loads(value)
-    return facts
 
 
 # -- constructing ----------------------------------------------------------------------------
@@ -551,18 +456,13 @@ def _construct_hosts(engine, inv, origin, facts_by_id, compose, groups, keyed_gr
         group_vars = group_vars_memo.get(memo_key)
         if group_vars is None:
             group_vars = group_vars_memo[memo_key] = get_group_vars(host_groups)
-        hostvars = dict(group_vars)
-        hostvars.update(host.vars)
         facts = facts_by_id.get(origin[name][0])
-        if facts:
-            hostvars.update(facts)  # as a fact cache adds them: over every other variable
+        hostvars = constructing_vars(group_vars, host.vars, facts)
         for key, expr in compose.items():
             _strictly(set_composite, ({key: expr}, hostvars, name), strict, name, "compose.%s" % key, expr)
         if compose:
             # variables are fetched again after compose: the new ones are visible, facts still win
-            for key in compose:
-                if key in host.vars and not (facts and key in facts):
-                    hostvars[key] = host.vars[key]
+            refresh_composed(hostvars, compose, host.vars, facts)
         for group, expr in groups.items():
             _strictly(add_composed, ({group: expr}, hostvars, name), strict, name, "groups.%s" % group, expr,
                       fetch_hostvars=False)
@@ -675,8 +575,6 @@ def update_constructed_inventory(store, inventory, dry_run=False) -> dict:
     with ``log`` (a short text) and ``limit``.  Raises
     :class:`~errors.FleetInventoryError` subclasses; nothing is written then.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory
-
     with store.transaction(dry_run=dry_run):
         inv, inputs, config, limit = stored_definition(store, inventory)
         if not inputs:

@@ -26,13 +26,12 @@ import os
 import re
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.hosts import by_names
 
 PAYLOAD_KEY = "__payload__"
 TYPE_KEY = "__ansible_type"
 KNOWN_CACHE_SCHEMAS = ("1",)
 _CACHE_NAME = re.compile(r"^s(\d+)_(.+)$")
-# sqlite's default limit of bound parameters is 32766; stay well below
-_CHUNK = 900
 #: fact files read (and written to the store) at a time by bulk loads
 BATCH_SIZE = 2000
 
@@ -153,23 +152,6 @@ def gc_paused():
 def hosts_by_name(store, names, inventory=None):
     """``{name: [host rows]}`` for the stored hosts called any of ``names`` (lowest id first).
 
-    With ``inventory`` only that inventory's hosts (it must exist); without it
-    every inventory's, as the fact cache does.  Hosts of inventories pending
-    deletion are left out.  Each row has ``id``, ``name``, ``inventory``,
-    ``inventory_id`` and ``ansible_facts_modified``.
+    See :func:`store.hosts.by_names` (the store's query; kept here under its old name).
     """
-    inv_id = store.require_inventory(inventory)["id"] if inventory is not None else None
-    names = list(dict.fromkeys(str(n) for n in names))
-    out: dict = {}
-    for start in range(0, len(names), _CHUNK):
-        chunk = names[start:start + _CHUNK]
-        sql = ("SELECT h.id, h.name, i.name AS inventory, h.inventory_id, h.ansible_facts_modified"
-               " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-               " WHERE i.pending_delete = 0 AND h.name IN (%s)" % ", ".join(["?"] * len(chunk)))
-        params = list(chunk)
-        if inv_id is not None:
-            sql += " AND h.inventory_id = ?"
-            params.append(inv_id)
-        for row in store.query(sql + " ORDER BY h.id", params):
-            out.setdefault(row["name"], []).append(row)
-    return out
+    return by_names(store, names, inventory)

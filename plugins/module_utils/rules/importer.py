@@ -24,9 +24,11 @@ import re
 import shutil
 import sys
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import InventorySourceError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, run_process
+from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_content
+from ansible_collections.fleet.inventory.plugins.module_utils.store.inventories import set_variables as set_inventory_variables
 
 # ansible's own names for the implicit groups; never stored as groups
 IMPLICIT_GROUPS = ("all", "ungrouped")
@@ -454,25 +456,14 @@ class _Import:
 
     # the inventory's current content, read once
     def _load(self):
-        inv_id = self.inv["id"]
-        ex = self.store.execute
-        self.db_hosts = {}  # id -> [name, description, enabled, instance_id, variables_text]
-        for row in ex("SELECT id, name, description, enabled, instance_id, variables FROM hosts WHERE inventory_id = ?", (inv_id,)):
-            self.db_hosts[row[0]] = row[1:]
-        self.db_groups = {}  # name -> (id, variables_text)
-        for row in ex("SELECT id, name, variables FROM groups WHERE inventory_id = ?", (inv_id,)):
-            self.db_groups[row[1]] = (row[0], row[2])
-        self.db_group_hosts = set(ex(
-            "SELECT gh.group_id, gh.host_id FROM group_hosts gh JOIN groups g ON g.id = gh.group_id WHERE g.inventory_id = ?",
-            (inv_id,)).fetchall())
-        self.db_children = set(ex(
-            "SELECT gc.parent_id, gc.child_id FROM group_children gc JOIN groups g ON g.id = gc.parent_id WHERE g.inventory_id = ?",
-            (inv_id,)).fetchall())
+        content = inventory_content.load(self.store, self.inv["id"], self.source_id)
+        self.db_hosts = content["hosts"]  # id -> (name, description, enabled, instance_id, variables_text)
+        self.db_groups = content["groups"]  # name -> (id, variables_text)
+        self.db_group_hosts = content["group_hosts"]
+        self.db_children = content["children"]
         if self.source_id is not None:
-            self.owned_hosts = {r[0] for r in ex(
-                "SELECT host_id FROM inventory_source_hosts WHERE inventory_source_id = ?", (self.source_id,))}
-            self.owned_groups = {r[0] for r in ex(
-                "SELECT group_id FROM inventory_source_groups WHERE inventory_source_id = ?", (self.source_id,))}
+            self.owned_hosts = content["owned_hosts"]
+            self.owned_groups = content["owned_groups"]
 
     def run(self):
         if self.kinds == ("",):
@@ -499,11 +490,7 @@ class _Import:
             or any(res[k][c] for k in ("hosts", "groups") for c in ("added", "updated", "removed"))
             or any(res[k][c] for k in ("group_hosts", "group_children") for c in ("added", "removed")))
         if self.with_names:
-            inv_id = self.inv["id"]
-            res["after"] = {
-                "hosts": sorted(r[0] for r in self.store.execute("SELECT name FROM hosts WHERE inventory_id = ?", (inv_id,))),
-                "groups": sorted(r[0] for r in self.store.execute("SELECT name FROM groups WHERE inventory_id = ?", (inv_id,))),
-            }
+            res["after"] = inventory_content.names(self.store, self.inv["id"])
         return res
 
     def _inventory_variables(self):
@@ -515,8 +502,7 @@ class _Import:
         new = dict(stored)
         new.update(self.mem.variables)
         if canonical_json(new) != canonical_json(stored):
-            self.store.execute("UPDATE inventories SET variables = ?, modified = ? WHERE id = ?",
-                               (_dumps(new), self.stamp, self.inv["id"]))
+            set_inventory_variables(self.store, self.inv["id"], _dumps(new), self.stamp)
             self.result["inventory_variables_changed"] = True
 
     # -- hosts ------------------------------------------------------------------------
@@ -581,8 +567,7 @@ class _Import:
         matched_ids = set(match.values())
         if self.overwrite:
             gone = [hid for hid in self.db_hosts if hid not in matched_ids and self._may_remove_host(hid)]
-            for chunk in chunks(gone):
-                self.store.execute("DELETE FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk)
+            inventory_content.delete_rows(self.store, "hosts", gone)
             res["removed"] = len(gone)
             self.gone_hosts = set(gone)
             if self.source_id is not None:  # their ids may be reused by the hosts inserted below
@@ -599,8 +584,8 @@ class _Import:
             hid = match.get(name)
             if hid is None:
                 iid = self.mem_iids.get(name, "") if with_iid else ""
-                inserts.append((self.inv["id"], name, DEFAULT_DESCRIPTION if description is None else str(description),
-                                1 if enabled is None else int(enabled), iid, _dumps(hvars), stamp, stamp))
+                inserts.append((name, DEFAULT_DESCRIPTION if description is None else str(description),
+                                True if enabled is None else bool(enabled), iid, _dumps(hvars), stamp))
                 continue
             db_name, _desc, db_enabled, db_iid, db_vtext = self.db_hosts[hid]
             if overwrite_vars:
@@ -619,26 +604,17 @@ class _Import:
                 res["unchanged"] += 1
                 continue
             res["updated"] += 1
-            updates.append((db_vtext if same else new_text, int(new_enabled), new_iid, stamp, hid))
+            updates.append((db_vtext if same else new_text, bool(new_enabled), new_iid, stamp, hid))
             if name != db_name:
                 renames.append((name, hid))
         if renames:
-            # two steps, so that swapped names never collide on (inventory_id, name)
-            self.store.executemany("UPDATE hosts SET name = ? WHERE id = ?", [("\x00fleet-rename-%d" % hid, hid) for _n, hid in renames])
-            self.store.executemany("UPDATE hosts SET name = ? WHERE id = ?", renames)
+            inventory_content.rename_hosts(self.store, renames)
         if updates:
-            self.store.executemany("UPDATE hosts SET variables = ?, enabled = ?, instance_id = ?, modified = ? WHERE id = ?", updates)
-        if inserts:
-            self.store.executemany(
-                "INSERT INTO hosts (inventory_id, name, description, enabled, instance_id, variables, created, modified)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
-            res["added"] = len(inserts)
+            inventory_content.update_hosts(self.store, updates)
         ids = dict(match)
         if inserts:
-            new_names = {row[1] for row in inserts}
-            for name, hid in self.store.execute("SELECT name, id FROM hosts WHERE inventory_id = ?", (self.inv["id"],)):
-                if name in new_names:
-                    ids[name] = hid
+            ids.update(inventory_content.insert_hosts(self.store, self.inv["id"], inserts))
+            res["added"] = len(inserts)
         self.final_host_ids = (set(self.db_hosts) - self.gone_hosts) | set(ids.values())
         return ids
 
@@ -650,8 +626,7 @@ class _Import:
         self.var_updated_groups = set()
         if self.overwrite:
             gone = [gid for name, (gid, _v) in self.db_groups.items() if name not in self.mem.groups and self._may_remove_group(gid)]
-            for chunk in chunks(gone):
-                self.store.execute("DELETE FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk)
+            inventory_content.delete_rows(self.store, "groups", gone)
             res["removed"] = len(gone)
             self.gone_groups = set(gone)
             if self.source_id is not None:
@@ -665,8 +640,7 @@ class _Import:
             description = gvars.pop(DESCRIPTION_VAR, None)
             stored_row = self.db_groups.get(name)
             if stored_row is None:
-                inserts.append((self.inv["id"], name, DEFAULT_DESCRIPTION if description is None else str(description),
-                                _dumps(gvars), self.stamp, self.stamp))
+                inserts.append((name, DEFAULT_DESCRIPTION if description is None else str(description), _dumps(gvars), self.stamp))
                 continue
             gid, vtext = stored_row
             ids[name] = gid
@@ -681,16 +655,11 @@ class _Import:
                 updates.append((new_text, self.stamp, gid))
                 self.var_updated_groups.add(gid)
         if updates:
-            self.store.executemany("UPDATE groups SET variables = ?, modified = ? WHERE id = ?", updates)
+            inventory_content.update_groups(self.store, updates)
         if inserts:
-            self.store.executemany(
-                "INSERT INTO groups (inventory_id, name, description, variables, created, modified) VALUES (?, ?, ?, ?, ?, ?)", inserts)
+            ids.update(inventory_content.insert_groups(self.store, self.inv["id"], inserts))
             res["added"] = len(inserts)
-            new_names = {row[1] for row in inserts}
-            for name, gid in self.store.execute("SELECT name, id FROM groups WHERE inventory_id = ?", (self.inv["id"],)):
-                if name in new_names:
-                    ids[name] = gid
-        self.new_groups = {ids[row[1]] for row in inserts}
+        self.new_groups = {ids[row[0]] for row in inserts}
         return ids
 
     # -- memberships and child links ------------------------------------------------------
@@ -725,14 +694,7 @@ class _Import:
                 raise ValidationError(
                     "importing into inventory '%s' would make a cycle of child groups: %s (overwrite replaces the stored links)"
                     % (self.inv["name"], " -> ".join(names.get(g, str(g)) for g in cycle)))
-        if drop_hosts:
-            self.store.executemany("DELETE FROM group_hosts WHERE group_id = ? AND host_id = ?", sorted(drop_hosts))
-        if drop_children:
-            self.store.executemany("DELETE FROM group_children WHERE parent_id = ? AND child_id = ?", sorted(drop_children))
-        if add_hosts:
-            self.store.executemany("INSERT INTO group_hosts (group_id, host_id) VALUES (?, ?)", sorted(add_hosts))
-        if add_children:
-            self.store.executemany("INSERT INTO group_children (parent_id, child_id) VALUES (?, ?)", sorted(add_children))
+        inventory_content.change_links(self.store, drop_hosts, drop_children, add_hosts, add_children)
         res = self.result
         res["group_hosts"] = {"added": len(add_hosts), "removed": len(drop_hosts)}
         res["group_children"] = {"added": len(add_children), "removed": len(drop_children)}
@@ -743,8 +705,7 @@ class _Import:
         touched.update(p for p, _c in drop_children)
         touched -= self.new_groups
         if touched - self.var_updated_groups:
-            self.store.executemany("UPDATE groups SET modified = ? WHERE id = ?",
-                                   [(self.stamp, g) for g in sorted(touched - self.var_updated_groups)])
+            inventory_content.touch_groups(self.store, self.stamp, touched - self.var_updated_groups)
         existing = [gid for name, gid in group_ids.items() if gid not in self.new_groups]
         res["groups"]["updated"] = len([g for g in existing if g in touched])
         res["groups"]["unchanged"] = len(existing) - res["groups"]["updated"]
@@ -761,11 +722,6 @@ class _Import:
         """Record the source's hosts and groups as brought by it; only new rows are written."""
         new_hosts = sorted(set(host_ids.values()) - self.owned_hosts)
         new_groups = sorted(set(group_ids.values()) - self.owned_groups)
-        if new_hosts:
-            self.store.executemany("INSERT INTO inventory_source_hosts (inventory_source_id, host_id) VALUES (?, ?)",
-                                   [(self.source_id, h) for h in new_hosts])
-        if new_groups:
-            self.store.executemany("INSERT INTO inventory_source_groups (inventory_source_id, group_id) VALUES (?, ?)",
-                                   [(self.source_id, g) for g in new_groups])
+        inventory_content.record_ownership(self.store, self.source_id, new_hosts, new_groups)
         self.result["source_hosts_added"] = len(new_hosts)
         self.result["source_groups_added"] = len(new_groups)

@@ -39,7 +39,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, GitError, NotFound, ValidationError  # noqa: F401
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import ProcessTimeout, record_alive, run_process, this_process
 
 # environment variable that moves every project checkout under another directory
@@ -376,14 +376,6 @@ def project_checkout_path(store, project) -> str:
 
 
 # -- running git ----------------------------------------------------------------------------
-
-
-class GitError(FleetInventoryError):
-    """git failed (or timed out); ``log`` holds the commands run and their output, secrets masked."""
-
-    def __init__(self, message, log=""):
-        super().__init__(message)
-        self.log = log
 
 
 def git_env(credential=None) -> dict:

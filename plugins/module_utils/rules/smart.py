@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
-
-#: ``facts`` value of :func:`smart_inventory_data` meaning "every fact key"
-ALL_FACTS = "all"
+from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import ALL_FACTS, read_facts
+from ansible_collections.fleet.inventory.plugins.module_utils.store.search import smart_rows
 
 
 def resolve_smart_source(store, inventory=None, host_filter=None):
@@ -53,15 +51,9 @@ def resolve_smart_source(store, inventory=None, host_filter=None):
 def select_hosts(store, host_filter, include_disabled=False):
     """``[(host_id, name, variables_json_text)]`` of AWX's smart result, ordered by name.
 
-    One query: the filter runs once and a window keeps the lowest id of each name.
+    The store's one "one host per name" query (:func:`store.search.smart_rows`).
     """
-    where, params = store.compile_filter(host_filter)
-    enabled = "" if include_disabled else " AND h.enabled = 1"
-    sql = ("SELECT m.id, m.name, m.variables FROM ("
-           "SELECT h.id, h.name, h.variables, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-           " FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-           " WHERE i.pending_delete = 0%s AND (%s)) m WHERE m.name_rank = 1 ORDER BY m.name" % (enabled, where))
-    return store.execute(sql, list(params)).fetchall()
+    return smart_rows(store, host_filter, include_disabled=include_disabled)
 
 
 def merged_groups(store, host_ids_by_name):
@@ -108,35 +100,14 @@ def merged_groups(store, host_ids_by_name):
 
 
 def facts_of_hosts(store, host_ids_by_name, keys=ALL_FACTS):
-    """``{host name: {fact key: value}}`` for the selected hosts.
+    """``{host name: {fact key: value}}`` for the selected hosts (``host_ids_by_name``: ``{host_id: name}``).
 
-    ``keys`` is :data:`ALL_FACTS` or an iterable of top-level fact keys; with
-    a few keys each is read as one contiguous range of the fact table (it is
-    clustered by key) instead of reading every fact of every host.
+    ``keys`` is :data:`ALL_FACTS` or an iterable of top-level fact keys; read
+    by the store's one fact reader (:func:`store.facts.read_facts`).
     """
-    out = {}
-    if keys == ALL_FACTS:
-        ids = list(host_ids_by_name)
-        for chunk in chunks(ids):
-            rows = store.execute(
-                "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                " WHERE hf.host_id IN (%s)" % sql_marks(chunk), chunk).fetchall()
-            for host_id, key, value in rows:
-                out.setdefault(host_ids_by_name[host_id], {})[key] = json.loads(value)
-        return out
-    keys = sorted(set(keys))
-    if not keys:
-        return out
-    key_ids = {}
-    for chunk in chunks(keys):
-        for key_id, name in store.execute("SELECT id, name FROM fact_keys WHERE name IN (%s)" % sql_marks(chunk), chunk).fetchall():
-            key_ids[key_id] = name
-    for key_id, name in sorted(key_ids.items(), key=lambda kv: kv[1]):
-        for host_id, value in store.execute("SELECT host_id, value FROM host_facts WHERE key_id = ?", (key_id,)).fetchall():
-            host = host_ids_by_name.get(host_id)
-            if host is not None:
-                out.setdefault(host, {})[name] = json.loads(value)
-    return out
+    if keys != ALL_FACTS and not keys:
+        return {}
+    return {host_ids_by_name[host_id]: facts for host_id, facts in read_facts(store, host_ids_by_name, keys).items()}
 
 
 def smart_inventory_data(store, inventory=None, host_filter=None, source_groups=False, include_disabled=False, facts=None):

@@ -47,7 +47,7 @@ import traceback
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, now
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, UpdateBusy, ValidationError  # noqa: F401
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as _sources
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.process import record_alive as _alive, this_process as _this_process
 
@@ -57,10 +57,6 @@ NOT_STARTED = "Could not start because `can_update` returned False"
 NO_SOURCES = "No inventory sources to update."
 LOG_LIMIT = 60000
 _POLL_MAX = 1.0
-
-
-class UpdateBusy(FleetInventoryError):
-    """Another update of the same inventory is running and did not finish in time."""
 
 
 class _Failed(Exception):

@@ -18,21 +18,14 @@ import socket
 import subprocess
 import sys
 
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ProcessTimeout  # noqa: F401  (re-exported)
+
 PR_SET_PDEATHSIG = 1
 # The watchdog: a shell outside the child's group that reads a pipe whose write end only the
 # parent holds.  EOF before the "done" line means the parent died (SIGKILL included): it kills the
 # child's whole process group then.  Terminal signals are ignored: only the parent's end counts.
 _WATCHDOG = 'trap "" INT TERM HUP; read -r done || kill -9 "-$1" 2>/dev/null; exit 0'
 _libc = None
-
-
-class ProcessTimeout(Exception):
-    """The child did not finish in time; its process group was killed."""
-
-    def __init__(self, argv, timeout):
-        super().__init__("%s did not finish within %s seconds" % (os.path.basename(argv[0]), timeout))
-        self.argv = argv
-        self.timeout = timeout
 
 
 def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec

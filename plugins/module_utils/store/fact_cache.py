@@ -17,8 +17,10 @@ facts per host record (a name can exist in several inventories).  The rules:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
+
+from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import read_facts
+from ansible_collections.fleet.inventory.plugins.module_utils.store.hosts import ids_named
 
 _HAS_FACTS = "EXISTS (SELECT 1 FROM host_facts hf WHERE hf.host_id = h.id)"
 _FRESH = "(h.ansible_facts_modified IS NULL OR h.ansible_facts_modified >= ?)"
@@ -47,9 +49,7 @@ def get_facts(store, name, cutoff=None):
     host_id = fact_host_id(store, name, cutoff)
     if host_id is None:
         return None
-    return {key: json.loads(value) for key, value in store.execute(
-        "SELECT fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id WHERE hf.host_id = ? ORDER BY fk.name",
-        (host_id,)).fetchall()}
+    return read_facts(store, [host_id]).get(host_id, {})
 
 
 def names_with_facts(store, cutoff=None):
@@ -66,7 +66,7 @@ def set_facts(store, name, facts, inventory="fact_cache"):
     ``inventory`` (itself created when missing).
     """
     with store.transaction():
-        host_ids = [r[0] for r in store.execute("SELECT id FROM hosts WHERE name = ? ORDER BY id", (name,)).fetchall()]
+        host_ids = ids_named(store, name)
         created = False
         if not host_ids:
             if store.get_inventory(inventory) is None:
@@ -82,7 +82,7 @@ def delete_facts(store, name):
     """Remove the facts of every host called ``name``; returns how many hosts had facts."""
     count = 0
     with store.transaction():
-        for (host_id,) in store.execute("SELECT id FROM hosts WHERE name = ? ORDER BY id", (name,)).fetchall():
+        for host_id in ids_named(store, name):
             count += int(store.clear_facts(host_id))
     return count
 

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The catalogue of fact paths the store holds, and "did you mean" for filters.
+"""The catalogue of fact paths the store holds, and which paths a filter names that no host has.
+
+(The naming of paths and the "did you mean" are pure rules over a parsed
+filter, in :mod:`host_filter.fact_paths`, re-exported here.)
 
 A filter term such as ``ansible_facts__ansible_distrbution=Ubuntu`` (a typo)
 or ``ansible_facts__distribution=Debian`` (Ansible's ``ansible_facts.distribution``
@@ -26,19 +29,20 @@ deeper than that is never warned about.
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import json
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks
+from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fact_paths import (  # noqa: F401  (re-exported)
+    FACTS,
+    filter_fact_paths,
+    path_depth,
+    suggest,
+    warning_text,
+)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 
-FACTS = "ansible_facts"
 MAX_DEPTH = 12
-#: at most this many suggestions per unknown path
-SUGGESTIONS = 3
-#: difflib ratio a suggestion needs, and how far below the best one another may be
-CUTOFF = 0.6
-CLOSE = 0.1
 
 
 def value_paths(key: str, value, out=None) -> set:
@@ -110,36 +114,6 @@ def backfill_fact_catalog(store):
 # -- what a filter names ----------------------------------------------------------------
 
 
-def filter_fact_paths(tree) -> list:
-    """The fact paths the parsed filter ``tree`` names, in order, each once: ``[(path, term)]``.
-
-    Terms with the ``isnull`` lookup are left out (naming a missing path is
-    their purpose).  Walks any node class: a node's fields that are nodes or
-    tuples of nodes are its children.
-    """
-    found = {}
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (tuple, list)):
-            stack.extend(reversed(node))
-            continue
-        if not dataclasses.is_dataclass(node):
-            continue
-        if getattr(node, "field", None) == FACTS and getattr(node, "path", None):
-            if getattr(node, "lookup", "") != "isnull":
-                text = "__".join(step.key + ("[]" if step.array else "") for step in node.path)
-                found.setdefault(text, node)
-            continue
-        children = []
-        for field in dataclasses.fields(node):
-            value = getattr(node, field.name)
-            if dataclasses.is_dataclass(value) or (isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0])):
-                children.append(value)
-        stack.extend(reversed(children))
-    return list(found.items())
-
-
 def unknown_paths(store, tree) -> list:
     """``[(path, [suggestions])]`` for each fact path of ``tree`` that no stored host has."""
     named = filter_fact_paths(tree)
@@ -147,7 +121,7 @@ def unknown_paths(store, tree) -> list:
         return []
     missing = []
     for path, _term in named:
-        if _depth(path) > MAX_DEPTH:
+        if path_depth(path) > MAX_DEPTH:
             continue
         row = store.execute(
             "SELECT fp.key_id FROM fact_paths fp WHERE fp.path = ?"
@@ -160,54 +134,13 @@ def unknown_paths(store, tree) -> list:
     return [(path, suggest(path, live)) for path in missing]
 
 
-def _depth(path: str) -> int:
-    # as value_paths counts: one per key step and one per [] step
-    return path.count("__") + 1 + path.count("[]")
-
-
 def _live_paths(store) -> list:
     key_ids = [r[0] for r in store.execute("SELECT DISTINCT key_id FROM host_facts").fetchall()]
     paths = []
     for chunk in chunks(key_ids):
         paths += [r[0] for r in store.execute(
-            "SELECT path FROM fact_paths WHERE key_id IN (%s)" % ", ".join("?" * len(chunk)), chunk).fetchall()]
+            "SELECT path FROM fact_paths WHERE key_id IN (%s)" % sql_marks(chunk), chunk).fetchall()]
     return paths
-
-
-def suggest(path: str, known) -> list:
-    """The known paths closest to ``path`` (difflib), with ``ansible_<path>`` first when it is known."""
-    known = list(known)
-    out = []
-    prefixed = "ansible_" + path
-    if prefixed in known:
-        out.append(prefixed)
-    depth = path.count("__")
-    # compare with paths of about the same depth: a typo rarely adds or drops a step
-    pool = [k for k in known if abs(k.count("__") - depth) <= 1] or known
-    scored = []
-    matcher = difflib.SequenceMatcher()
-    matcher.set_seq2(path)
-    for candidate in pool:
-        matcher.set_seq1(candidate)
-        if matcher.real_quick_ratio() >= CUTOFF and matcher.quick_ratio() >= CUTOFF:
-            ratio = matcher.ratio()
-            if ratio >= CUTOFF:
-                scored.append((-ratio, candidate))
-    scored.sort()
-    if scored:
-        best = -scored[0][0]
-        # only the close calls: a clear winner is named alone
-        for neg, candidate in scored:
-            if -neg >= best - CLOSE and candidate not in out:
-                out.append(candidate)
-    return out[:SUGGESTIONS]
-
-
-def warning_text(path: str, suggestions) -> str:
-    text = "host_filter names the fact path %s__%s, which no stored host has" % (FACTS, path)
-    if suggestions:
-        text += "; did you mean %s?" % " or ".join("%s__%s" % (FACTS, s) for s in suggestions)
-    return text
 
 
 def filter_warnings(store, host_filter) -> list:
@@ -216,8 +149,6 @@ def filter_warnings(store, host_filter) -> list:
     The filter is parsed again (it has been parsed and run already: a bad
     filter raised there); nothing here fails a search.
     """
-    from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import HostFilterError, parse_host_filter
-
     try:
         tree = parse_host_filter(host_filter)
     except HostFilterError:

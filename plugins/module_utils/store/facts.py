@@ -8,7 +8,9 @@ canonical JSON text), with the scalar leaves under arrays in
 ``host_fact_items`` (:mod:`fact_items`), every fact path in ``fact_paths``
 (:mod:`fact_catalog`) and one ``host_fact_history`` entry per change
 (:mod:`fact_history`).  :class:`Store`'s fact methods (``set_facts_many``,
-``facts_for_hosts``, ...) are one-line delegations to the functions here.
+``facts_for_hosts``, ...) are one-line delegations to the functions here, and
+:func:`read_facts` is the one reader of stored facts (smart and constructed
+inventories, the fact cache).
 
 The write path is built for two cases (docs/performance.md):
 
@@ -28,6 +30,11 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring
+
+try:
+    from json.encoder import c_make_encoder
+except ImportError:  # pragma: no cover - CPython has it
+    c_make_encoder = None
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
@@ -61,12 +68,8 @@ def _make_fact_text():
     The C encoder of the json module is called directly with the canonical
     options (sorted keys, compact separators, no NaN); where it is missing
     (another interpreter) :func:`canonical_json` itself is used.  Both write
-    the same text (tests/unit/test_store.py checks it).
+    the same text (tests/unit/test_facts_write.py checks it).
     """
-    try:
-        from json.encoder import c_make_encoder  # pylint: disable=import-outside-toplevel
-    except ImportError:  # pragma: no cover - CPython has it
-        c_make_encoder = None
     if c_make_encoder is None:  # pragma: no cover
         return canonical_json
 
