@@ -224,7 +224,8 @@ def set_facts_many(store, items, merge: bool = True) -> list:
     """Store facts for many hosts in bulk statements (see :meth:`Store.set_facts_many`); returns the changed host ids."""
     by_host = _normalized(items, merge)
     changed = []
-    refuses_nul = getattr(store.dialect, "json_refuses_nul", False)
+    # the backend's own refusals (PostgreSQL's jsonb holds no U+0000), see backends.base.Dialect.check_fact_text
+    check_text = getattr(store.dialect, "check_fact_text", None)
     with store.transaction():
         by_host = facts_to_original_hosts(store, by_host, merge)
         existing = fact_texts(store, list(by_host))
@@ -244,9 +245,10 @@ def set_facts_many(store, items, merge: bool = True) -> list:
                 old = stored.get(key) if stored else None
                 if old == text:
                     continue
-                if refuses_nul and "\\u0000" in text:
-                    raise ValidationError("fact '%s' of host %s holds a NUL character (\\u0000), which a PostgreSQL store"
-                                          " cannot keep; remove it from the fact" % (key, _host_label(store, host_id)))
+                refused = check_text(text) if check_text is not None and "\\u0000" in text else ""
+                if refused:
+                    raise ValidationError("fact '%s' of host %s cannot be stored in store %s: %s" % (
+                        key, _host_label(store, host_id), store.target, refused))
                 key_id = key_ids.get(key) or fact_key_id(store, key)
                 if text[0] in "{[":
                     walked = memo.get((key, text))
@@ -291,7 +293,10 @@ def set_facts_many(store, items, merge: bool = True) -> list:
             store.executemany(_UPDATE_FACT, updates)
         if inserts:
             inserts.sort()  # in primary-key order: appends to each key's range
-            store.executemany(_INSERT_FACT, inserts)
+            if hasattr(store, "bulk_insert"):  # COPY on PostgreSQL
+                store.bulk_insert("host_facts", ["key_id", "host_id", "value"], inserts)
+            else:
+                store.executemany(_INSERT_FACT, inserts)
         if new_items:
             insert_items(store, new_items)
         if changed:
@@ -305,7 +310,7 @@ def set_facts_many(store, items, merge: bool = True) -> list:
 def _host_label(store, host_id):
     row = store.execute("SELECT h.name, i.name FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?",
                         (host_id,)).fetchone()
-    return "'%s' (inventory '%s')" % (row[0], row[1]) if row else "id %d" % host_id
+    return "'%s' of inventory '%s'" % (row[0], row[1]) if row else "id %s" % host_id
 
 
 def clear_facts(store, host_id: int) -> bool:
