@@ -134,7 +134,7 @@ def search(target, filters, expected, repeat):
             count = len(store.execute(sql, list(params)).fetchall())
             row["first_s"] = time.perf_counter() - t
             times = []
-            for _ in range(repeat):
+            for _run in range(repeat):
                 t = time.perf_counter()
                 store.execute(sql, list(params)).fetchall()
                 times.append(time.perf_counter() - t)
@@ -196,8 +196,7 @@ def main(argv=None):
     report = {"hosts": args.hosts, "backend": where.backend, "all_facts": args.all_facts, "load_start": os.getloadavg(),
               "store": stores.redact(args.store) if args.store else target, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     filters = generate.benchmark_filters(args.hosts)
-    expected_path = target + ".expected.json" if not args.store else os.path.join(workdir, "fact-search-%d-%s.expected.json"
-                                                                                   % (args.hosts, where.backend))
+    expected_path = os.path.join(workdir, "fact-search-%d-%s.expected.json" % (args.hosts, where.backend))
     if args.reuse and os.path.exists(expected_path):
         with open(expected_path, encoding="utf-8") as fh:
             saved = json.load(fh)

@@ -520,8 +520,8 @@ def bench_host_info(n, store, env, workdir, runs):
     out = {"host_filter": HOST_INFO_FILTER, "hosts": hosts, "ping_s": ping, "host_info_s": info,
            "ping_median_s": med(ping[1:]), "host_info_median_s": med(info[1:]), "load": os.getloadavg()}
     out["ratio"] = out["host_info_median_s"] / out["ping_median_s"]
-    log("  ping %.3f s, host_info %.3f s (%s hosts): ratio %.2f" % (out["ping_median_s"], out["host_info_median_s"], hosts,
-                                                                   out["ratio"]))
+    log("  ping %.3f s, host_info %.3f s (%s hosts): ratio %.2f" % (
+        out["ping_median_s"], out["host_info_median_s"], hosts, out["ratio"]))
     return out
 
 
@@ -749,8 +749,8 @@ def main(argv=None):
     report["seconds"] = time.perf_counter() - t_start
     md = markdown(report)
     os.makedirs(args.results, exist_ok=True)
-    stem = os.path.join(args.results, "bench-%s-%s-%s%s" % (time.strftime("%Y%m%d-%H%M%S"), where.backend, "-".join(str(n) for n in sizes),
-                                                         "-quick" if args.quick else ""))
+    stem = os.path.join(args.results, "bench-%s-%s-%s%s" % (
+        time.strftime("%Y%m%d-%H%M%S"), where.backend, "-".join(str(n) for n in sizes), "-quick" if args.quick else ""))
     with open(stem + ".json", "w", encoding="utf-8") as fh:
         json.dump(report, fh, indent=1)
     with open(stem + ".md", "w", encoding="utf-8") as fh:

@@ -31,9 +31,8 @@ import threading
 from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
-from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice, sqlite_error_kind
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import facts as fact_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import groups as group_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import hosts as host_repo
@@ -60,13 +59,11 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.location imp
 )
 
 
-
 def _dialect_for(target: str):
     if target.startswith(("postgresql://", "postgres://")):
         raise StoreError(
             "store %s: the PostgreSQL backend is not available in this release; use a SQLite file path" % target.split("@")[-1])
     return DIALECTS["sqlite"]()
-
 
 
 class Store:
@@ -231,7 +228,6 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-
 
     def prepare_search(self):
         """Make the connection ready for compiled host filters (once per connection)."""
@@ -463,4 +459,3 @@ class _Cursor:
 
     def __getattr__(self, name):
         return getattr(self._cur, name)
-
