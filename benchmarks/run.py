@@ -385,14 +385,17 @@ def compare_lists(path_a, path_b):
     return {"same": not problems, "hosts": len(ha), "problems": problems}
 
 
-def bench_import(n, manifest, workdir, env, runs, with_module, where):
+def bench_import(n, manifest, workdir, env, runs, with_module, where, reference=True):
     wd = os.path.join(workdir, "run-%d" % n)
     os.makedirs(wd, exist_ok=True)
     static = manifest["static_json"]
     store = where.target("store_%d" % n, wd)
-    log("N=%d: reference ansible-inventory -i static.json --list x%d" % (n, runs))
-    ref = inventory_list(static, env, wd, runs, "static")
-    os.unlink(ref.pop("output"))
+    if reference:
+        log("N=%d: reference ansible-inventory -i static.json --list x%d" % (n, runs))
+        ref = inventory_list(static, env, wd, runs, "static")
+        os.unlink(ref.pop("output"))
+    else:
+        ref = {"median_s": None, "rss_mb": 0.0, "runs_s": []}
     imports = []
     for i in range(runs):
         res = run_step("import", {"source": static, "store": store, "inventory": INVENTORY}, env, wd)
@@ -422,7 +425,7 @@ def bench_import(n, manifest, workdir, env, runs, with_module, where):
     log("  facts: %.2f s (read %.2f s, write %.2f s), %.0f MB RSS, store %.0f MB"
         % (facts["wall_s"], facts["read_s"], facts["write_s"], facts["rss_mb"], facts["db_mb"]))
     return {"reference": ref, "import": imp, "import_module": module, "facts": facts, "store": store,
-            "ratio": imp["wall_s"] / ref["median_s"]}
+            "ratio": imp["wall_s"] / ref["median_s"] if ref["median_s"] else None}
 
 
 def bench_queries(n, manifest, store, env, workdir, repeat):
@@ -685,7 +688,7 @@ def main(argv=None):
     parser.add_argument("--smart-filter", help="host_filter of the smart comparison (default: chosen for ~10k results)")
     parser.add_argument("--smart-groups", action=argparse.BooleanOptionalAction, default=None,
                         help="also compare the smart plugin with source_groups (default: on, off with --quick)")
-    parser.add_argument("--skip", action="append", default=[], choices=["smart", "queries", "host_info"], help="skip a section")
+    parser.add_argument("--skip", action="append", default=[], choices=["smart", "queries", "host_info", "reference"], help="skip a section")
     stores.add_argument(parser)
     parser.add_argument("--module", action="store_true", help="also time the inventory_import module through ansible-playbook")
     parser.add_argument("--nice", type=int, default=10, help="niceness of the whole run (the machine is shared)")
@@ -723,7 +726,7 @@ def main(argv=None):
         manifest = dataset(n, args.seed, workdir)
         entry = {"hosts": n, "runs": runs, "facts_bytes_min": manifest["facts_bytes_min"],
                  "facts_bytes_max": manifest["facts_bytes_max"], "facts_bytes_total": manifest["facts_bytes_total"]}
-        entry["import"] = bench_import(n, manifest, workdir, env, runs, args.module, where)
+        entry["import"] = bench_import(n, manifest, workdir, env, runs, args.module, where, "reference" not in args.skip)
         store = entry["import"]["store"]
         entry["queries"] = [] if "queries" in args.skip else bench_queries(n, manifest, store, env, workdir, query_repeat)
         entry["smart"] = []
