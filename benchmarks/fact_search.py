@@ -185,7 +185,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.nice:
         try:
-            os.nice(args.nice)
+            # at least --nice, not --nice more: under `nice -n 10` the run stays at 10, not 20
+            os.nice(max(0, args.nice - os.nice(0)))
         except OSError:
             pass
     workdir = os.path.abspath(args.workdir)
