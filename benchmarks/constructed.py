@@ -44,6 +44,7 @@ sys.path.insert(0, HERE)
 
 import generate  # noqa: E402  pylint: disable=wrong-import-position
 import run  # noqa: E402  pylint: disable=wrong-import-position
+import stores  # noqa: E402  pylint: disable=wrong-import-position
 
 TARGET_RATIO = 3.0
 LIMIT = "shutdown_in_product_dev"
@@ -93,8 +94,8 @@ def list_document(static):
     return doc
 
 
-def prepare(n, workdir):
-    """Write the input files, the fact cache and the store; returns the paths."""
+def prepare(n, workdir, store_url=None):
+    """Write the input files, the fact cache and the store (a SQLite file, or a database on ``store_url``); returns the paths."""
     env = run.child_env(workdir)
     sys.path.insert(0, env["ANSIBLE_COLLECTIONS_PATH"])
     from ansible.plugins.loader import cache_loader, init_plugin_loader  # pylint: disable=import-outside-toplevel
@@ -103,11 +104,9 @@ def prepare(n, workdir):
     from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory  # pylint: disable=import-outside-toplevel
     from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store  # pylint: disable=import-outside-toplevel
 
-    store_path = os.path.join(workdir, "store.db")
+    store_path = stores.Stores(store_url, workdir).target("store")
     cache_dir = os.path.join(workdir, "fact-cache")
-    for path in (store_path, store_path + "-wal", store_path + "-shm"):
-        if os.path.exists(path):
-            os.unlink(path)
+    stores.reset(store_path)
     shutil.rmtree(cache_dir, ignore_errors=True)
     cache = cache_loader.get("ansible.builtin.jsonfile", _uri=cache_dir, _timeout=0)
     files = []
@@ -164,11 +163,12 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=1, help="runs of each side (median reported)")
     parser.add_argument("--workdir", help="reuse this directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    stores.add_argument(parser)
     args = parser.parse_args(argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="fleet-constructed-bench-")
     os.makedirs(workdir, exist_ok=True)
     try:
-        paths = prepare(args.hosts, workdir)
+        paths = prepare(args.hosts, workdir, args.store)
         ansible_inventory = run.bin_path("ansible-inventory")
         builtin_argv = [ansible_inventory]
         for path in paths["files"]:

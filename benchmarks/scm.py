@@ -45,6 +45,7 @@ sys.path.insert(0, HERE)
 
 import generate  # noqa: E402  pylint: disable=wrong-import-position
 import run as bench  # noqa: E402  pylint: disable=wrong-import-position
+import stores  # noqa: E402  pylint: disable=wrong-import-position
 
 TARGET_RATIO = 1.5
 
@@ -91,13 +92,15 @@ def engine(workdir):
     return Store, projects, sources, updates
 
 
-def one_size(n, workdir, runs, modules):
+def one_size(n, workdir, runs, modules, store_url=None):
     store_cls, projects, sources, updates = modules
     url = make_repo(n, workdir)
     store_dir = os.path.join(workdir, "store-%d" % n)
     shutil.rmtree(store_dir, ignore_errors=True)
     os.makedirs(store_dir)
-    store = store_cls.open(os.path.join(store_dir, "store.db"))
+    target = stores.Stores(store_url, store_dir).target("store_scm_%d" % n)
+    stores.reset(target)
+    store = store_cls.open(target)
     out = {"hosts": n}
 
     t0 = time.perf_counter()
@@ -184,11 +187,12 @@ def main(argv=None):
     parser.add_argument("--workdir", default=None, help="scratch directory (default: a new temp dir, removed at the end)")
     parser.add_argument("--runs", type=int, default=1, help="runs per measurement (median)")
     parser.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/scm-*")
+    stores.add_argument(parser)
     args = parser.parse_args(argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="fleet-scm-bench-")
     os.makedirs(workdir, exist_ok=True)
     modules = engine(workdir)
-    results = [one_size(n, workdir, max(1, args.runs), modules) for n in args.hosts]
+    results = [one_size(n, workdir, max(1, args.runs), modules, args.store) for n in args.hosts]
     doc = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
            "target_ratio": TARGET_RATIO, "results": results}
     text = table(results)

@@ -31,18 +31,14 @@ import threading
 from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
-from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice, sqlite_error_kind
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import facts as fact_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import groups as group_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import hosts as host_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import inventories as inventory_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import search
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import PostgresqlDialect, is_postgresql
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import filter_warnings, record as record_fact_paths
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history import history_for_hosts, record as record_fact_history
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows, might_have_items
 from ansible_collections.fleet.inventory.plugins.module_utils.store.inventories import INVENTORY_KINDS  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.fleet.inventory.plugins.module_utils.store.location import (  # noqa: F401  pylint: disable=unused-import
     CFG_SECTION,
@@ -62,8 +58,6 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.location imp
     store_from_ansible_cfg,
     store_value_in_cfg,
 )
-
-_STR_ONLY = {str}
 
 
 def _dialect_for(target: str):
@@ -363,15 +357,10 @@ class Store:
     # -- facts ---------------------------------------------------------------------------
 
     def fact_key_id(self, name: str) -> int:
-        key_id = self._fact_key_ids.get(name)
-        if key_id is None:
-            self.execute(self.dialect.insert_ignore("fact_keys", ["name"], ["name"]), (name,))
-            key_id = self.execute("SELECT id FROM fact_keys WHERE name = ?", (name,)).fetchone()[0]
-            self._fact_key_ids[name] = key_id
-        return key_id
+        return fact_repo.fact_key_id(self, name)
 
     def get_facts(self, host_id: int) -> dict:
-        return self.facts_for_hosts([host_id]).get(host_id, {})
+        return fact_repo.read_facts(self, [host_id]).get(host_id, {})
 
     def facts_for_hosts(self, host_ids) -> dict:
         """``{host_id: facts}`` for the hosts that have any facts (the one reader: :func:`store.facts.read_facts`)."""
@@ -379,10 +368,10 @@ class Store:
 
     def set_facts(self, host_id: int, facts: dict, merge: bool = True) -> bool:
         """Store ``facts`` for one host; see :meth:`set_facts_many` (facts of a constructed host go to its original)."""
-        return bool(self.set_facts_many([(host_id, facts)], merge=merge))
+        return bool(fact_repo.set_facts_many(self, [(host_id, facts)], merge=merge))
 
     def set_facts_many(self, items, merge: bool = True) -> list:
-        """Store facts for many hosts in bulk statements.
+        """Store facts for many hosts in bulk statements (:func:`store.facts.set_facts_many`).
 
         ``items`` is an iterable of ``(host_id, facts)``.  With ``merge`` the
         new top-level keys replace or add to the stored ones (AWX merges facts
@@ -395,83 +384,10 @@ class Store:
         the host it was made from (its ``instance_id``), as AWX does, so that
         fact search and every constructed inventory see them.
 
-        Only the (key, host) rows whose value changed are written, with their
-        rows of array leaves (``host_fact_items``, see :mod:`fact_items`).
+        Only the (key, host) rows whose value changed are written, with the
+        rows of array leaves that changed (``host_fact_items``, see :mod:`fact_items`).
         """
-        by_host: dict = {}
-        for host_id, facts in items:
-            if not isinstance(facts, dict):
-                raise ValidationError("facts must be a mapping, not %s" % type(facts).__name__)
-            if facts and set(map(type, facts)) != _STR_ONLY:
-                # keys are stored as text: {1: x} is {"1": x} (the last of equal texts wins)
-                facts = {str(k): v for k, v in facts.items()}
-            host_id = int(host_id)
-            if host_id in by_host:
-                facts = dict(by_host[host_id], **facts) if merge else facts
-            by_host[host_id] = facts
-        changed = []
-        with self.transaction():
-            by_host = self._facts_to_original_hosts(by_host, merge)
-            existing = self._fact_texts(list(by_host))
-            key_ids = self._fact_key_ids
-            inserts, updates, deletes, new_items, old_items = [], [], [], [], []
-            written, history = [], {}  # for the fact catalogue and the fact history (see _record_fact_changes)
-            for host_id, facts in by_host.items():
-                stored = existing.get(host_id)
-                dirty = False
-                added, modified, removed = [], [], []
-                for key, value in facts.items():
-                    try:
-                        text = canonical_json(value)
-                    except (TypeError, ValueError) as exc:
-                        raise ValidationError("fact '%s' cannot be stored as JSON: %s" % (key, exc)) from exc
-                    old = stored.get(key) if stored else None
-                    if old == text:
-                        continue
-                    refused = self.dialect.check_fact_text(text)
-                    if refused:
-                        raise ValidationError("fact '%s' of host %s cannot be stored in store %s: %s" % (
-                            key, self._host_label(host_id), self.target, refused))
-                    key_id = key_ids.get(key) or self.fact_key_id(key)
-                    written.append((key_id, key, value, text))
-                    if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
-                        inserts.append((key_id, host_id, text))
-                        added.append(key_id)
-                    else:
-                        updates.append((text, key_id, host_id))
-                        modified.append(key_id)
-                        if might_have_items(old):
-                            old_items.append((host_id, key_id))
-                    if might_have_items(text):
-                        new_items.extend(item_rows(host_id, key_id, value))
-                    dirty = True
-                if not merge and stored:
-                    for key in stored.keys() - facts.keys():
-                        key_id = key_ids.get(key) or self.fact_key_id(key)
-                        deletes.append((key_id, host_id))
-                        removed.append(key_id)
-                        if might_have_items(stored[key]):
-                            old_items.append((host_id, key_id))
-                        dirty = True
-                if dirty:
-                    changed.append(host_id)
-                    history[host_id] = (added, modified, removed)
-            if old_items:
-                self.executemany("DELETE FROM host_fact_items WHERE host_id = ? AND key_id = ?", old_items)
-            if deletes:
-                self.executemany("DELETE FROM host_facts WHERE key_id = ? AND host_id = ?", deletes)
-            if updates:
-                self.executemany("UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?", updates)
-            if inserts:
-                inserts.sort()  # in primary-key order: appends to each key's range
-                self.bulk_insert("host_facts", ["key_id", "host_id", "value"], inserts)
-            if new_items:
-                insert_items(self, new_items)
-            if changed:
-                stamp = now()
-                self.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
-                self._record_fact_changes(stamp, written, history)
-        return changed
+        return fact_repo.set_facts_many(self, items, merge=merge)
 
     def _host_label(self, host_id) -> str:
         row = self.execute("SELECT h.name, i.name FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?",
@@ -479,51 +395,13 @@ class Store:
         return "'%s' of inventory '%s'" % tuple(row) if row else "id %s" % host_id
 
     def clear_facts(self, host_id: int) -> bool:
-        with self.transaction():
-            keys = [r[0] for r in self.execute("SELECT key_id FROM host_facts WHERE host_id = ?", (host_id,)).fetchall()]
-            self.execute("DELETE FROM host_fact_items WHERE host_id = ?", (host_id,))
-            cur = self.execute("DELETE FROM host_facts WHERE host_id = ?", (host_id,))
-            if cur.rowcount:
-                stamp = now()
-                self.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", (stamp, host_id))
-                self._record_fact_changes(stamp, [], {host_id: ([], [], keys)})
-            return cur.rowcount > 0
+        return fact_repo.clear_facts(self, host_id)
 
     def _fact_texts(self, host_ids) -> dict:
-        out: dict = {}
-        for chunk in chunks(sorted(set(host_ids))):
-            for host_id, key, value in self.execute(
-                    "SELECT hf.host_id, fk.name, hf.value FROM host_facts hf JOIN fact_keys fk ON fk.id = hf.key_id"
-                    " WHERE hf.host_id IN (%s)" % sql_marks(chunk), chunk).fetchall():
-                out.setdefault(host_id, {})[key] = value
-        return out
+        return fact_repo.fact_texts(self, host_ids)
 
     def _facts_to_original_hosts(self, by_host, merge):
-        """``by_host`` with the facts of constructed hosts moved to the hosts they were made from (``instance_id``)."""
-        if not by_host or self.execute("SELECT 1 FROM inventories WHERE kind = 'constructed' LIMIT 1").fetchone() is None:
-            return by_host
-        links = {}
-        for chunk in chunks(sorted(by_host)):
-            for host_id, instance_id in self.execute(
-                    "SELECT h.id, h.instance_id FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-                    " WHERE i.kind = 'constructed' AND h.id IN (%s)" % sql_marks(chunk), chunk):
-                if str(instance_id).isdigit():
-                    links[host_id] = int(instance_id)
-        if not links:
-            return by_host
-        existing = set()
-        targets = sorted(set(links.values()))
-        for chunk in chunks(targets):
-            existing.update(r[0] for r in self.execute("SELECT id FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk))
-        out: dict = {}
-        for host_id, facts in by_host.items():
-            target = links.get(host_id)
-            if target in existing:
-                host_id = target
-            if host_id in out:
-                facts = dict(out[host_id], **facts) if merge else facts
-            out[host_id] = facts
-        return out
+        return fact_repo.facts_to_original_hosts(self, by_host, merge)
 
     def reconnect(self):
         """Close and reopen the connection (outside a transaction).
@@ -552,20 +430,16 @@ class Store:
 
     # -- fact catalogue and fact history (fact_catalog, fact_history) -------------------
 
-    def _record_fact_changes(self, stamp, written, history):
-        """In the transaction of a fact write: the catalogue gets the paths of the values
-        ``written`` (``(key_id, key, value, json_text)``), the history one entry per host of ``history``
-        (``{host_id: (added, changed, removed)}``, key ids)."""
-        record_fact_paths(self, written)
-        record_fact_history(self, stamp, history)
+    def _record_fact_changes(self, stamp, paths, history):
+        fact_repo.record_fact_changes(self, stamp, paths, history)
 
     def fact_path_warnings(self, host_filter) -> list:
         """Warnings for the fact paths ``host_filter`` names that no stored host has (with "did you mean")."""
-        return filter_warnings(self, host_filter)
+        return fact_repo.fact_path_warnings(self, host_filter)
 
     def fact_history(self, host_ids) -> dict:
         """``{host_id: [entries, newest first]}``, see :func:`fact_history.history_for_hosts`."""
-        return history_for_hosts(self, host_ids)
+        return fact_repo.fact_history(self, host_ids)
 
     # -- readers: open an existing store only (see StoreLocation.check_readable) ----------
 

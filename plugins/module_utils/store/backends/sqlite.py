@@ -99,7 +99,12 @@ class SqliteDialect(Dialect):
             conn.execute("PRAGMA busy_timeout = %d" % int(self.busy_timeout * 1000))
             if target != MEMORY:
                 self._recheck_damaged(conn, path)
+            # a new store gets 16 KiB pages (no-op on an existing one): a typical fact value (1-4 KB) then fits
+            # in its b-tree page instead of an overflow chain; measured 5% smaller and ~15% faster to load
+            # (docs/performance.md).  The page cache is raised for bulk loads (64 MiB at most, as used).
+            conn.execute("PRAGMA page_size = 16384")
             mode = self._journal_mode_wal(conn)
+            conn.execute("PRAGMA cache_size = -65536")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
         except StoreError:
