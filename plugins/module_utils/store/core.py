@@ -31,8 +31,8 @@ import threading
 from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
-from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice, sqlite_error_kind
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.sqlite import DIALECTS, damaged_advice
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import facts as fact_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import groups as group_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import hosts as host_repo
