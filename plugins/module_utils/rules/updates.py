@@ -77,8 +77,6 @@ _ENV_UPDATE_STORE = "FLEET_INVENTORY_UPDATE_STORE"
 _POLL_MAX = 1.0
 
 
-
-
 class _Failed(Exception):
     def __init__(self, explanation, log="", project_update=None):
         super().__init__(explanation)

@@ -106,7 +106,6 @@ def validate_scm_url(url: str) -> str:
                           "git@host:repo.git or file:///path/to/repo" % shown)
 
 
-
 def git_env(credential=None) -> dict:
     """git's environment: no prompts, the SSH key and the https credential helper (secrets only here)."""
     cred = credential or {}

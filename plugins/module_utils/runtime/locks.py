@@ -21,7 +21,6 @@ from ansible_collections.fleet.inventory.plugins.module_utils.errors import Lock
 LOCK_TIMEOUT = 600
 
 
-
 def make_private_dir(path):
     """Create ``path`` (and missing parents) readable by its owner only (0700); an existing directory is left as it is.
 
