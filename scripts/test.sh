@@ -106,7 +106,7 @@ ensure_bwrap() {
 # run by the postgres user (initdb refuses root), stopped by the EXIT trap whatever happened.
 find_pg_bin() {
     local d
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
         [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
     done
     command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] && { pg_config --bindir; return 0; }
@@ -171,7 +171,11 @@ stop_postgresql() {
             || as_pg_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
         echo "pytest: stopped the PostgreSQL test cluster"
     fi
-    [ -n "${KEEP_TMP:-}" ] && echo "test.sh: kept the PostgreSQL cluster's dir $PG_DIR" || rm -rf "$PG_DIR"
+    if [ -n "${KEEP_TMP:-}" ]; then
+        echo "test.sh: kept the PostgreSQL cluster's dir $PG_DIR"
+    else
+        rm -rf "$PG_DIR"
+    fi
     PG_DIR=""
 }
 
