@@ -12,9 +12,10 @@ options:
   store:
     description:
       - Where the fleet.inventory store lives.
-      - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
-        PostgreSQL backend, which is not in this release; such a store is refused with an error. A module that
-        changes the store creates the file with its schema on first use; M(fleet.inventory.host_info)
+      - A filesystem path of a SQLite database file, or a libpq URL of a PostgreSQL database
+        C(postgresql://[user[:password]@]host[:port]/dbname[?options]) (PostgreSQL 13 or newer, Python package
+        C(psycopg) on the controller; a password may also come from E(PGPASSWORD) or C(~/.pgpass) and is never
+        shown). A module that changes the store creates the file (or the schema in the database) on first use; M(fleet.inventory.host_info)
         only reads, and a store that does not exist (or an empty file) is an error that says
         where its name came from.
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
@@ -42,8 +43,10 @@ options:
   store:
     description:
       - Where the fleet.inventory store lives.
-      - A filesystem path of a SQLite database file. C(postgresql://) URLs are reserved for the
-        PostgreSQL backend, which is not in this release; such a store is refused with an error.
+      - A filesystem path of a SQLite database file, or a libpq URL of a PostgreSQL database
+        C(postgresql://[user[:password]@]host[:port]/dbname[?options]) (PostgreSQL 13 or newer, Python package
+        C(psycopg) on the controller; a password may also come from E(PGPASSWORD) or C(~/.pgpass) and is never
+        shown).
       - When not given, the environment variable E(FLEET_INVENTORY_STORE) is used, then
         C(store) in the C([fleet_inventory]) section of the C(ansible.cfg) that Ansible loaded
         (a relative path there is relative to the directory of that C(ansible.cfg)), then
