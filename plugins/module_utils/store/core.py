@@ -79,6 +79,8 @@ class Store:
         self.conn = self.dialect.connect(target)
         self._depth = 0
         self._lock = threading.RLock()
+        #: ``hook(store)`` called inside every transaction of this store, just before its COMMIT (see add_commit_hook)
+        self._commit_hooks: list = []
         self._fact_key_ids: dict[str, int] = {}
         self._search_ready = False
         self._damaged = ""
@@ -144,6 +146,9 @@ class Store:
             self._depth = 1
             try:
                 yield self
+                if not dry_run:
+                    for hook in list(self._commit_hooks):
+                        hook(self)
             except BaseException as exc:
                 self._depth = 0
                 self._rollback()
@@ -169,6 +174,30 @@ class Store:
                 self.conn.execute("ROLLBACK")
         except self.dialect.database_errors:
             pass  # the error that made us roll back is the one to report
+
+    def add_commit_hook(self, hook):
+        """Call ``hook(store)`` at the end of every transaction that commits, inside it (so its writes commit with
+        it); a running update renews its lease so (rules/leasing.py).  An error in it fails the transaction."""
+        self._commit_hooks.append(hook)
+
+    def remove_commit_hook(self, hook):
+        if hook in self._commit_hooks:
+            self._commit_hooks.remove(hook)
+
+    def writer_active(self) -> bool:
+        """Whether another connection (of any process or node) holds the store's write lock right now.
+
+        Readers ask it when a lease has passed (store/leases.py): a holder of the
+        write lock is alive, and a running update that writes in one long
+        transaction cannot renew its lease until that transaction commits.
+        Inside a transaction of this store it is False: this connection holds the lock.
+        """
+        if self._depth or self.conn is None:
+            return False
+        try:
+            return self.dialect.writer_active(self.conn)
+        except self.dialect.database_errors:
+            return False
 
     #: lock namespace of per-inventory writes (see :meth:`lock_inventory`; the key is the inventory's id)
     LOCK_INVENTORY = 0x666D

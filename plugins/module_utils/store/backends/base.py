@@ -70,6 +70,15 @@ class Dialect:
         """Start the store's one writer transaction on ``conn`` (waits for another writer)."""
         conn.execute("BEGIN")
 
+    def writer_active(self, conn) -> bool:
+        """Whether a connection other than ``conn`` (of any process) holds the store's write lock right now.
+
+        Asked without waiting and without taking the lock.  A lock held is
+        evidence that its holder is alive: the database drops it when the
+        holder's process (SQLite) or session (PostgreSQL) ends.
+        """
+        return False
+
     def lock(self, conn, namespace: int, key: int):
         """Take the lock ``(namespace, key)`` on ``conn`` until its current transaction ends (waits for its holder).
 

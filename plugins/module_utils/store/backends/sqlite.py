@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from urllib.parse import quote
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import register_sqlite_functions
@@ -63,6 +64,29 @@ class SqliteDialect(Dialect):
 
     def table_exists_sql(self) -> str:
         return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+
+    def writer_active(self, conn) -> bool:
+        """Try ``BEGIN IMMEDIATE`` with no busy timeout on a short-lived connection of its own, then ROLLBACK:
+        SQLITE_BUSY means another connection holds the write lock (a file lock, which dies with its process)."""
+        path = next((row[2] for row in conn.execute("PRAGMA database_list").fetchall() if row[1] == "main"), "")
+        if not path:  # an in-memory store: no other connection sees it
+            return False
+        probe = None
+        try:
+            probe = sqlite3.connect("file:%s?mode=rw" % quote(path), uri=True, timeout=0, isolation_level=None,
+                                    check_same_thread=False)
+            probe.execute("PRAGMA busy_timeout = 0")
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None:
+                return code & 0xFF == sqlite3.SQLITE_BUSY
+            return "locked" in str(exc) or "busy" in str(exc)
+        finally:
+            if probe is not None:
+                probe.close()
 
     def error_kind(self, exc) -> str:
         return sqlite_error_kind(exc)
