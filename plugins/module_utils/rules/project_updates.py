@@ -159,9 +159,9 @@ def find_inventory_files(root, limit=MAX_INVENTORY_FILES) -> list:
     return found[:limit]
 
 
-def _update_row(row):
+def _update_row(store, row):
     """A project update record as readers see it (one whose lease passed reads as failed; nothing is written)."""
-    row = update_repo.as_read(row)
+    row = update_repo.as_read(store, row)
     if row is None:
         return None
     row = dict(row)
@@ -171,12 +171,12 @@ def _update_row(row):
 
 
 def get_project_update(store, update_id):
-    return _update_row(update_repo.get(store, update_id))
+    return _update_row(store, update_repo.get(store, update_id))
 
 
 def list_project_updates(store, project) -> list:
     project = require_project(store, project) if not isinstance(project, dict) else project
-    return [_update_row(r) for r in update_repo.of_project(store, project["id"])]
+    return [_update_row(store, r) for r in update_repo.of_project(store, project["id"])]
 
 
 def log_tail(text, limit=LOG_TAIL) -> str:

@@ -116,7 +116,7 @@ def _elapsed(started, finished):
 
 def get_update(store, update_id):
     """The record of inventory update ``update_id``, or None; one whose lease passed reads as failed (nothing is written)."""
-    row = update_repo.as_read(update_repo.get(store, update_id))
+    row = update_repo.as_read(store, update_repo.get(store, update_id))
     if row is None:
         return None
     return _record(row, source_repo.get_by_id(store, row["inventory_source_id"]))

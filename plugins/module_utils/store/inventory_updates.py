@@ -51,12 +51,10 @@ def last_successful(store, source_id):
 
 def running(store, inventory_id):
     """The running record of an inventory whose lease holds, or None (an expired one does not count)."""
-    stamp = now()
-    for row in store.query("SELECT * FROM inventory_updates WHERE inventory_id = ? AND status = 'running' ORDER BY id",
-                           (int(inventory_id),)):
-        if not leases.expired(row, stamp):
-            return row
-    return None
+    rows, dead = leases.lapsed(store, lambda: store.query(
+        "SELECT * FROM inventory_updates WHERE inventory_id = ? AND status = 'running' ORDER BY id", (int(inventory_id),)))
+    dead_ids = {r["id"] for r in dead}
+    return next((r for r in rows if r["id"] not in dead_ids), None)
 
 
 def source_state(store, source_id, status):
@@ -66,9 +64,7 @@ def source_state(store, source_id, status):
     lease is ``failed`` with the reason of the last of them.
     """
     if status in ACTIVE:
-        stamp = now()
-        active = active_of_source(store, source_id)
-        dead = [r for r in active if leases.expired(r, stamp)]
+        active, dead = leases.lapsed(store, lambda: active_of_source(store, source_id))
         if not active:
             return "failed", "no update of this source is running"
         if len(dead) == len(active):
@@ -77,11 +73,16 @@ def source_state(store, source_id, status):
     return status, last_explanation(store, source_id)
 
 
-def as_read(row):
-    """A record as readers see it: an expired lease reads as failed with the reason (nothing is written)."""
-    if row is not None and leases.expired(row, now()):
-        row = dict(row, status="failed", job_explanation=leases.expired_reason(row))
-    return row
+def as_read(store, row):
+    """A record as readers see it: an expired lease (no writer holding the store's write lock) reads as failed with
+    the reason (nothing is written)."""
+    if row is None or not leases.expired(row, now()):
+        return row
+    rows, dead = leases.lapsed(store, lambda: [row] if row is not None and not store.writer_active() and False else
+                               [get(store, row["id"])])
+    if dead:
+        return dict(dead[0], status="failed", job_explanation=leases.expired_reason(dead[0]))
+    return rows[0] if rows else None
 
 
 def expire(store, inventory_id):

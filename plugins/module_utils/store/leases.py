@@ -12,6 +12,16 @@ rebooted, cut off from the store) and reads as ``failed`` with
 :func:`expired_reason`.  No process table is read: this holds across
 machines.  A record without a lease (made before schema 6) is trusted.
 
+A node that writes in one long transaction (a big import) cannot renew its
+lease before that transaction commits: its heartbeat would wait for the
+store's write lock.  So a passed lease is only a verdict when no connection
+holds the write lock (:meth:`Store.writer_active`): the lock dies with its
+holder, and the running update renews its lease inside each of its
+transactions, just before it commits (rules/leasing.py).  :func:`lapsed`
+reads the records again after asking, so a commit in between is seen.
+A writer marks expired records failed inside its own write transaction,
+where no other writer can be active.
+
 ``FLEET_INVENTORY_LEASE_SECONDS`` sets the lease length (default 30 s; the
 heartbeat runs every third of it, 10 s by default), for tests mostly.
 ``FLEET_INVENTORY_NODE`` names this node in records (default: the host name).
@@ -61,6 +71,24 @@ def lease_until(start=None) -> tuple:
 def expired(row, stamp) -> bool:
     """Whether the active record ``row`` has a lease that passed before ``stamp`` (ISO text)."""
     return bool(row.get("status") in ACTIVE and row.get("lease_expires") and row["lease_expires"] < stamp)
+
+
+def lapsed(store, read) -> tuple:
+    """``(rows, dead)``: the records ``read()`` returns and those among them whose lease has passed with no
+    connection holding the store's write lock (dead: none while one does).
+
+    ``read()`` runs again after the lock was asked for: a writer that committed
+    just before has renewed its lease in that commit.
+    """
+    rows = [r for r in read() if r is not None]
+    stamp = _stamp(datetime.now(timezone.utc))
+    if not any(expired(r, stamp) for r in rows):
+        return rows, []
+    if store.writer_active():
+        return rows, []
+    rows = [r for r in read() if r is not None]
+    stamp = _stamp(datetime.now(timezone.utc))
+    return rows, [r for r in rows if expired(r, stamp)]
 
 
 def expired_reason(row) -> str:

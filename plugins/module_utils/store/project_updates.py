@@ -29,20 +29,22 @@ def active_of_project(store, project_id) -> list:
                        (int(project_id),))
 
 
-def as_read(row):
-    """A record as readers see it: one whose lease passed reads as failed with the reason (nothing is written)."""
-    if row is not None and leases.expired(row, now()):
-        row = dict(row, status="failed", job_explanation=leases.expired_reason(row))
-    return row
+def as_read(store, row):
+    """A record as readers see it: one whose lease passed (no writer holding the store's write lock) reads as
+    failed with the reason (nothing is written)."""
+    if row is None or not leases.expired(row, now()):
+        return row
+    rows, dead = leases.lapsed(store, lambda: [get(store, row["id"])])
+    if dead:
+        return dict(dead[0], status="failed", job_explanation=leases.expired_reason(dead[0]))
+    return rows[0] if rows else None
 
 
 def project_state(store, project_id, status):
     """``(status, explanation)`` of a project left ``pending``/``running``, as readers see it."""
     if status not in ACTIVE:
         return status, ""
-    stamp = now()
-    active = active_of_project(store, project_id)
-    dead = [r for r in active if leases.expired(r, stamp)]
+    active, dead = leases.lapsed(store, lambda: active_of_project(store, project_id))
     if active and len(dead) < len(active):
         return status, ""
     if not dead:
