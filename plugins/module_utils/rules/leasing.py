@@ -8,6 +8,14 @@ The heartbeat thread writes through its own connection to the store (a
 closed when the update ends; an in-memory store (which no other connection
 can see) is renewed through the caller's own connection, between its
 transactions.
+
+While the caller's own connection is inside a transaction it holds the
+store's write lock, so a beat through another connection would only wait for
+it: the beat is skipped, and the lease is renewed inside every transaction of
+the caller's store just before it commits (a commit hook), so a long import
+leaves no moment between its commit and the next beat with the lease passed.
+Readers meanwhile see the write lock held and read the update running
+(store/leases.py).
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ class _OwnConnection:
         self.own = None
 
     def __call__(self, renew):
+        if getattr(self.store, "_depth", 0):
+            return True  # the caller is in a transaction: its commit renews the lease
         target = getattr(self.store, "target", "") or ""
         if target == ":memory:" or not target:
             return self._shared(renew)
@@ -55,10 +65,14 @@ class _OwnConnection:
 def keep_lease(store, renew, interval=None):
     """Renew a lease every ``interval`` seconds (a third of the lease) while the block runs.
 
-    ``renew(store)`` runs in a transaction of the heartbeat's own connection and
-    returns False when the record is no longer this node's to renew.
+    ``renew(store)`` runs in a transaction of the heartbeat's own connection, and in every transaction of
+    ``store`` before it commits; it returns False when the record is no longer this node's to renew.
     """
     conn = _OwnConnection(store)
     beat = Heartbeat(lambda: conn(renew), interval or leases.heartbeat_seconds(), on_close=conn.close)
-    with beat:
-        yield beat
+    store.add_commit_hook(renew)
+    try:
+        with beat:
+            yield beat
+    finally:
+        store.remove_commit_hook(renew)
