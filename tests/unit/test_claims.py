@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import keep_lease
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates as U
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime import checkouts
@@ -302,3 +303,33 @@ def test_lock_inventory_takes_an_advisory_lock_until_the_transaction_ends(store)
 def test_lock_inventory_belongs_in_a_transaction(store):
     with pytest.raises(Exception, match="inside a store transaction"):
         store.lock_inventory(1)
+
+
+def test_writer_active_sees_another_connection_holding_the_write_lock(store):
+    """What a reader asks when a lease has passed: does some other connection hold the store's write lock?
+    Never while this connection holds it itself, and never for an in-memory store."""
+    other = Store(_target(store))
+    try:
+        assert store.writer_active() is False
+        with other.transaction():
+            assert store.writer_active() is True
+            assert other.writer_active() is False  # inside its own transaction: it is the writer
+        assert store.writer_active() is False
+        with store.transaction(dry_run=True):
+            assert store.writer_active() is False
+    finally:
+        other.close()
+    assert Store(":memory:").writer_active() is False
+
+
+def test_a_commit_renews_the_lease_of_the_update_it_runs(store):
+    """keep_lease renews inside every transaction of the caller's store, before it commits."""
+    store.save_inventory("prod")
+    src = S.save_source(store, "prod", "src", source="fleet.inventory.smart")[1]
+    record, _ = U.claim_update(store, src)
+    old = update_repo.get(store, record)
+    with keep_lease(store, lambda own: update_repo.renew(own, record, leases.node_name()), interval=3600):
+        time.sleep(0.01)
+        with store.transaction():
+            store.save_inventory("other")
+    assert update_repo.get(store, record)["lease_expires"] > old["lease_expires"]

@@ -494,6 +494,93 @@ def test_import_killed_halfway_leaves_the_previous_inventory(store, project, tmp
     assert host_names(store) == ["stage-web1"]
 
 
+HOLD_OPEN = """
+import sys, time
+sys.path.insert(0, %r)
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import importer, sources, updates
+links = importer._Import._links
+
+def halfway(self, *args):  # the new hosts and groups are written: hold the transaction open for %s seconds
+    links(self, *args)
+    print("halfway", flush=True)
+    time.sleep(%s)
+
+importer._Import._links = halfway
+s = Store(%r)
+updates.run_source_update(s, sources.get_source(s, "prod", "git"))
+"""
+
+
+def _hold_import_open(store, seconds):
+    """A child process (lease 1 s) whose import stops inside its write transaction for ``seconds``; returns it
+    once it is there, with the record of its update."""
+    S.save_source(store, "prod", "git", source_path="inventories/staging.yml", overwrite=True)
+    code = HOLD_OPEN % (str(COLLECTIONS_ROOT), seconds, seconds, store.connect_target)
+    env = dict(os.environ, FLEET_INVENTORY_NODE="node-d.invalid", FLEET_INVENTORY_LEASE_SECONDS="1")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "halfway"
+    return proc, S.get_source(store, "prod", "git")
+
+
+def _reads_running_for(store, source, seconds):
+    """Every way a reader sees the update says running for ``seconds`` (several leases of 1 s)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        rec = U.list_updates(store, source)[-1]
+        assert rec["status"] == "running", rec["job_explanation"]
+        assert U.wait_for_update(store, rec["id"], timeout=0)["status"] == "running"
+        assert U.source_state(store, source["id"]) == ("running", "")
+        assert S.get_source(store, "prod", "git")["status"] == "running"
+        time.sleep(0.1)
+    assert rec["lease_expires"] < datetime.now(timezone.utc).isoformat(timespec="microseconds")  # the lease had passed: the lock held it
+    return rec
+
+
+def test_import_holding_the_write_lock_longer_than_its_lease_reads_running(store, project):
+    """An import whose one write transaction lasts several leases cannot renew its lease meanwhile (on SQLite the
+    heartbeat would wait for the write lock): the lock it holds says it is alive, so readers see it running; its
+    commit renews the lease, so it never reads failed, and it ends successful."""
+    assert U.run_source_update(store, scm(store, source_path="inventories/prod", overwrite=True))["status"] == "successful"
+    proc, src = _hold_import_open(store, 5)
+    try:
+        rec = _reads_running_for(store, src, 3.5)
+        while proc.poll() is None:  # the commit and the finish: never failed in between
+            assert U.get_update(store, rec["id"])["status"] in ("running", "successful")
+            time.sleep(0.05)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    done = U.get_update(store, rec["id"])
+    assert done["status"] == "successful", done["result_stdout"]
+    assert host_names(store) == ["stage-web1"]
+
+
+def test_import_killed_while_holding_the_write_lock_reads_failed(store, project):
+    """The same import killed in its transaction after its lease passed: the lock goes with the process, and
+    the update reads failed with the lease's reason right after."""
+    assert U.run_source_update(store, scm(store, source_path="inventories/prod", overwrite=True))["status"] == "successful"
+    proc, src = _hold_import_open(store, 300)
+    try:
+        rec = _reads_running_for(store, src, 2.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    deadline = time.monotonic() + 30
+    while U.get_update(store, rec["id"])["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    rec = U.get_update(store, rec["id"])
+    assert rec["status"] == "failed"
+    assert rec["job_explanation"].startswith("node node-d.invalid stopped renewing the lease of this update")
+    assert host_names(store) == ["db1", "web1", "web2"]
+    assert U.run_source_update(store, S.get_source(store, "prod", "git"))["status"] == "successful"
+
+
 # ------------------------------------------------------------------------------ wait=false
 
 
