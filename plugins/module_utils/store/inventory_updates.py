@@ -78,8 +78,7 @@ def as_read(store, row):
     the reason (nothing is written)."""
     if row is None or not leases.expired(row, now()):
         return row
-    rows, dead = leases.lapsed(store, lambda: [row] if row is not None and not store.writer_active() and False else
-                               [get(store, row["id"])])
+    rows, dead = leases.lapsed(store, lambda: [get(store, row["id"])])
     if dead:
         return dict(dead[0], status="failed", job_explanation=leases.expired_reason(dead[0]))
     return rows[0] if rows else None
