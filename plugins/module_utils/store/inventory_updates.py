@@ -76,12 +76,7 @@ def source_state(store, source_id, status):
 def as_read(store, row):
     """A record as readers see it: an expired lease (no writer holding the store's write lock) reads as failed with
     the reason (nothing is written)."""
-    if row is None or not leases.expired(row, now()):
-        return row
-    rows, dead = leases.lapsed(store, lambda: [get(store, row["id"])])
-    if dead:
-        return dict(dead[0], status="failed", job_explanation=leases.expired_reason(dead[0]))
-    return rows[0] if rows else None
+    return leases.as_read(store, row, lambda: get(store, row["id"]))
 
 
 def expire(store, inventory_id):

@@ -95,3 +95,14 @@ def expired_reason(row) -> str:
     """Why a record whose lease expired is failed: the node and the time of its last renewal."""
     return "node %s stopped renewing the lease of this update at %s" % (
         row.get("hostname") or "?", row.get("heartbeat") or row.get("started") or row.get("created") or "?")
+
+
+def as_read(store, row, reread):
+    """An update record as readers see it: one whose lease passed, with no writer holding the store's write lock,
+    reads as failed with the reason (nothing is written). ``reread()`` reads the record again."""
+    if row is None or not expired(row, _stamp(datetime.now(timezone.utc))):
+        return row
+    rows, dead = lapsed(store, lambda: [reread()])
+    if dead:
+        return dict(dead[0], status="failed", job_explanation=expired_reason(dead[0]))
+    return rows[0] if rows else None
