@@ -322,6 +322,20 @@ def test_writer_active_sees_another_connection_holding_the_write_lock(store):
     assert Store(":memory:").writer_active() is False
 
 
+@pytest.mark.postgresql_only
+def test_a_writer_of_another_store_on_the_same_server_does_not_count(store, pg_databases):
+    """Advisory locks belong to one database: a long transaction in another store (database) of the same server
+    must not keep this store's expired leases alive."""
+    url = pg_databases.create(migrated=True)
+    other = Store(url)
+    try:
+        with other.transaction():
+            assert store.writer_active() is False
+    finally:
+        other.close()
+        pg_databases.drop(url)
+
+
 def test_a_commit_renews_the_lease_of_the_update_it_runs(store):
     """keep_lease renews inside every transaction of the caller's store, before it commits."""
     store.save_inventory("prod")

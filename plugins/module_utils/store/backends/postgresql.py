@@ -296,11 +296,14 @@ class PostgresqlDialect(Dialect):
         return getattr(exc, "sqlstate", None) == "57014"  # query_canceled (statement_timeout)
 
     def writer_active(self, conn) -> bool:
-        """Whether another session holds the "one writer at a time" advisory lock (granted, in pg_locks).
-        The server releases it when the session ends, so a holder is a live session."""
+        """Whether another session holds this store's "one writer at a time" advisory lock (granted, in pg_locks).
+        The server releases it when the session ends, so a holder is a live session.  Advisory locks belong to one
+        database: a writer of another store (database) on the same server does not count."""
         return bool(conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %d AND objid = %d"
-            " AND objsubid = 2 AND pid <> pg_backend_pid())" % (LOCK_NAMESPACE, LOCK_STORE_WRITES)).fetchone()[0])
+            " AND objsubid = 2 AND pid <> pg_backend_pid()"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+            % (LOCK_NAMESPACE, LOCK_STORE_WRITES)).fetchone()[0])
 
     def lock(self, conn, namespace, key):
         conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (int(namespace), int(key)))
