@@ -340,7 +340,7 @@ def test_a_commit_renews_the_lease_of_the_update_it_runs(store):
     """keep_lease renews inside every transaction of the caller's store, before it commits."""
     store.save_inventory("prod")
     src = S.save_source(store, "prod", "src", source="fleet.inventory.smart")[1]
-    record, _ = U.claim_update(store, src)
+    record, _status = U.claim_update(store, src)
     old = update_repo.get(store, record)
     with keep_lease(store, lambda own: update_repo.renew(own, record, leases.node_name()), interval=3600):
         time.sleep(0.01)
