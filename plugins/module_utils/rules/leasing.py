@@ -32,14 +32,13 @@ class _OwnConnection:
         self.own = None
 
     def __call__(self, renew):
-        if getattr(self.store, "_depth", 0):
+        if self.store.in_transaction:
             return True  # the caller is in a transaction: its commit renews the lease
-        target = getattr(self.store, "target", "") or ""
-        if target == ":memory:" or not target:
+        if self.store.target == ":memory:":
             return self._shared(renew)
         if self.own is None:
             # a PostgreSQL store's target has no password: connect_target has
-            self.own = type(self.store)(getattr(self.store, "connect_target", None) or target)
+            self.own = type(self.store)(self.store.connect_target)
         with self.own.transaction():
             return renew(self.own)
 
@@ -48,7 +47,7 @@ class _OwnConnection:
         if lock is None or not lock.acquire(blocking=False):
             return True  # the caller is writing: try again at the next beat
         try:
-            if getattr(self.store, "_depth", 0):
+            if self.store.in_transaction:
                 return True
             with self.store.transaction():
                 return renew(self.store)

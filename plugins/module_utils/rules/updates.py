@@ -336,7 +336,7 @@ def _scm_input(store, source, launch_type, log, held):
 
 def store_paths(store) -> list:
     """What an scm inventory run must not see of ``store``: its file, -wal, -shm, its directory and the projects root."""
-    target = getattr(store, "target", "") or ""
+    target = store.target
     paths = [projects_root(store)]
     if target and target != ":memory:" and not target.startswith(("postgresql://", "postgres://", "file:")):
         path = os.path.abspath(os.path.expanduser(target))
@@ -488,7 +488,7 @@ def run_source_update(store, source, launch_type="manual", wait=True, timeout=No
     UpdateBusy (with ``wait=False``, the background update waits and fails
     instead).
     """
-    if getattr(store, "_depth", 0):
+    if store.in_transaction:
         raise ValidationError("an inventory update cannot run inside a store transaction (it commits its record first)")
     source = _as_source(store, source)
     ok, reason = can_update(store, source)
@@ -532,15 +532,10 @@ def _start_detached(store, source, launch_type, timeout, source_project_update_i
     with store.transaction():
         record_id = update_repo.insert_pending(store, source, launch_type, source_project_update_id, leases.node_name())
     root = _collection_root()
-    problem = _spawn(_connect_target(store), root, record_id, timeout) if root else "cannot find this collection's files to start a background update"
+    problem = _spawn(store.connect_target, root, record_id, timeout) if root else "cannot find this collection's files to start a background update"
     if problem:
         _finish(store, record_id, source, "failed", {}, problem + "\n", problem, "", None)
     return get_update(store, record_id)
-
-
-def _connect_target(store):
-    """What opens the same store again (a PostgreSQL store's ``target`` has no password; ``connect_target`` has)."""
-    return getattr(store, "connect_target", None) or store.target
 
 
 def _collection_root():

@@ -167,6 +167,11 @@ class Store:
                     self._rollback()
                     raise self.db_error(exc, "cannot write") from exc
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a :meth:`transaction` of this Store object is open (in this thread or another)."""
+        return bool(self._depth)
+
     def _rollback(self):
         self._fact_key_ids.clear()
         try:
