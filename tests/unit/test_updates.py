@@ -405,6 +405,17 @@ def test_failure_halfway_leaves_the_last_complete_inventory(store, project, monk
     assert U.running_update(store, src["inventory_id"]) is None
 
 
+def _last_update_once_not_running(store, seconds=30):
+    """The source's last update record, read again until it no longer reads running (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
+        if rec["status"] != "running":
+            return rec
+        assert time.monotonic() < deadline, "the update still reads running after %d s" % seconds
+        time.sleep(0.1)
+
+
 def test_killed_update_is_failed_and_leaves_the_inventory(store, project, repo, tmp_path):
     # an inventory script that hangs: the process running the update is killed while it waits
     repo.write("scripts/hang.py", "#!%s\nimport time\ntime.sleep(300)\n" % sys.executable, mode=0o755)
@@ -436,11 +447,7 @@ def test_killed_update_is_failed_and_leaves_the_inventory(store, project, repo, 
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    deadline = time.monotonic() + 30
-    while U.list_updates(store, S.get_source(store, "prod", "git"))[-1]["status"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
+    rec = _last_update_once_not_running(store)
     assert rec["status"] == "failed"
     assert rec["job_explanation"].startswith("node node-b.invalid stopped renewing the lease of this update at 20")
     assert host_names(store) == before_hosts
@@ -480,11 +487,7 @@ def test_import_killed_halfway_leaves_the_previous_inventory(store, project, tmp
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
-    deadline = time.monotonic() + 30  # its lease runs out a second after its last heartbeat
-    while U.list_updates(store, S.get_source(store, "prod", "git"))[-1]["status"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    rec = U.list_updates(store, S.get_source(store, "prod", "git"))[-1]
+    rec = _last_update_once_not_running(store)  # its lease runs out a second after its last heartbeat
     assert rec["status"] == "failed"
     assert rec["job_explanation"].startswith("node node-c.invalid stopped renewing the lease of this update")
     assert host_names(store) == before_hosts
