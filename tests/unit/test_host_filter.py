@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import fact_number, insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, FactStep, Not, Or, Term
@@ -126,7 +126,8 @@ def build():
         for key, value in facts.items():
             kid = keys.setdefault(key, len(keys) + 1)
             conn.execute('INSERT OR IGNORE INTO fact_keys (id, name) VALUES (?,?)', (kid, key))
-            conn.execute('INSERT INTO host_facts (key_id, host_id, value) VALUES (?,?,?)', (kid, hid, fact_json_dumps(value)))
+            conn.execute('INSERT INTO host_facts (key_id, host_id, value, num) VALUES (?,?,?,?)',
+                         (kid, hid, fact_json_dumps(value), fact_number(value)))
             insert_items(conn, item_rows(hid, kid, value))
     groups = {gid: {'id': gid, 'name': n, 'description': d} for gid, n, d in GROUPS}
     parents = {}

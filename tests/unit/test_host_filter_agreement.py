@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, assume, event, find, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import insert_items, item_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import fact_number, insert_items, item_rows
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import search_statements
@@ -84,8 +84,8 @@ def load(conn, world) -> list:
             if key not in fact_keys:
                 fact_keys[key] = len(fact_keys) + 1
                 conn.execute('INSERT INTO fact_keys (id, name) VALUES (?, ?)', (fact_keys[key], key))
-            conn.execute('INSERT INTO host_facts (key_id, host_id, value) VALUES (?, ?, ?)',
-                         (fact_keys[key], h['id'], fact_json_dumps(value)))
+            conn.execute('INSERT INTO host_facts (key_id, host_id, value, num) VALUES (?, ?, ?, ?)',
+                         (fact_keys[key], h['id'], fact_json_dumps(value), fact_number(value)))
             # the array-leaf side table, through the rows the store writes
             insert_items(conn, item_rows(h['id'], fact_keys[key], value))
     by_id = {g['id']: g for g in groups}
@@ -576,8 +576,8 @@ def load_pg(conn, world) -> None:
             if key not in fact_keys:
                 fact_keys[key] = len(fact_keys) + 1
                 cur.execute('INSERT INTO fact_keys (id, name) VALUES (%s, %s)', (fact_keys[key], key))
-            cur.execute('INSERT INTO host_facts (key_id, host_id, value) VALUES (%s, %s, %s::jsonb)',
-                        (fact_keys[key], h['id'], fact_json_dumps(value)))
+            cur.execute('INSERT INTO host_facts (key_id, host_id, value, num) VALUES (%s, %s, %s::jsonb, %s)',
+                        (fact_keys[key], h['id'], fact_json_dumps(value), fact_number(value, exact=True)))
             cur.executemany('INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (%s, %s, %s, %s)',
                             item_rows(h['id'], fact_keys[key], value))
 

@@ -210,6 +210,9 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
             return self.compare(self.json_scalar(cursor), COMPARE_OPS[lookup], value)
         return super().json_leaf(cursor, lookup, value)
 
+    def number_param(self, value: Any) -> str:
+        return '%s::numeric' % self.bind(self.number(value))
+
     @staticmethod
     def number(value: Any) -> Any:
         """A filter number as PostgreSQL compares it with a stored one: a float as its shortest repr."""

@@ -18,12 +18,37 @@ non-ASCII key stored as ``\\uXXXX`` would never be found.
 from __future__ import annotations
 
 import json
+import re
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple, Optional
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
 
-__all__ = ['SqliteFilterCompiler', 'JsonCursor', 'register_sqlite_functions', 'fact_json_dumps']
+__all__ = ['SqliteFilterCompiler', 'JsonCursor', 'register_sqlite_functions', 'fact_json_dumps', 'prefix_upper_bound']
+
+#: a plain column of a table alias (``h.name``, ``g3.name``): a prefix is also an index range on it
+_PLAIN_COLUMN = re.compile(r'^[a-z]+[0-9]*\.[a-z_]+$')
+
+
+def prefix_upper_bound(prefix: str) -> Optional[str]:
+    """The least text above every text that starts with ``prefix`` (code-point order), or None (no bound).
+
+    SQLite compares TEXT in its default BINARY collation by the UTF-8 bytes,
+    which is code-point order, so ``prefix <= x < bound`` holds exactly for
+    the ``x`` that start with ``prefix``.
+    """
+    chars = list(prefix)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if code <= 0x10FFFF:
+            if 0xD800 <= code <= 0xDFFF:  # surrogates are no text: the next code point after them
+                code = 0xE000
+            chars[-1] = chr(code)
+            return ''.join(chars)
+        chars.pop()
+    return None
 
 
 def fact_json_dumps(value: Any) -> str:
@@ -88,7 +113,48 @@ class SqliteFilterCompiler(SqlFilterCompiler):
             return '(%s IS NOT NULL)' % expr
         data = prefix.encode('utf-8')
         # substr() of an empty BLOB is NULL, not an empty BLOB: hence the COALESCE
-        return 'COALESCE(substr(CAST(%s AS BLOB), 1, %s) = %s, 0)' % (expr, self.bind(len(data)), self.bind(data))
+        test = 'COALESCE(substr(CAST(%s AS BLOB), 1, %s) = %s, 0)' % (expr, self.bind(len(data)), self.bind(data))
+        if _PLAIN_COLUMN.match(expr):
+            # the same hosts, but an index on the column (hosts_name, groups_name) can serve the range
+            upper = prefix_upper_bound(prefix)
+            bound = '%s >= %s' % (expr, self.bind(prefix))
+            if upper is not None:
+                bound += ' AND %s < %s' % (expr, self.bind(upper))
+            test = '(%s AND %s)' % (bound, test)
+        return test
+
+    # -- fact string equality without parsing every value
+    def fact_term(self, term) -> str:
+        """String equality on a fact path without arrays, tested on the JSON text before it is parsed.
+
+        A stored fact is canonical JSON (:func:`fact_json_dumps`): a string
+        without characters JSON escapes is its text in quotes, verbatim.  So
+        for filter strings without such characters a top-level fact equals one
+        exactly when its text does (``host_facts.value = '"Ubuntu"'``), and a
+        nested one can only match a value whose text contains the quoted string
+        (``instr``); only a value holding a backslash (an escape) still needs
+        the JSON functions to decide.  The result is the same set of hosts;
+        the work per non-matching host is a byte comparison, not a JSON parse.
+        """
+        values = ((term.value,) if term.lookup == 'exact' else tuple(term.value)) if term.lookup in ('exact', 'in') else ()
+        if (term.field != FACTS_FIELD or not values or any(step.array for step in term.path)
+                or not all(isinstance(v, str) for v in values)):
+            return super().fact_term(term)
+        texts = list(dict.fromkeys(encode_basestring(v) for v in values))
+        if any('\\' in t for t in texts):
+            return super().fact_term(term)
+        leaf, _negate = self.term_leaf(term)
+        hf, fk = self.alias('hf'), self.alias('fk')
+        value = '%s.value' % hf
+        pred = self.json_walk(self.json_root(value), self.walk_ops(term.path, first_member=False), leaf)
+        escaped = 'instr(%s, %s) > 0' % (value, self.bind('\\'))
+        if len(term.path) == 1:
+            test = '(%s IN (%s) OR (%s AND %s))' % (value, ', '.join(self.bind(t) for t in texts), escaped, pred)
+        else:
+            found = ' OR '.join('instr(%s, %s) > 0' % (value, self.bind(t)) for t in texts)
+            test = '((%s OR %s) AND %s)' % (found, escaped, pred)
+        return ('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
+                ' WHERE %s.name = %s) AND %s))') % (hf, hf, hf, fk, fk, fk, self.bind(term.path[0].key), test)
 
     def text_endswith(self, expr: str, suffix: str) -> str:
         if not suffix:

@@ -308,6 +308,9 @@ class SqlFilterCompiler:
         steps = term.path
         if term.lookup in ('exact', 'in') and any(step.array for step in steps):
             return self.fact_items_term(steps, (term.value,) if term.lookup == 'exact' else term.value)
+        if (term.lookup in COMPARE_OPS and len(steps) == 1 and not steps[0].array and isinstance(term.value, (int, float))
+                and not isinstance(term.value, bool)):
+            return self.fact_number_term(steps[0].key, COMPARE_OPS[term.lookup], term.value)
         leaf, negate = self.term_leaf(term)
         hf, fk = self.alias('hf'), self.alias('fk')
         root = self.json_root('%s.value' % hf)
@@ -315,6 +318,22 @@ class SqlFilterCompiler:
         pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
         return '(h.id %sIN (SELECT %s.host_id FROM %s WHERE %s AND %s%s))' % (
             'NOT ' if negate else '', hf, source, key_test, pred, self.fence())
+
+    def fact_number_term(self, key: str, op: str, value: Any) -> str:
+        """A number comparison on a top-level fact: one range of the partial index ``host_facts_num``.
+
+        ``host_facts.num`` holds the value of every top-level fact that is a
+        JSON number (NULL for anything else: strings, booleans, containers, see
+        :func:`fact_items.fact_number`), so ``num <op> value`` is exactly "a
+        number, and <op> value" of the Python predicate.
+        """
+        hf, fk = self.alias('hf'), self.alias('fk')
+        return '(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)'\
+            ' AND %s.num %s %s%s))' % (hf, hf, hf, fk, fk, fk, self.bind(key), hf, op, self.number_param(value), self.fence())
+
+    def number_param(self, value: Any) -> str:
+        """A filter number bound for a comparison with ``host_facts.num``."""
+        return self.bind(value)
 
     def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
         """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named by ``key``."""

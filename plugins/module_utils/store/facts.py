@@ -43,7 +43,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history import (
     history_for_hosts, record as record_fact_history)
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import (
-    ARRAY_STEP, fact_items, insert_items, item_path, item_value, might_have_items)
+    ARRAY_STEP, DELETE_ITEM, delete_host_items, fact_items, fact_number, insert_items, item_path, item_value,
+    might_have_items)
 
 __all__ = ['ALL_FACTS', 'fact_key_id', 'read_facts', 'set_facts_many', 'clear_facts', 'fact_texts', 'fact_text',
            'walk_fact', 'fact_path_warnings', 'fact_history']
@@ -52,9 +53,11 @@ __all__ = ['ALL_FACTS', 'fact_key_id', 'read_facts', 'set_facts_many', 'clear_fa
 ALL_FACTS = "all"
 
 _STR_ONLY = {str}
-_DELETE_ITEM = "DELETE FROM host_fact_items WHERE key_id = ? AND path = ? AND value = ? AND host_id = ?"
-_UPDATE_FACT = "UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?"
+_DELETE_ITEM = DELETE_ITEM
+_UPDATE_FACT = "UPDATE host_facts SET value = ?, num = ? WHERE key_id = ? AND host_id = ?"
 _DELETE_FACT = "DELETE FROM host_facts WHERE key_id = ? AND host_id = ?"
+#: the first characters of a JSON number's text
+_NUMBER_START = frozenset("-0123456789")
 #: texts walked once per call are remembered up to this many (a bulk batch repeats many values)
 _MEMO_MAX = 50000
 
@@ -225,6 +228,7 @@ def set_facts_many(store, items, merge: bool = True) -> list:
     changed = []
     # the backend's own refusals (PostgreSQL's jsonb holds no U+0000), see backends.base.Dialect.check_fact_text
     check_text = store.dialect.check_fact_text
+    exact = store.dialect.name != "sqlite"  # host_facts.num: numeric on PostgreSQL (see fact_items.fact_number)
     with store.transaction():
         by_host = facts_to_original_hosts(store, by_host, merge)
         existing = fact_texts(store, list(by_host))
@@ -249,6 +253,7 @@ def set_facts_many(store, items, merge: bool = True) -> list:
                     raise ValidationError("fact '%s' of host %s cannot be stored in store %s: %s" % (
                         key, _host_label(store, host_id), store.target, refused))
                 key_id = key_ids.get(key) or fact_key_id(store, key)
+                number = None
                 if text[0] in "{[":
                     walked = memo.get((key, text))
                     if walked is None:
@@ -260,12 +265,14 @@ def set_facts_many(store, items, merge: bool = True) -> list:
                 else:
                     leaves = ()
                     paths.add((key_id, key))
+                    if text[0] in _NUMBER_START:
+                        number = fact_number(value, exact)
                 if old is None:  # the bulk first load: plain INSERTs, nothing to compare or delete
-                    inserts.append((key_id, host_id, text))
+                    inserts.append((key_id, host_id, text, number))
                     added.append(key_id)
                     new_items.extend((key_id, p, v, host_id) for p, v in leaves)
                 else:
-                    updates.append((text, key_id, host_id))
+                    updates.append((text, number, key_id, host_id))
                     modified.append(key_id)
                     before = fact_items(json.loads(old)) if might_have_items(old) else set()
                     if leaves or before:
@@ -292,7 +299,7 @@ def set_facts_many(store, items, merge: bool = True) -> list:
             store.executemany(_UPDATE_FACT, updates)
         if inserts:
             inserts.sort()  # in primary-key order: appends to each key's range
-            store.bulk_insert("host_facts", ["key_id", "host_id", "value"], inserts)  # COPY on PostgreSQL
+            store.bulk_insert("host_facts", ["key_id", "host_id", "value", "num"], inserts)  # COPY on PostgreSQL
         if new_items:
             insert_items(store, new_items)
         if changed:
@@ -313,7 +320,7 @@ def clear_facts(store, host_id: int) -> bool:
     """Remove every fact of one host; whether it had any."""
     with store.transaction():
         keys = [r[0] for r in store.execute("SELECT key_id FROM host_facts WHERE host_id = ?", (host_id,)).fetchall()]
-        store.execute("DELETE FROM host_fact_items WHERE host_id = ?", (host_id,))
+        delete_host_items(store, [host_id])  # by primary key: the leaf table has no index by host
         cur = store.execute("DELETE FROM host_facts WHERE host_id = ?", (host_id,))
         if cur.rowcount:
             stamp = now()

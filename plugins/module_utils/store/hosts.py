@@ -15,6 +15,7 @@ import json
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, load_mapping, now, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import groups as group_repo
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import delete_host_items
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import host_row
 
 
@@ -87,6 +88,7 @@ def delete(store, inventory, name):
     with store.transaction():
         before = get(store, inventory, name)
         if before is not None:
+            delete_host_items(store, [before["id"]])  # no cascade reaches the leaf rows (schema migration 7)
             store.execute("DELETE FROM hosts WHERE id = ?", (before["id"],))
         return before
 

@@ -18,6 +18,7 @@ import json
 from ansible_collections.fleet.inventory.plugins.module_utils.common import load_mapping, now
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import constructed_inputs, search
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import delete_host_items
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import inventory_row, kind_name, quote
 
 INVENTORY_KINDS = ("", "smart", "constructed")
@@ -156,6 +157,7 @@ def delete(store, name):
             if used_by:
                 raise ValidationError("inventory '%s' is an input of constructed inventory %s; remove it there first"
                                       % (name, ", ".join("'%s'" % r["name"] for r in used_by)))
+            delete_host_items(store, inventory_id=before["id"])  # no cascade reaches the leaf rows (schema migration 7)
             store.execute("DELETE FROM inventories WHERE id = ?", (before["id"],))
         return before
 

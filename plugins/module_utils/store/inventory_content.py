@@ -11,6 +11,7 @@ column order each function names.
 from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import delete_host_items
 
 
 def load(store, inventory_id, source_id=None) -> dict:
@@ -55,7 +56,9 @@ def _ids_by_name(store, table, inventory_id, wanted) -> dict:
 
 
 def delete_rows(store, table, ids):
-    """Delete the ``hosts`` or ``groups`` (``table``) of ``ids`` (their links go with them)."""
+    """Delete the ``hosts`` or ``groups`` (``table``) of ``ids`` (their links and facts go with them)."""
+    if table == "hosts":
+        delete_host_items(store, ids)  # no cascade reaches the leaf rows (schema migration 7)
     for chunk in chunks(ids):
         store.execute("DELETE FROM %s WHERE id IN (%s)" % (table, sql_marks(chunk)), chunk)
 

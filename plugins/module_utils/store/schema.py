@@ -29,7 +29,7 @@ released migration: append a new one.
 from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import backfill_fact_catalog
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items, backfill_fact_numbers
 
 MIGRATIONS = [
     # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
@@ -273,6 +273,34 @@ MIGRATIONS = [
         "ALTER TABLE project_updates ADD COLUMN heartbeat {ts}",
         "CREATE INDEX inventory_updates_active ON inventory_updates (inventory_id, status)",
         "CREATE INDEX project_updates_project ON project_updates (project_id, status)",
+    ],
+    # 7: the fact layout for the performance targets (docs/performance.md).
+    # ``host_fact_items`` loses its index by host and its foreign key to
+    # ``hosts``: the index was a second copy of every leaf row (a quarter of a
+    # bulk load's b-tree work), and without it a cascade from ``hosts`` would
+    # scan the whole table for each deleted host.  Whatever removes hosts or
+    # their facts deletes their leaf rows first, by primary key, from the
+    # stored values (fact_items.delete_host_items).  The table is copied
+    # because neither backend drops a column's foreign key in place.
+    # ``host_facts.num`` is the number of a top-level fact that is a JSON
+    # number (NULL otherwise, see fact_items.fact_number), with a partial index
+    # by key: a comparison term is a range scan instead of a JSON parse of
+    # every host's value.
+    [
+        """CREATE TABLE host_fact_items_v7 (
+            key_id INTEGER NOT NULL REFERENCES fact_keys(id),
+            path TEXT NOT NULL,
+            value TEXT NOT NULL,
+            host_id INTEGER NOT NULL,
+            PRIMARY KEY (key_id, path, value, host_id)
+        ){without_rowid}""",
+        "INSERT INTO host_fact_items_v7 (key_id, path, value, host_id) SELECT key_id, path, value, host_id"
+        " FROM host_fact_items ORDER BY key_id, path, value, host_id",
+        "DROP TABLE host_fact_items",
+        "ALTER TABLE host_fact_items_v7 RENAME TO host_fact_items",
+        "ALTER TABLE host_facts ADD COLUMN num NUMERIC",
+        backfill_fact_numbers,
+        "CREATE INDEX host_facts_num ON host_facts (key_id, num) WHERE num IS NOT NULL",
     ],
 ]
 

@@ -1,0 +1,267 @@
+"""The fact layout of schema migration 7 (docs/performance.md): leaf rows go with their hosts without a cascade,
+``host_facts.num`` serves number comparisons, and the fast SQL forms select the hosts the Python predicate does."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import prefix_upper_bound
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.importer import import_inventory
+from ansible_collections.fleet.inventory.plugins.module_utils.store import schema
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import fact_items, fact_number
+
+ARRAY_FACTS = {"ansible_processor": ["0", "GenuineIntel", "1", "GenuineIntel"],
+               "ansible_lo": {"ipv6": [{"scope": "host", "address": "::1"}], "mtu": 65536},
+               "ansible_default_ipv4": {"address": "10.0.0.1", "mtu": 1500}}
+
+
+@pytest.fixture
+def store(store_target):
+    s = Store(store_target)
+    s.save_inventory("inv")
+    s.save_inventory("other")
+    yield s
+    s.close()
+
+
+def _leaf_hosts(store):
+    return {r[0] for r in store.execute("SELECT DISTINCT host_id FROM host_fact_items").fetchall()}
+
+
+def _host_id(store, inventory, name):
+    return store.get_host(inventory, name)["id"]
+
+
+def _with_facts(store, inventory, names):
+    ids = []
+    for name in names:
+        store.save_host(inventory, name)
+        ids.append(_host_id(store, inventory, name))
+    store.set_facts_many([(h, dict(ARRAY_FACTS, ansible_hostname="h%d" % h)) for h in ids])
+    return ids
+
+
+def test_deleting_a_host_deletes_its_leaf_rows(store):
+    a, b = _with_facts(store, "inv", ["a", "b"])
+    assert _leaf_hosts(store) == {a, b}
+    store.delete_host("inv", "a")
+    assert _leaf_hosts(store) == {b}
+    assert store.execute("SELECT COUNT(*) FROM host_facts WHERE host_id = ?", (a,)).fetchone()[0] == 0
+
+
+def test_deleting_an_inventory_deletes_the_leaf_rows_of_its_hosts_only(store):
+    _with_facts(store, "inv", ["a", "b"])
+    (c,) = _with_facts(store, "other", ["c"])
+    store.delete_inventory("inv")
+    assert _leaf_hosts(store) == {c}
+
+
+def test_clearing_and_replacing_facts_deletes_leaf_rows(store):
+    a, b = _with_facts(store, "inv", ["a", "b"])
+    assert store.clear_facts(a)
+    assert _leaf_hosts(store) == {b}
+    store.set_facts(b, {"ansible_hostname": "b"}, merge=False)
+    assert _leaf_hosts(store) == set()
+
+
+def test_an_import_with_overwrite_deletes_the_leaf_rows_of_removed_hosts(store):
+    def doc(names):
+        return {"_meta": {"hostvars": {n: {} for n in names}}, "all": {"children": ["ungrouped"]},
+                "ungrouped": {"hosts": list(names)}}
+    import_inventory(store, "inv", doc(["a", "b", "c"]))
+    ids = {n: _host_id(store, "inv", n) for n in "abc"}
+    store.set_facts_many([(ids[n], ARRAY_FACTS) for n in "abc"])
+    import_inventory(store, "inv", doc(["b"]), overwrite=True)
+    assert _leaf_hosts(store) == {ids["b"]}
+    expected = {(p, v) for k, value in ARRAY_FACTS.items() for p, v in fact_items(value)}
+    rows = store.execute("SELECT path, value FROM host_fact_items WHERE host_id = ?", (ids["b"],)).fetchall()
+    assert {tuple(r) for r in rows} == expected
+
+
+@pytest.mark.sqlite_only
+def test_no_index_or_foreign_key_ties_leaf_rows_to_hosts(store):
+    # a foreign key to hosts would make SQLite scan the whole leaf table for every deleted host
+    assert [r for r in store.execute("PRAGMA foreign_key_list(host_fact_items)").fetchall() if r[2] == "hosts"] == []
+    indexes = [r[1] for r in store.execute("PRAGMA index_list(host_fact_items)").fetchall()]
+    assert "host_fact_items_host" not in indexes
+    plan = " ".join(str(r[-1]) for r in store.execute(
+        "EXPLAIN QUERY PLAN DELETE FROM host_fact_items WHERE key_id = ? AND path = ? AND value = ? AND host_id = ?",
+        (1, "[0]", '"x"', 1)).fetchall())
+    assert "PRIMARY KEY" in plan or "USING" in plan, plan
+
+
+@pytest.mark.postgresql_only
+def test_no_foreign_key_ties_leaf_rows_to_hosts_on_postgresql(store):
+    refs = store.execute(
+        "SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = 'host_fact_items'::regclass AND contype = 'f'"
+    ).fetchall()
+    assert [r[0] for r in refs] == ["fact_keys"]
+
+
+# -- host_facts.num: number comparisons ------------------------------------------------------------
+
+NUMBER_VALUES = [8, 7, 9, 8.0, 8.5, -1, 0, True, False, None, "8", "10", "abc", 2 ** 70, -(2 ** 70), 1e300, -0.0, 0.1 + 0.2,
+                 [8], {"v": 8}, 12345678901234567]
+NUMBER_FILTERS = ["n__gt=8", "n__gte=8", "n__lt=8", "n__lte=8", "n__gte=8.5", "n__lt=0", "n__gt=-1", "n__gte=0.30000000000000004",
+                  "n__lte=0.3", "n__gt=1e21", "n__lt=-1e21", "n__gt=12345678901234566", 'n__gte="8"', 'n__lt="9"',
+                  "not n__gt=8", "n__gt=8 or n__lt=0"]
+
+
+def _hosts_with(store, values, key="n"):
+    by_id = {}
+    for i, value in enumerate(values):
+        name = "h%02d" % i
+        store.save_host("inv", name)
+        host_id = _host_id(store, "inv", name)
+        store.set_facts(host_id, {key: value, "other": 1})
+        by_id[host_id] = {"id": host_id, "name": name, "ansible_facts": {key: value, "other": 1}}
+    store.save_host("inv", "nofacts")
+    nofacts = _host_id(store, "inv", "nofacts")
+    by_id[nofacts] = {"id": nofacts, "name": "nofacts", "ansible_facts": {}}
+    return by_id
+
+
+def _facts(host_filter):
+    """``n...`` terms as ``ansible_facts__n...`` terms."""
+    return re.sub(r'(^|not |or |and )n(__|=)', r'\1ansible_facts__n\2', host_filter)
+
+
+def _agree(store, by_id, host_filter):
+    expected = {h for h, obj in by_id.items() if compile_python(parse_host_filter(host_filter))(obj)}
+    got = {h["id"] for h in store.search_hosts(host_filter)}
+    assert got == expected, host_filter
+    return got
+
+
+def test_number_column_holds_numbers_only(store):
+    by_id = _hosts_with(store, NUMBER_VALUES)
+    key_id = store.execute("SELECT id FROM fact_keys WHERE name = 'n'").fetchone()[0]
+    nums = dict(store.execute("SELECT host_id, num FROM host_facts WHERE key_id = ?", (key_id,)).fetchall())
+    for host_id, obj in by_id.items():
+        if "n" not in obj["ansible_facts"]:
+            continue
+        value = obj["ansible_facts"]["n"]
+        if fact_number(value) is None:
+            assert nums[host_id] is None, value
+        else:
+            assert float(nums[host_id]) == float(value), value
+
+
+@pytest.mark.parametrize("host_filter", NUMBER_FILTERS)
+def test_number_comparisons_agree_with_the_predicate(store, host_filter):
+    by_id = _hosts_with(store, NUMBER_VALUES)
+    _agree(store, by_id, _facts(host_filter))
+
+
+def test_rewriting_a_fact_moves_its_number(store):
+    by_id = _hosts_with(store, [8, "8", 3])
+    ids = sorted(h for h, o in by_id.items() if o["ansible_facts"])
+    store.set_facts(ids[0], {"n": "8"})
+    store.set_facts(ids[1], {"n": 9.5})
+    store.set_facts(ids[2], {"n": {"x": 1}})
+    assert {h["id"] for h in store.search_hosts("ansible_facts__n__gte=8")} == {ids[1]}
+
+
+def test_a_number_comparison_is_an_index_range(store):
+    _hosts_with(store, [1, 2, 3])
+    where, params = compile_sql(parse_host_filter("ansible_facts__n__gte=2"), dialect=store.dialect.name)
+    assert ".num >= " in where and "json" not in where
+    store.prepare_search()
+    sql = "EXPLAIN %s SELECT h.id FROM hosts h WHERE %s" % ("QUERY PLAN" if store.dialect.name == "sqlite" else "", where)
+    plan = " ".join(str(r[-1]) for r in store.execute(sql, params).fetchall())
+    if store.dialect.name == "sqlite":
+        assert "host_facts_num" in plan, plan
+
+
+# -- strings: text equality before the JSON functions ---------------------------------------------------
+
+STRING_VALUES = ["Ubuntu", "ubuntu", "Ubuntu ", "Ubu\"ntu", "Ubu\\ntu", "Ubu\x00ntu", "Ubu", "é", "\u2028", "",
+                 1, True, None, ["Ubuntu"], {"address": "Ubuntu"}, {"address": "10.0.0.42"}, {"address": "x10.0.0.42"},
+                 {"address": ["10.0.0.42"]}, {"address": {"address": "10.0.0.42"}}, {"other": "10.0.0.42"},
+                 {"address": "10.0.0.42\x00"}, {"address": "10.0.0.4\\2"}, {"address": "é"}, {"address": 10}]
+STRING_FILTERS = ['n="Ubuntu"', 'n="Ubu"', 'n="é"', 'n=""', 'n__in=Ubuntu,Ubu', 'n="1"',
+                  'n__address="10.0.0.42"', 'n__address="é"', 'n__address__in=10.0.0.42,Ubuntu', 'n__address="10"',
+                  'not n__address="10.0.0.42"', 'n__address__address="10.0.0.42"', 'n__iexact="ubuntu"']
+
+
+@pytest.mark.parametrize("host_filter", STRING_FILTERS)
+def test_string_terms_agree_with_the_predicate(store, host_filter):
+    by_id = _hosts_with(store, STRING_VALUES)
+    text = _facts(host_filter)
+    try:
+        parse_host_filter(text)
+    except Exception:  # pylint: disable=broad-except
+        pytest.skip("not a filter this parser takes: %s" % text)
+    _agree(store, by_id, text)
+
+
+def test_the_nested_dict_term_finds_one_host_among_many(store):
+    store.save_host("inv", "target")
+    values = [{"address": "10.0.%d.%d" % (i // 250, i % 250), "mtu": 1500} for i in range(500)]
+    by_id = _hosts_with(store, values, key="ansible_default_ipv4")
+    got = _agree(store, by_id, 'ansible_facts__ansible_default_ipv4__address="10.0.0.42"')
+    assert len(got) == 1
+
+
+@pytest.mark.parametrize("prefix", ["web", "a", "z\U0010ffff", "\ud7ff", "é", "\U0010ffff"])
+def test_prefix_upper_bound(prefix):
+    upper = prefix_upper_bound(prefix)
+    probes = [prefix, prefix + "\x00", prefix + "\U0010ffff", prefix + "zz", prefix[:-1], "", "\U0010ffff" * 3]
+    for probe in probes:
+        starts = probe.startswith(prefix)
+        in_range = probe >= prefix and (upper is None or probe < upper)
+        assert starts == in_range, (prefix, probe, upper)
+
+
+@pytest.mark.parametrize("host_filter", ["name__startswith=we", "name__startswith=web0", "name__startswith=", "not name__startswith=w",
+                                         "groups__name__startswith=d"])
+def test_name_startswith_agrees(store, host_filter):
+    store.save_group("inv", "db")
+    for name in ["web01", "web02", "we", "w", "db1", "wéb"]:
+        store.save_host("inv", name, groups=["db"] if name.startswith("d") else [])
+    expected = {h["id"] for h in store.list_hosts("inv")
+                if compile_python(parse_host_filter(host_filter))(
+                    dict(h, groups=[{"name": g, "id": 0} for g in (["db"] if h["name"].startswith("d") else [])]))}
+    assert {h["id"] for h in store.search_hosts(host_filter)} == expected
+
+
+# -- the migration of an existing store ----------------------------------------------------------------------
+
+@pytest.mark.sqlite_only
+def test_migration_7_keeps_leaf_rows_and_fills_numbers(tmp_path, monkeypatch):
+    path = str(tmp_path / "old.db")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:6])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 6)
+    with Store(path) as old:
+        old.save_inventory("inv")
+        for name in ("a", "b"):
+            old.save_host("inv", name)
+        ids = [h["id"] for h in old.list_hosts("inv")]
+        with old.transaction():
+            old.execute("INSERT INTO fact_keys (name) VALUES ('ansible_lo'), ('n')")
+            for host_id, number in zip(ids, (8, 2.5)):
+                old.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (1, ?, ?)",
+                            (host_id, json.dumps({"ipv6": [{"scope": "host"}]}, separators=(",", ":"))))
+                old.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (2, ?, ?)", (host_id, json.dumps(number)))
+                old.execute("INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (1, ?, ?, ?)",
+                            ('["ipv6",0,"scope"]', '"host"', host_id))
+        before = old.execute("SELECT * FROM host_fact_items ORDER BY host_id").fetchall()
+    monkeypatch.undo()
+    assert schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
+    with Store(path) as new:
+        assert new.execute("SELECT * FROM host_fact_items ORDER BY host_id").fetchall() == before
+        assert sorted(r[0] for r in new.execute("SELECT num FROM host_facts WHERE num IS NOT NULL").fetchall()) == [2.5, 8]
+        assert {h["name"] for h in new.search_hosts("ansible_facts__n__gt=3")} == {"a"}
+        assert {h["name"] for h in new.search_hosts('ansible_facts__ansible_lo__ipv6[]__scope="host"')} == {"a", "b"}
+        new.delete_host("inv", "a")
+        assert new.execute("SELECT COUNT(*) FROM host_fact_items").fetchone()[0] == 1
+    conn = sqlite3.connect(path)
+    assert "host_fact_items_host" not in [r[1] for r in conn.execute("PRAGMA index_list(host_fact_items)")]
+    conn.close()
