@@ -193,7 +193,8 @@ STRING_FILTERS = ['n="Ubuntu"', 'n="Ubu"', 'n="é"', 'n=""', 'n__in=Ubuntu,Ubu',
 
 @pytest.mark.parametrize("host_filter", STRING_FILTERS)
 def test_string_terms_agree_with_the_predicate(store, host_filter):
-    by_id = _hosts_with(store, STRING_VALUES)
+    # PostgreSQL's jsonb holds no NUL (the store refuses such facts there)
+    by_id = _hosts_with(store, [v for v in STRING_VALUES if store.dialect.name == "sqlite" or "\\u0000" not in json.dumps(v)])
     text = _facts(host_filter)
     try:
         parse_host_filter(text)
