@@ -22,6 +22,7 @@ import re
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple, Optional
 
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Term
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
@@ -30,6 +31,8 @@ __all__ = ['SqliteFilterCompiler', 'JsonCursor', 'register_sqlite_functions', 'f
 
 #: a plain column of a table alias (``h.name``, ``g3.name``): a prefix is also an index range on it
 _PLAIN_COLUMN = re.compile(r'^[a-z]+[0-9]*\.[a-z_]+$')
+#: ``SELECT x.host_id FROM <source> WHERE <condition>`` of one membership subquery (the first WHERE at depth 0)
+_SUBQUERY = re.compile(r'^SELECT ([a-z]+[0-9]+)\.host_id FROM ((?:(?! WHERE ).)*) WHERE (.*)$', re.DOTALL)
 
 
 def prefix_upper_bound(prefix: str) -> Optional[str]:
@@ -123,6 +126,46 @@ class SqliteFilterCompiler(SqlFilterCompiler):
             test = '(%s AND %s)' % (bound, test)
         return test
 
+    # -- AND: one term drives, the others are probed per candidate host
+    def conjunction(self, items: list, parts: list) -> list:
+        """One operand of the AND selects the candidate hosts; the others are tested per candidate.
+
+        SQLite runs each uncorrelated ``h.id IN (SELECT ...)`` in full (every
+        host of the fleet with that fact value, into a temporary b-tree) before
+        it intersects them, so ``(Ubuntu or Debian) and groups__name=web and
+        vcpus >= 8`` read three broad sets over 1M hosts.  Here the operand
+        most likely to be selective keeps its ``IN`` (SQLite reads its list and
+        looks each host up) and every other membership test becomes the same
+        subquery correlated on the host (``EXISTS (... AND x.host_id = h.id)``),
+        a primary-key probe per candidate.  ``h.id IN (S)`` and ``EXISTS (S
+        correlated)`` hold for exactly the same hosts (the subquery's ids are
+        never NULL), so only the plan changes.  The guess: a host column test
+        (an index on ``hosts``) > a group or inventory relation > a fact
+        equality > a comparison > anything else.
+        """
+        if len(parts) < 2:
+            return parts
+        ranks = [self._selectivity_rank(item, part[0]) for item, part in zip(items, parts)]
+        driver = ranks.index(min(ranks))
+        out = []
+        for index, part in enumerate(parts):
+            out.append(part if index == driver else (_correlate(part[0]),) + tuple(part[1:]))
+        return out
+
+    @staticmethod
+    def _selectivity_rank(item, sql: str) -> int:
+        if not isinstance(item, Term):
+            return 5
+        if item.lookup == 'isnull' or not sql.startswith('(h.'):
+            return 6
+        if item.kind != 'json' and item.relation is None:
+            return 0 if item.lookup in ('exact', 'in') else 4
+        if item.relation is not None:
+            return 1 if item.lookup in ('exact', 'in') else 4
+        if item.lookup in ('exact', 'in'):
+            return 2
+        return 3 if item.lookup in ('gt', 'gte', 'lt', 'lte') else 4
+
     # -- fact string equality without parsing every value
     def fact_term(self, term) -> str:
         """String equality on a fact path without arrays, tested on the JSON text before it is parsed.
@@ -132,7 +175,7 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         for filter strings without such characters a top-level fact equals one
         exactly when its text does (``host_facts.value = '"Ubuntu"'``), and a
         nested one can only match a value whose text contains the quoted string
-        (``instr``); only a value holding a backslash (an escape) still needs
+        (``LIKE '%"10.0.0.42"%'``); only a value holding a backslash (an escape) still needs
         the JSON functions to decide.  The result is the same set of hosts;
         the work per non-matching host is a byte comparison, not a JSON parse.
         """
@@ -147,11 +190,14 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         hf, fk = self.alias('hf'), self.alias('fk')
         value = '%s.value' % hf
         pred = self.json_walk(self.json_root(value), self.walk_ops(term.path, first_member=False), leaf)
-        escaped = 'instr(%s, %s) > 0' % (value, self.bind('\\'))
+        # LIKE as a pre-test only (what it lets through is decided by ``pred``): its ASCII case
+        # folding and its wildcards (% and _) can only let more through, never less; no ESCAPE
+        # clause, so a backslash is a plain character; it is cheaper than instr() on SQLite.
+        escaped = '%s LIKE %s' % (value, self.bind('%\\%'))
         if len(term.path) == 1:
             test = '(%s IN (%s) OR (%s AND %s))' % (value, ', '.join(self.bind(t) for t in texts), escaped, pred)
         else:
-            found = ' OR '.join('instr(%s, %s) > 0' % (value, self.bind(t)) for t in texts)
+            found = ' OR '.join('%s LIKE %s' % (value, self.bind('%' + t + '%')) for t in texts)
             test = '((%s OR %s) AND %s)' % (found, escaped, pred)
         return ('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
                 ' WHERE %s.name = %s) AND %s))') % (hf, hf, hf, fk, fk, fk, self.bind(term.path[0].key), test)
@@ -231,6 +277,47 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         if cursor.element is not None:
             return '%s.atom' % cursor.element
         return 'json_extract(%s, %s)' % (cursor.doc, self.json_path(cursor))
+
+
+_MEMBERSHIP = '(h.id IN (SELECT '
+
+
+def _correlate(sql: str) -> str:
+    """``sql`` with every ``(h.id IN (SELECT x.host_id FROM f WHERE w))`` as ``EXISTS (SELECT 1 FROM f WHERE (w) AND x.host_id = h.id)``.
+
+    Membership tests of other shapes (``NOT IN``, CTE references, ``h.inventory_id IN``) are left as they are.
+    """
+    out, pos = [], 0
+    while True:
+        start = sql.find(_MEMBERSHIP, pos)
+        if start < 0:
+            out.append(sql[pos:])
+            return ''.join(out)
+        end = _closing(sql, start)
+        inner = sql[start + len('(h.id IN ('):end - 1]  # SELECT x.host_id FROM ... WHERE ...
+        match = _SUBQUERY.match(inner)
+        if match is None:
+            out.append(sql[pos:start + len(_MEMBERSHIP)])
+            pos = start + len(_MEMBERSHIP)
+            continue
+        alias, source, where = match.group(1), match.group(2), _correlate(match.group(3))
+        out.append(sql[pos:start])
+        out.append('EXISTS (SELECT 1 FROM %s WHERE (%s) AND %s.host_id = h.id)' % (source, where, alias))
+        pos = end + 1
+
+
+def _closing(sql: str, start: int) -> int:
+    """The index of the parenthesis that closes the one at ``start`` (no parenthesis is ever inside a literal here)."""
+    depth = 0
+    for index in range(start, len(sql)):
+        char = sql[index]
+        if char == '(':
+            depth += 1
+        elif char == ')':
+            depth -= 1
+            if depth == 0:
+                return index
+    raise ValueError('unbalanced SQL fragment')
 
 
 # ----------------------------------------------------------------------

@@ -152,7 +152,10 @@ class SqlFilterCompiler:
             node = node.item
         if isinstance(node, (And, Or)):
             op = 'AND' if isinstance(node, And) else 'OR'
-            parts = [self.node(item) for item in self.operands(node)]
+            items = self.operands(node)
+            parts = [self.node(item) for item in items]
+            if op == 'AND':
+                parts = self.conjunction(items, parts)
             if sum(p[2] for p in parts) > self.HOIST_TERMS:
                 parts = self.hoist_groups(op, parts)
             sql = self.chain(op, [p[0] for p in parts])
@@ -167,6 +170,10 @@ class SqlFilterCompiler:
         if level > self.HOIST_LEVELS:
             sql, level, terms = self.hoist(sql), 0, 1
         return sql, level, terms
+
+    def conjunction(self, items: list, parts: list) -> list:
+        """The compiled ``parts`` of an AND's ``items``, rewritten for how this database plans them (as they are here)."""
+        return parts
 
     def hoist(self, sql: str) -> str:
         """Make ``sql`` a CTE; returns the predicate that refers to it."""
