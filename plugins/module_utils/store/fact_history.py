@@ -87,11 +87,15 @@ def record(store, stamp, changes):
         return
     rows = [(host_id, stamp, json.dumps(sorted(added)), json.dumps(sorted(changed)), json.dumps(sorted(removed)))
             for host_id, (added, changed, removed) in sorted(changes.items())]
-    store.executemany("INSERT INTO host_fact_history (host_id, modified, added, changed, removed) VALUES (?, ?, ?, ?, ?)", rows)
-    store.executemany(
-        "DELETE FROM host_fact_history WHERE host_id = ? AND id <= ("
-        "SELECT id FROM host_fact_history WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-        [(host_id, host_id, keep) for host_id in sorted(changes)])
+    # COPY on PostgreSQL; the trim is one statement per chunk of hosts, not one per host
+    store.bulk_insert("host_fact_history", ["host_id", "modified", "added", "changed", "removed"], rows)
+    for chunk in chunks(sorted(changes)):
+        marks = sql_marks(chunk)
+        store.execute(
+            "DELETE FROM host_fact_history WHERE host_id IN (%s) AND id IN (SELECT id FROM ("
+            "SELECT id, ROW_NUMBER() OVER (PARTITION BY host_id ORDER BY id DESC) AS newer"
+            " FROM host_fact_history WHERE host_id IN (%s)) ranked WHERE newer > ?)" % (marks, marks),
+            chunk + chunk + [keep])
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -305,7 +305,9 @@ def set_facts_many(store, items, merge: bool = True) -> list:
         if changed:
             stamp = now()
             # the only write to the host rows: when their facts changed
-            store.executemany("UPDATE hosts SET ansible_facts_modified = ? WHERE id = ?", [(stamp, h) for h in changed])
+            # one statement per chunk of hosts, not one per host (a round trip each on PostgreSQL)
+            for chunk in chunks(sorted(changed)):
+                store.execute("UPDATE hosts SET ansible_facts_modified = ? WHERE id IN (%s)" % sql_marks(chunk), [stamp] + chunk)
             record_fact_changes(store, stamp, paths, history)
     return changed
 

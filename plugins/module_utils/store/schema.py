@@ -302,6 +302,14 @@ MIGRATIONS = [
         backfill_fact_numbers,
         "CREATE INDEX host_facts_num ON host_facts (key_id, num) WHERE num IS NOT NULL",
     ],
+    # 8: PostgreSQL only (nothing on SQLite): the foreign keys of host_facts and
+    # host_fact_items are checked once per statement by triggers instead of once
+    # per row (the same rules and the same SQLSTATE; see
+    # backends.postgresql.PostgresqlDialect.set_based_fact_references): per-row
+    # checks were three quarters of a bulk fact load's server time.
+    [
+        lambda store: store.dialect.set_based_fact_references(store),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -102,6 +102,10 @@ class Dialect:
         self.executemany(conn, self.sql("INSERT INTO %s (%s) VALUES (%s)" % (
             table, ", ".join(columns), ", ".join(["?"] * len(columns)))), rows)
 
+    def set_based_fact_references(self, store) -> None:
+        """Schema migration 8: where per-row foreign-key checks make bulk fact writes slow, check them once per
+        statement instead (PostgreSQL); nothing to do elsewhere (SQLite's checks are cheap b-tree probes)."""
+
     def check_fact_text(self, text: str) -> str:
         """'' when a fact's canonical JSON ``text`` can be stored, else why not."""
         return ""

@@ -318,6 +318,28 @@ class PostgresqlDialect(Dialect):
                 count += 1
         conn.total_changes += count
 
+    def set_based_fact_references(self, store):
+        """Schema migration 8: the foreign keys of ``host_facts`` and ``host_fact_items`` become statement triggers.
+
+        A foreign key is checked by the server once per inserted row (a query
+        and a row lock on the referenced row each): in a bulk fact load that
+        was three quarters of the COPY time (docs/performance.md).  The same
+        rules are kept, checked once per statement over its transition table:
+        an inserted (or re-keyed) fact row must name an existing fact key (and,
+        in ``host_facts``, an existing host), else the statement fails with
+        SQLSTATE 23503 (foreign_key_violation) as before; deleting hosts
+        deletes their ``host_facts`` rows (the former ON DELETE CASCADE); a fact
+        key still in use cannot be deleted.  The row locks a foreign key takes
+        against a concurrent delete are not needed: every write of a store holds
+        its writer lock (:meth:`begin`).
+        """
+        for table, name in store.execute(
+                "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c WHERE c.contype = 'f'"
+                " AND c.conrelid IN ('host_facts'::regclass, 'host_fact_items'::regclass)").fetchall():
+            store.execute('ALTER TABLE %s DROP CONSTRAINT "%s"' % (table, name))
+        for statement in _FACT_REFERENCE_DDL:
+            store.execute(statement)
+
     def check_fact_text(self, text):
         if "\\u0000" in text and _NUL_ESCAPE.search(text):
             return "it holds the character U+0000 (NUL), which PostgreSQL's jsonb cannot store"
@@ -342,6 +364,64 @@ class PostgresqlDialect(Dialect):
         if isinstance(exc, self._psycopg.OperationalError) and sqlstate[:2] in ("", "08", "57"):
             return "%s (the connection to the PostgreSQL server failed)" % _last_line(text)
         return text
+
+
+_FACT_REFERENCE_DDL = (
+    """CREATE FUNCTION fleet_fact_rows_check() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM fleet_new n WHERE NOT EXISTS (SELECT 1 FROM fact_keys k WHERE k.id = n.key_id)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'insert or update on table "' || TG_TABLE_NAME || '" names a fact key that does not exist';
+        END IF;
+        IF TG_TABLE_NAME = 'host_facts'
+                AND EXISTS (SELECT 1 FROM fleet_new n WHERE NOT EXISTS (SELECT 1 FROM hosts h WHERE h.id = n.host_id)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'insert or update on table "host_facts" names a host that does not exist';
+        END IF;
+        RETURN NULL;
+    END $body$""",
+    """CREATE FUNCTION fleet_host_facts_cascade() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        DELETE FROM host_facts WHERE host_id IN (SELECT id FROM fleet_old);
+        RETURN NULL;
+    END $body$""",
+    """CREATE FUNCTION fleet_fact_keys_restrict() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM fleet_old o WHERE EXISTS (SELECT 1 FROM host_facts f WHERE f.key_id = o.id)
+                   OR EXISTS (SELECT 1 FROM host_fact_items i WHERE i.key_id = o.id)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'a fact key still used by stored facts cannot be deleted';
+        END IF;
+        RETURN NULL;
+    END $body$""",
+    "CREATE TRIGGER host_facts_refs_insert AFTER INSERT ON host_facts REFERENCING NEW TABLE AS fleet_new"
+    " FOR EACH STATEMENT EXECUTE FUNCTION fleet_fact_rows_check()",
+    """CREATE FUNCTION fleet_fact_row_check() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM fact_keys k WHERE k.id = NEW.key_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'update on table "' || TG_TABLE_NAME || '" names a fact key that does not exist';
+        END IF;
+        IF TG_TABLE_NAME = 'host_facts' AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.id = NEW.host_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'update on table "host_facts" names a host that does not exist';
+        END IF;
+        RETURN NULL;
+    END $body$""",
+    # an UPDATE can break a reference only by moving key_id or host_id (the write path sets value and num:
+    # the WHEN clause is false for it, the function is not even called)
+    "CREATE TRIGGER host_facts_refs_update AFTER UPDATE ON host_facts FOR EACH ROW"
+    " WHEN (OLD.key_id IS DISTINCT FROM NEW.key_id OR OLD.host_id IS DISTINCT FROM NEW.host_id)"
+    " EXECUTE FUNCTION fleet_fact_row_check()",
+    "CREATE TRIGGER host_fact_items_refs_insert AFTER INSERT ON host_fact_items REFERENCING NEW TABLE AS fleet_new"
+    " FOR EACH STATEMENT EXECUTE FUNCTION fleet_fact_rows_check()",
+    "CREATE TRIGGER host_fact_items_refs_update AFTER UPDATE ON host_fact_items FOR EACH ROW"
+    " WHEN (OLD.key_id IS DISTINCT FROM NEW.key_id) EXECUTE FUNCTION fleet_fact_row_check()",
+    "CREATE TRIGGER hosts_facts_cascade AFTER DELETE ON hosts REFERENCING OLD TABLE AS fleet_old"
+    " FOR EACH STATEMENT EXECUTE FUNCTION fleet_host_facts_cascade()",
+    "CREATE TRIGGER fact_keys_restrict AFTER DELETE ON fact_keys REFERENCING OLD TABLE AS fleet_old"
+    " FOR EACH STATEMENT EXECUTE FUNCTION fleet_fact_keys_restrict()",
+)
 
 
 def _register_loaders(raw, psycopg):
