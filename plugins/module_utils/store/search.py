@@ -105,7 +105,6 @@ def smart_rows(store, host_filter, include_disabled=False) -> list:
     return [row[:3] for row in cur.fetchall()]
 
 
-
 def namesakes(store, host_ids) -> list:
     """Every host named like one of ``host_ids``, in inventories not pending deletion, as host_filter's Python predicate reads a host.
 
