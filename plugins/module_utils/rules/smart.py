@@ -153,7 +153,6 @@ def smart_inventory_data(store, inventory=None, host_filter=None, source_groups=
     return data
 
 
-
 #: up to this many hosts, their facts are read whole by host (an index lookup each) rather than by key over the fleet
 FACTS_BY_HOST = 64
 
