@@ -275,7 +275,8 @@ class Store:
         try:
             # a store already at this version (every open but the first after an upgrade) is checked
             # without the write lock: a reader never waits for a writer's transaction to open the store
-            if self.has_table("schema_version") and self._checked_version() == schema.SCHEMA_VERSION:
+            if (self.has_table("schema_version") and self._checked_version() == schema.SCHEMA_VERSION
+                    and not any(pending(self) for pending, _step in schema.ON_OPEN)):
                 return
             with self.transaction():
                 self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -287,8 +288,9 @@ class Store:
                         else:
                             self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-                for step in schema.ON_OPEN:  # data kept up to date at every open (see schema.ON_OPEN)
-                    step(self)
+                for pending, step in schema.ON_OPEN:  # data kept up to date at every open (see schema.ON_OPEN)
+                    if pending(self):
+                        step(self)
         except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
 

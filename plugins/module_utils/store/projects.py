@@ -128,18 +128,27 @@ def decode_credential(store, project_name, text) -> dict:
     return json.loads(cipher.decrypt(value[ENCRYPTED], "the credential of project '%s'" % project_name))
 
 
+def _clear_credentials(store) -> list:
+    return [r for r in store.query("SELECT id, name, credential FROM projects WHERE credential <> '{}'"
+                                   " AND credential NOT LIKE '{\"fernet\":%'")
+            if not is_encrypted(json.loads(r["credential"] or "{}"))]
+
+
+def clear_credentials_stored(store) -> bool:
+    """Whether some project credential is still stored in clear text (read-only: an open checks it without the write lock)."""
+    return bool(_clear_credentials(store))
+
+
 def encrypt_clear_credentials(store) -> int:
     """Encrypt the credentials still stored in clear text, when a key is available; how many were encrypted.
 
-    Called at every open (store/schema.py ON_OPEN, in the open's transaction):
-    one small query when there is nothing to do.  Best effort: without a key
+    Called by an open (store/schema.py ON_OPEN, in a write transaction) when a migration ran or
+    :func:`clear_credentials_stored` found some.  Best effort: without a key
     (a PostgreSQL store with none configured), or when a SQLite store's key
     file cannot be made, the credentials stay as they are until the next
     open that has one, and every write of a credential says what to do.
     """
-    rows = [r for r in store.query("SELECT id, name, credential FROM projects WHERE credential <> '{}'"
-                                   " AND credential NOT LIKE '{\"fernet\":%'")
-            if not is_encrypted(json.loads(r["credential"] or "{}"))]
+    rows = _clear_credentials(store)
     if not rows:
         return 0
     try:

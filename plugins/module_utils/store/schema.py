@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import backfill_fact_catalog
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items, backfill_fact_numbers
-from ansible_collections.fleet.inventory.plugins.module_utils.store.projects import encrypt_clear_credentials
+from ansible_collections.fleet.inventory.plugins.module_utils.store.projects import clear_credentials_stored, encrypt_clear_credentials
 
 MIGRATIONS = [
     # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
@@ -356,8 +356,9 @@ MIGRATIONS = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-#: steps called with the store at every open, after the migrations, in the open's transaction: each must cost
-#: one small query when there is nothing to do.  Project credentials still in clear text (a store made before
+#: steps of every open, after the migrations, as (pending, step) pairs: ``pending(store)`` is a read-only check
+#: of one small query, run without the write lock on a store already at SCHEMA_VERSION; ``step(store)`` runs
+#: in a write transaction only when a migration ran or ``pending`` said there is work.  Project credentials still in clear text (a store made before
 #: they were encrypted, or a PostgreSQL store that had no key configured then) are encrypted as soon as a key is
 #: available (store/projects.py).
-ON_OPEN = [encrypt_clear_credentials]
+ON_OPEN = [(clear_credentials_stored, encrypt_clear_credentials)]
