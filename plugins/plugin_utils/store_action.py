@@ -38,6 +38,14 @@ from ansible_collections.fleet.inventory.plugins.module_utils.module import Flee
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store, locate_store
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import url_password
 
+try:
+    # PostgreSQL's driver, loaded once by the controller process that loads this plugin: each task runs in a
+    # fresh fork of that process, which would otherwise import it again for every task on a postgresql:// store
+    # (0.15-0.7 s on a busy machine, more than a whole host_info search)
+    import psycopg  # noqa: F401  pylint: disable=unused-import
+except ImportError:  # SQLite stores need nothing more
+    psycopg = None
+
 _VALIDATOR_OPTIONS = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
 
 

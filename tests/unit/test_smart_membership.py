@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import CompiledFilter
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import smart
 from ansible_collections.fleet.inventory.plugins.module_utils.store import search
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
@@ -132,22 +131,26 @@ def test_a_bad_stored_filter_leaves_that_inventory_out(store):
 
 
 def test_a_filter_failing_at_run_time_leaves_only_that_inventory_out(store, monkeypatch):
-    """A filter the database refuses when it runs: the others of its statement still count."""
+    """A filter whose evaluation fails: the other smart inventories still count."""
     ids = {}
     for i in range(5):
         ids[i] = store.save_inventory("s%d" % i, kind="smart", host_filter="name=web2 or id=%d" % (-i - 1))[1]["id"]
-    compile_filter = search.compile_filter
+    compile_python = smart.compile_python
 
-    def failing(st, host_filter):
-        if host_filter.endswith("id=-3"):
-            return CompiledFilter("h.no_such_column = 1", [])
-        return compile_filter(st, host_filter)
+    def failing(node):
+        if "id=-3" in repr(node) or "-3" in repr(node):
+            def predicate(host):
+                raise ValueError("cannot evaluate")
+            return predicate
+        return compile_python(node)
 
-    monkeypatch.setattr(search, "compile_filter", failing)
+    monkeypatch.setattr(smart, "compile_python", failing)
+    smart._predicate.cache_clear()  # pylint: disable=protected-access
     web2 = host_id(store, "prod", "web2")
     members, warnings = smart.smart_memberships(store, [web2])
     assert members == {web2: [ids[0], ids[1], ids[3], ids[4]]}
-    assert len(warnings) == 1 and "'s2'" in warnings[0]
+    assert len(warnings) == 1 and "'s2'" in warnings[0] and "cannot evaluate" in warnings[0]
+    smart._predicate.cache_clear()  # pylint: disable=protected-access
 
 
 def test_many_smart_inventories_and_chunked_ids(store, monkeypatch):
@@ -156,15 +159,32 @@ def test_many_smart_inventories_and_chunked_ids(store, monkeypatch):
     for i in range(12):
         store.save_host(rng.choice(["prod", "stage"]), "n%02d" % rng.randrange(8), enabled=rng.random() > 0.2,
                         variables={"v": rng.randrange(3)}, groups=["web"] if rng.random() > 0.5 else [])
+    store.save_group("stage", "dc", description="Data centre", children=["web"])
+    store.save_group("prod", "top", children=[])
+    store.save_group("prod", "mid", children=["web"])
+    store.save_group("prod", "top", children=["mid"])
+    for name in ("n01", "n03", "web2"):
+        for inv in ("prod", "stage"):
+            if store.get_host(inv, name, with_groups=False):
+                store.set_facts(host_id(store, inv, name), {"ansible_distribution": rng.choice(["Debian", "Ubuntu"]),
+                                                            "ansible_processor": ["GenuineIntel", "x"], "cpus": rng.randrange(8)})
     terms = ["name__startswith=n0", "name=web1", "groups__name=web", "variables__v=1", "variables__v__gte=1",
-             "enabled=false", "inventory__name=stage", "name__regex=^n0[1-4]$", "ansible_facts__ansible_distribution=Debian"]
+             "enabled=false", "inventory__name=stage", "name__regex=^n0[1-4]$", "ansible_facts__ansible_distribution=Debian",
+             "all_groups__name=top", "all_groups__description__icontains=centre", "groups__search=we", "search=n0",
+             "ansible_facts__ansible_processor[]=GenuineIntel", "ansible_facts__cpus__lt=4", "not ansible_facts__cpus__isnull=true",
+             "inventory__id=1", "id__gt=5", "groups__isnull=true"]
     for i in range(120):
         flt = (" %s " % rng.choice(["and", "or"])).join(rng.sample(terms, rng.randint(1, 3)))
         store.save_inventory("smart%03d" % i, kind="smart", host_filter=flt)
     set_pending_delete(store, "smart007")
     monkeypatch.setattr(search, "chunks", lambda items: (list(items)[i:i + 5] for i in range(0, len(list(items)), 5)))
+    monkeypatch.setattr(smart, "FACTS_BY_HOST", 3)  # facts read by key (many hosts) and by host (a few) agree
     ids = all_host_ids(store)
-    assert smart.smart_inventories_for_hosts(store, ids) == expected(store, ids)
+    for h in ids:
+        assert smart.smart_inventories_for_hosts(store, [h]) == expected(store, [h])
+    got = smart.smart_inventories_for_hosts(store, ids)
+    assert got == expected(store, ids)
+    assert sum(len(v) for v in got.values()) > 100
     assert smart.smart_inventories_for_hosts(store, ids, enabled_only=True) == expected(store, ids, include_disabled=False)
 
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
-    CompiledFilter, HostFilterError, compile_sql, parse_host_filter)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -106,73 +105,60 @@ def smart_rows(store, host_filter, include_disabled=False) -> list:
     return [row[:3] for row in cur.fetchall()]
 
 
-#: smart filters evaluated by one statement of :func:`smart_members` (SQLite allows 500 SELECTs in a UNION)
-MEMBERS_PER_STATEMENT = 50
+def namesakes(store, host_ids) -> list:
+    """Every host named like one of ``host_ids``, in inventories not pending deletion, as host_filter's Python predicate reads a host.
 
-
-def smart_members(store, filters, host_ids, enabled_only=False):
-    """Which of ``host_ids`` each smart filter of ``filters`` lists: ``(members, problems)``.
-
-    ``filters`` maps a key (a smart inventory's id) to its host_filter text.
-    ``members`` maps each key to the set of the given host ids that the
-    filter's smart result holds; the rule is :func:`matching_hosts`' one
-    host per name (the lowest id of each name among the matching hosts of
-    inventories not pending deletion; with ``enabled_only``, among the
-    enabled ones, as the smart inventory plugin lists by default), so a
-    matching host is a member only when no other host of its name with a
-    lower id matches too.  ``problems`` maps the key of a filter that cannot
-    be compiled or run to the reason; the other filters are not affected.
-
-    The statement only reads the hosts named like the given ones: each
-    filter is one ``SELECT MIN(h.id) ... GROUP BY h.name`` over them, and up
-    to :data:`MEMBERS_PER_STATEMENT` filters go in one ``UNION ALL``.
+    Each host is a dict of ``compile_python``'s shape (``id``, ``name``,
+    ``description``, ``enabled``, ``instance_id``, ``ansible_facts_modified``,
+    ``variables``, ``inventory`` {id, name, description, kind}, ``groups`` and
+    ``all_groups`` {id, name, description}) without ``ansible_facts``, which
+    the caller reads for the keys it needs (:func:`store.facts.read_facts`).
+    Ordered by id; the hosts of the given ids are among them unless their
+    inventory is pending deletion.
     """
-    members = {key: set() for key in filters}
-    problems = {}
-    compiled = {}
-    for key, host_filter in filters.items():
-        try:
-            compiled[key] = compile_filter(store, host_filter)
-        except ValidationError as exc:
-            problems[key] = str(exc)
-            members.pop(key)
-    keys = list(compiled)
-    for id_chunk in chunks(sorted(set(int(i) for i in host_ids))):
-        wanted = set(id_chunk)
-        batches = [keys[i:i + MEMBERS_PER_STATEMENT] for i in range(0, len(keys), MEMBERS_PER_STATEMENT)]
-        while batches:
-            batch = batches.pop(0)
-            try:
-                rows = _members_query(store, batch, compiled, id_chunk, enabled_only)
-            except (StoreError, ValidationError) + tuple(store.dialect.database_errors) as exc:
-                if len(batch) > 1:  # find the filter that fails: each one alone
-                    batches[:0] = [[key] for key in batch]
-                    continue
-                problems[batch[0]] = str(exc)
-                members.pop(batch[0], None)
-                continue
-            for key, host_id in rows:
-                if host_id in wanted and key in members:
-                    members[key].add(host_id)
-    return members, problems
-
-
-def _members_query(store, batch, compiled, id_chunk, enabled_only):
-    """``[(index in batch -> key, host_id)]``: the lowest matching id of each name of ``id_chunk``'s hosts, per filter."""
-    params = list(id_chunk)
-    branches = []
-    conditions = "i.pending_delete = FALSE" + (" AND h.enabled = TRUE" if enabled_only else "")
-    timeouts = []
-    for index, key in enumerate(batch):
-        where, filter_params = compiled[key]
-        branches.append("SELECT %d AS k, MIN(h.id) AS host_id FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
-                        " WHERE %s AND h.name IN (SELECT name FROM wanted) AND (%s) GROUP BY h.name"
-                        % (index, conditions, where))
-        params.extend(filter_params)
-        if compiled[key].timeout_ms:
-            timeouts.append(compiled[key].timeout_ms)
-    sql = ("WITH wanted AS (SELECT DISTINCT name FROM hosts WHERE id IN (%s)) %s"
-           % (sql_marks(id_chunk), " UNION ALL ".join(branches)))
-    limit = CompiledFilter(sql, params, max(timeouts) if timeouts else None)  # a regex filter's time limit
-    rows = store.execute_search(sql, params, limit).fetchall()
-    return [(batch[index], host_id) for index, host_id in rows]
+    names = set()
+    for chunk in chunks(sorted(set(int(i) for i in host_ids))):
+        names.update(row[0] for row in store.execute("SELECT DISTINCT name FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk))
+    hosts = {}
+    for chunk in chunks(sorted(names)):
+        cur = store.execute(
+            "SELECT h.id, h.name, h.description, h.enabled, h.instance_id, h.ansible_facts_modified, h.variables,"
+            " i.id, i.name, i.description, i.kind FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+            " WHERE i.pending_delete = FALSE AND h.name IN (%s)" % sql_marks(chunk), chunk)
+        for hid, name, desc, enabled, instance_id, modified, text, inv_id, inv_name, inv_desc, kind in cur:
+            hosts[hid] = {"id": hid, "name": name, "description": desc, "enabled": bool(enabled), "instance_id": instance_id,
+                          "ansible_facts_modified": modified, "variables": variables(text),
+                          "inventory": {"id": inv_id, "name": inv_name, "description": inv_desc, "kind": kind},
+                          "groups": [], "all_groups": []}
+    direct = {}
+    for chunk in chunks(sorted(hosts)):
+        cur = store.execute("SELECT gh.host_id, g.id, g.name, g.description FROM group_hosts gh JOIN groups g ON g.id = gh.group_id"
+                            " WHERE gh.host_id IN (%s)" % sql_marks(chunk), chunk)
+        for hid, gid, name, desc in cur:
+            direct.setdefault(hid, set()).add(gid)
+            hosts[hid]["groups"].append({"id": gid, "name": name, "description": desc})
+    # the ancestors of the direct groups (cycle-safe), for all_groups
+    parents, known, frontier = {}, {}, set().union(*direct.values()) if direct else set()
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for chunk in chunks(sorted(frontier)):
+            found += store.execute("SELECT child_id, parent_id FROM group_children WHERE child_id IN (%s)" % sql_marks(chunk),
+                                   chunk).fetchall()
+        for child, parent in found:
+            parents.setdefault(child, set()).add(parent)
+        frontier = {parent for _child, parent in found} - seen
+        seen |= frontier
+    for chunk in chunks(sorted(seen)):
+        for gid, name, desc in store.execute("SELECT id, name, description FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk):
+            known[gid] = {"id": gid, "name": name, "description": desc}
+    for hid, gids in direct.items():
+        closure, todo = set(), list(gids)
+        while todo:
+            gid = todo.pop()
+            if gid not in closure:
+                closure.add(gid)
+                todo.extend(parents.get(gid, ()))
+        hosts[hid]["groups"].sort(key=lambda g: g["id"])
+        hosts[hid]["all_groups"] = [known[gid] for gid in sorted(closure)]
+    return [hosts[hid] for hid in sorted(hosts)]
