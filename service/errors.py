@@ -6,7 +6,8 @@
 - :class:`ApiError` is what a route raises for an HTTP answer of its own
   (``raise ApiError(404)`` is AWX's ``{"detail": "Not found."}``).
 - Engine errors (``errors.py``) map by class: NotFound 404, PermissionDenied
-  403, ValidationError 400, UpdateBusy 409, LockTimeout and StoreError 503.
+  403, ValidationError 400, UpdateBusy 409, LockTimeout and StoreError 503,
+  any other engine error 400.
 - FastAPI's request validation (a path or query parameter of the wrong type, a
   body that is not what the route takes) is AWX's 400 with a body naming the
   field, never FastAPI's 422.
@@ -49,6 +50,9 @@ STATUS = (
     (UpdateBusy, 409),
     (LockTimeout, 503),
     (StoreError, 503),
+    # any other engine error describes what is wrong with the request's object (an inventory source that
+    # cannot run, a constructed inventory that does not build): the client's problem, not a crash
+    (FleetInventoryError, 400),
 )
 
 
