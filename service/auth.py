@@ -59,7 +59,7 @@ def provider_of(request: Request):
 def authenticate(request: Request):
     """The Principal of the request's bearer token; ApiError 401/403 as described above."""
     header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _sep, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, NOT_AUTHENTICATED, headers=_CHALLENGE)
     principal = access.authenticate(provider_of(request).get(), value.strip())

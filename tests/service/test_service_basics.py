@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import pytest
+
+from conftest import COLLECTIONS_ROOT
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
 
@@ -106,7 +110,7 @@ def test_huge_body_413(shared):
     assert resp.status_code == 413 and "too large" in resp.json()["detail"]
 
     def chunks():  # no Content-Length: the limit holds for a streamed body too
-        for _ in range(40):
+        for _chunk in range(40):
             yield b" " * 65536
     resp = shared.post("/api/v2/inventories/", token=token, data=chunks(), headers={"Content-Type": "application/json"})
     assert resp.status_code == 413
@@ -129,11 +133,7 @@ def test_sigterm_stops_cleanly(service):
 
 
 def test_bad_command_line_exits_2(tmp_path):
-    import subprocess
-    import sys
-    from conftest import COLLECTIONS_ROOT
-
     proc = subprocess.run([sys.executable, "-m", "ansible_collections.fleet.inventory.service", "--store",
                            str(tmp_path / "s.db"), "--listen", "nowhere"], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(COLLECTIONS_ROOT), "PATH": "/usr/bin:/bin"}, timeout=60)
+                          env={"PYTHONPATH": str(COLLECTIONS_ROOT), "PATH": "/usr/bin:/bin"}, timeout=60, check=False)
     assert proc.returncode == 2 and "--listen must be HOST:PORT" in proc.stderr
