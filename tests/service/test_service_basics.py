@@ -137,3 +137,10 @@ def test_bad_command_line_exits_2(tmp_path):
                            str(tmp_path / "s.db"), "--listen", "nowhere"], capture_output=True, text=True,
                           env={"PYTHONPATH": str(COLLECTIONS_ROOT), "PATH": "/usr/bin:/bin"}, timeout=60, check=False)
     assert proc.returncode == 2 and "--listen must be HOST:PORT" in proc.stderr
+
+
+def test_config_file_gives_workers_and_the_command_line_wins(start_service, store_target, tmp_path):
+    config = tmp_path / "service.yml"
+    config.write_text("store: %s\nworkers: 3\nlisten: 127.0.0.1:1\n" % store_target)
+    svc = start_service(store_target, extra_args=["--config", str(config)])  # --listen of the fixture wins
+    assert svc.get("/api/v2/ping/").json()["instances"][0]["capacity"] == 3
