@@ -31,6 +31,8 @@ LOOKUPS = ("exact", "iexact", "contains", "icontains", "startswith", "istartswit
 TEXT_LOOKUPS = ("iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith")
 #: the most values one ``__in`` filter may list
 MAX_IN = 200
+#: the largest integer a filter value may be (the stores' integers are 64-bit)
+MAX_INT = 2 ** 63 - 1
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,12 @@ def _typed(kind_name, cond, ftype, raw):
     name = cond.param or cond.field
     if ftype == "int":
         try:
-            return int(str(raw).strip())
+            value = int(str(raw).strip())
         except ValueError:
             raise ValidationError("%s: %r is not an integer (field %s of %s)" % (name, raw, cond.field, kind_name)) from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValidationError("%s: %r is out of range (field %s of %s is a 64-bit integer)" % (name, raw, cond.field, kind_name))
+        return value
     if ftype == "bool":
         text = str(raw).strip().lower()
         if text in ("true", "1", "yes", "on"):
