@@ -107,6 +107,53 @@ def insert_pending(store, source, launch_type, source_project_update_id, node):
     return row["id"]
 
 
+def insert_queued(store, source, launch_type, source_project_update_id=None):
+    """A new ``pending`` record in the service's queue (no lease: it waits for any worker); returns its id."""
+    stamp = now()
+    row = store.query_one(
+        "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status, launch_type,"
+        " created, queued) VALUES (?, ?, ?, 'pending', ?, ?, TRUE) RETURNING id",
+        (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp))
+    store.execute("UPDATE inventory_sources SET status = 'pending' WHERE id = ?", (source["id"],))
+    return row["id"]
+
+
+def queued(store, limit=20) -> list:
+    """The oldest pending records of the service's queue: ``id``, ``inventory_source_id``, ``inventory_id``, ``created``."""
+    return store.query("SELECT id, inventory_source_id, inventory_id, created FROM inventory_updates"
+                       " WHERE status = 'pending' AND queued = TRUE ORDER BY id LIMIT ?", (int(limit),))
+
+
+def beat(store, update_id, node, chunk):
+    """A running record's heartbeat: renew its lease and append ``chunk`` to its log; returns ``{"cancel_flag"}`` or
+    None when it is no longer this node's active record."""
+    stamp, until = leases.lease_until()
+    return store.query_one(
+        "UPDATE inventory_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
+        " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
+        (until, stamp, chunk or "", int(update_id), node))
+
+
+def cancel_pending(store, update_id, explanation) -> bool:
+    """A pending record becomes ``canceled`` (and its source); False when it is not pending."""
+    stamp = now()
+    row = store.query_one(
+        "UPDATE inventory_updates SET status = 'canceled', finished = ?, job_explanation = ?, cancel_flag = TRUE,"
+        " result_stdout = result_stdout || ? WHERE id = ? AND status = 'pending' RETURNING inventory_source_id",
+        (stamp, explanation, explanation + "\n", int(update_id)))
+    if row is None:
+        return False
+    store.execute("UPDATE inventory_sources SET status = 'canceled', last_updated = ? WHERE id = ? AND status = 'pending'",
+                  (stamp, row["inventory_source_id"]))
+    return True
+
+
+def flag_cancel(store, update_id) -> bool:
+    """Ask the node running the record to cancel it; False when it is not running."""
+    return store.query_one("UPDATE inventory_updates SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id",
+                           (int(update_id),)) is not None
+
+
 def claim_new(store, source, launch_type, source_project_update_id, pid, node):
     """A new ``running`` record, unless the inventory has a running update: its id, or None (the loser)."""
     stamp, until = leases.lease_until()
