@@ -178,6 +178,12 @@ def get_project_update(store, update_id):
     return _update_row(store, update_repo.get(store, update_id))
 
 
+def list_page(store, project_ids=None, filters=None, offset=0, limit=25, descending=False) -> tuple:
+    """``(count, records)``: one page of project update records, by id (``filters``: ``status``, ``project``, ``launch_type``)."""
+    count, ids = update_repo.page_ids(store, project_ids, filters or {}, offset, limit, descending)
+    return count, [get_project_update(store, i) for i in ids]
+
+
 def list_project_updates(store, project) -> list:
     project = require_project(store, project) if not isinstance(project, dict) else project
     return [_update_row(store, r) for r in update_repo.of_project(store, project["id"])]

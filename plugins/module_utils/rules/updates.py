@@ -133,6 +133,16 @@ def require_update(store, update_id):
     return rec
 
 
+def list_page(store, inventory_ids=None, filters=None, offset=0, limit=25, descending=False) -> tuple:
+    """``(count, records)``: one page of inventory update records, by id (the service's list).
+
+    ``inventory_ids``: only updates of these inventories (None: all);
+    ``filters``: equality on ``status``, ``inventory_source``, ``inventory``, ``launch_type``.
+    """
+    count, ids = update_repo.page_ids(store, inventory_ids, filters or {}, offset, limit, descending)
+    return count, [get_update(store, i) for i in ids]
+
+
 def list_updates(store, source) -> list:
     """The update records of a source (a dict or an id), oldest first."""
     source_id = source["id"] if isinstance(source, dict) else int(source)
@@ -789,7 +799,8 @@ def update_sources_for_project(store, project_id, project_update_id) -> list:
 # -- AWX's update_inventory_sources ------------------------------------------------------------------
 
 
-def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False) -> dict:
+def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False, queue=False,
+                             may_update=None) -> dict:
     """AWX's ``/inventories/{id}/update_inventory_sources/`` over every non-manual source of ``inventory``.
 
     ``list_only`` is the GET view: ``inventory_updates`` lists
@@ -800,13 +811,19 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     returned False"``; ``status_code`` is AWX's: 200 when every source
     started, 202 when some did, 400 when none could, and 400 with ``detail``
     "No inventory sources to update." when the inventory has none.
-    ``check_mode`` starts nothing and reports what would start.
+    ``check_mode`` starts nothing and reports what would start.  ``queue``
+    records each update in the service's queue (:func:`queue_source_update`)
+    instead of running it; ``may_update(source)`` (the service's RBAC) makes a
+    source the caller may not update one that cannot update.
     """
     inv = store.require_inventory(inventory)
     srcs = [s for s in source_repo.of_inventory(store, inv) if s["source"] != ""]
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)
+        if ok and may_update is not None and not may_update(src):
+            ok, reason = False, "permission denied: updating this source needs the update role on its inventory" + (
+                " and on its source project" if src["source"] == "scm" else "")
         entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok,
                  "source_status": src["status"]}
         if not ok:
@@ -825,7 +842,10 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
             started += 1
             continue
         try:
-            rec = run_source_update(store, entry["inventory_source"], wait=wait, timeout=timeout)
+            if queue:
+                rec = queue_source_update(store, entry["inventory_source"])
+            else:
+                rec = run_source_update(store, entry["inventory_source"], wait=wait, timeout=timeout)
         except FleetInventoryError as exc:
             entry["status"] = "Could not start: %s" % exc
             failures += 1

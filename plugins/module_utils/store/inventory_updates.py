@@ -21,6 +21,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.common import cano
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 
 ACTIVE = leases.ACTIVE
+_FILTERS = {"status": "status", "inventory_source": "inventory_source_id", "inventory": "inventory_id", "launch_type": "launch_type"}
 
 
 def get(store, update_id):
@@ -210,3 +211,19 @@ def finish(store, update_id, source, status, counts, log, explanation, revision,
                       (status, stamp, revision or "", source["id"]))
     else:
         store.execute("UPDATE inventory_sources SET status = ?, last_updated = ? WHERE id = ?", (status, stamp, source["id"]))
+
+
+def page_ids(store, owner_ids, filters, offset, limit, descending=False) -> tuple:
+    """``(count, ids)`` of one page of records, by id; ``owner_ids``: only those of these inventorys (None: all);
+    ``filters``: column equality (status, inventory_source, inventory, launch_type)."""
+    where, params = [], []
+    for key, column in _FILTERS.items():
+        if filters.get(key) is not None:
+            where.append("%s = ?" % column)
+            params.append(filters[key])
+    sql = " WHERE " + " AND ".join(where) if where else ""
+    rows = store.query("SELECT id, inventory_id FROM inventory_updates" + sql + " ORDER BY id" + (" DESC" if descending else ""),
+                       tuple(params))
+    if owner_ids is not None:
+        rows = [r for r in rows if r["inventory_id"] in owner_ids]
+    return len(rows), [r["id"] for r in rows[int(offset):int(offset) + int(limit)]]

@@ -14,6 +14,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.common import now
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 
 ACTIVE = leases.ACTIVE
+_FILTERS = {"status": "status", "project": "project_id", "launch_type": "launch_type"}
 
 
 def get(store, update_id):
@@ -158,3 +159,19 @@ def finish(store, update_id, project_id, status, revision, log, explanation, fil
         store.execute("UPDATE projects SET status = ?, last_updated = ? WHERE id = ?",
                       ("running" if others else status, finished, int(project_id)))
     return finished
+
+
+def page_ids(store, owner_ids, filters, offset, limit, descending=False) -> tuple:
+    """``(count, ids)`` of one page of records, by id; ``owner_ids``: only those of these projects (None: all);
+    ``filters``: column equality (status, project, launch_type)."""
+    where, params = [], []
+    for key, column in _FILTERS.items():
+        if filters.get(key) is not None:
+            where.append("%s = ?" % column)
+            params.append(filters[key])
+    sql = " WHERE " + " AND ".join(where) if where else ""
+    rows = store.query("SELECT id, project_id FROM project_updates" + sql + " ORDER BY id" + (" DESC" if descending else ""),
+                       tuple(params))
+    if owner_ids is not None:
+        rows = [r for r in rows if r["project_id"] in owner_ids]
+    return len(rows), [r["id"] for r in rows[int(offset):int(offset) + int(limit)]]
