@@ -254,7 +254,7 @@ def test_sigterm_during_an_update_leaves_nothing_running(store):
     finally:
         start = time.monotonic()
         code = svc.stop(signal.SIGTERM)
-    assert code == 0 and time.monotonic() - start < 30
+    assert code in (0, -signal.SIGTERM) and time.monotonic() - start < 30  # uvicorn re-raises the signal it handled
     rec = U.get_update(store, body["id"])
     assert rec["status"] == "canceled" and "the service stopped" in rec["job_explanation"]
     assert store.query("SELECT id FROM inventory_updates WHERE status IN ('pending', 'running')") == []

@@ -1,5 +1,5 @@
 """A service process for tests/service/test_service_updates.py until the service's own program serves these routes:
-the update routes on uvicorn, with the worker pool started before and stopped after it (as the program does).
+the update routes on uvicorn, with the worker pool in the app's lifespan (service/workers.py lifespan).
 
     python upd_server.py COLLECTIONS_ROOT HOST PORT WORKERS GRACE   (the store's target in $FLEET_TEST_SERVICE_STORE)
 """
@@ -21,14 +21,10 @@ from ansible_collections.fleet.inventory.service.routes import updates as routes
 def main():
     host, port, count, grace = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
     target = os.environ.pop("FLEET_TEST_SERVICE_STORE")
-    app = FastAPI()
+    app = FastAPI(lifespan=workers.lifespan(target, count, grace))
     app.include_router(routes.router)
     app.state.store_target = target
-    pool = workers.start_workers(target, count, grace)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    finally:
-        pool.stop()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 main()

@@ -380,3 +380,11 @@ def test_a_killed_worker_leaves_a_record_whose_lease_lapses(store, project, tmp_
     # the next claim records it, and the inventory is free again
     rec2 = U.queue_source_update(store, scm(store, source_path="hosts.ini"))
     assert Q.run_next(store)["id"] == rec2["id"]
+
+
+def test_a_checkout_left_between_git_init_and_remote_add_is_repaired(store, project):
+    # what a worker killed during its first update of a project leaves behind
+    path = PU.project_checkout_path(store, project)
+    os.makedirs(path)
+    subprocess.run(["git", "init", "-q", path], check=True)
+    assert PU.run_project_update(store, project)["status"] == "successful"

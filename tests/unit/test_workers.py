@@ -123,6 +123,6 @@ def test_a_worker_that_dies_is_started_again_and_its_update_lapses(store, monkey
         # the stored row (a reader may see a 2 s lease of a busy machine lapse for a moment)
         got = _wait(lambda: (lambda r: r["status"] not in U.ACTIVE and r)(
             store.query_one("SELECT status FROM inventory_updates WHERE id = ?", (again["id"],))), what="the next update")
-        assert got["status"] == "successful", U.get_update(store, again["id"])
+        assert got["status"] == "successful", U.get_update(store, again["id"])["result_stdout"]
     finally:
         pool.stop()

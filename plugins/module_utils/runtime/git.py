@@ -207,8 +207,9 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
                 os.makedirs(path)
                 git("init", "-q", quiet=True)
                 git("remote", "add", "--", "origin", scm_url, quiet=True)
-            else:
-                git("remote", "set-url", "origin", scm_url, quiet=True)
+            elif git("remote", "set-url", "origin", scm_url, check=False, quiet=True)[0] != 0:
+                # a checkout whose first update was killed between "git init" and "git remote add"
+                git("remote", "add", "--", "origin", scm_url, quiet=True)
             git("fetch", "--prune", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
             if scm_refspec:
                 git("fetch", "--force", "origin", *scm_refspec.split())
