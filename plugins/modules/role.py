@@ -21,7 +21,7 @@ description:
     V(update) and V(use) imply V(read). A superuser (O(fleet.inventory.user#module:is_superuser)) holds every role.
   - Updating an scm inventory source needs V(update) on its inventory and V(update) on its source project.
   - Revoking takes away the role named only; a role it implied is kept when the user holds it directly.
-  - A role goes with its object: deleting the inventory, the project or the user deletes it.
+  - A role goes with its object; deleting the inventory, the project or the user deletes it.
 extends_documentation_fragment:
   - fleet.inventory.store
 options:

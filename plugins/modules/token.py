@@ -13,15 +13,15 @@ author:
   - fleet.inventory contributors (@fleet-inventory)
 description:
   - Creates an API token for a user of the collection's HTTP service (M(fleet.inventory.user)), or revokes one.
-    A client sends it as C(Authorization: Bearer <token>).
+    A client sends it in the C(Authorization) header as C(Bearer <token>).
   - The token's value is random (256 bits from Python's C(secrets)) and returned once, as RV(token), by the task
     that creates it; the store keeps only its SHA-256 hash, so it cannot be shown again. Keep it (for example in a
     vault) or revoke it and create another.
   - The value is in the result's RV(token) key only; it is never in the diff, the task's messages or warnings.
-    Set C(no_log: true) on the task to keep the whole result out of Ansible's output and logs as well; a registered
+    Set C(no_log=true) on the task to keep the whole result out of Ansible's output and logs as well; a registered
     variable still holds the value.
   - As in AWX, each run with O(state=present) creates a new token (a token cannot be looked up by its value, and
-    the value of an existing one is not known): such a task always reports C(changed).
+    the value of an existing one is not known), so such a task always reports C(changed).
   - A token with O(scope=read) may only read (GET); O(scope=write) may do everything its user's roles allow.
 extends_documentation_fragment:
   - fleet.inventory.store
