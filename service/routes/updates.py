@@ -127,7 +127,7 @@ def _readable(store, principal, kind, object_id) -> bool:
 
 
 def _may_write(principal):
-    return getattr(principal, "scope", "write") != "read"
+    return principal.can_write
 
 
 def _source(store, principal, source_id):

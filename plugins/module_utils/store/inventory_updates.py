@@ -129,10 +129,14 @@ def beat(store, update_id, node, chunk):
     """A running record's heartbeat: renew its lease and append ``chunk`` to its log; returns ``{"cancel_flag"}`` or
     None when it is no longer this node's active record."""
     stamp, until = leases.lease_until()
+    if not chunk:  # the log stays as it is (no new copy of it)
+        return store.query_one(
+            "UPDATE inventory_updates SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
+            " AND status IN ('pending', 'running') RETURNING cancel_flag", (until, stamp, int(update_id), node))
     return store.query_one(
         "UPDATE inventory_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
         " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
-        (until, stamp, chunk or "", int(update_id), node))
+        (until, stamp, chunk, int(update_id), node))
 
 
 def cancel_pending(store, update_id, explanation) -> bool:

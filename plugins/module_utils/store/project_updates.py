@@ -99,10 +99,14 @@ def claim_pending(store, update_id, pid, node):
 def beat(store, update_id, node, chunk):
     """A running record's heartbeat: renew the lease, append ``chunk`` to the log; ``{"cancel_flag"}`` or None."""
     stamp, until = leases.lease_until()
+    if not chunk:  # the log stays as it is (no new copy of it)
+        return store.query_one(
+            "UPDATE project_updates SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
+            " AND status IN ('pending', 'running') RETURNING cancel_flag", (until, stamp, int(update_id), node))
     return store.query_one(
         "UPDATE project_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
         " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
-        (until, stamp, chunk or "", int(update_id), node))
+        (until, stamp, chunk, int(update_id), node))
 
 
 def cancel_pending(store, update_id, explanation) -> bool:
