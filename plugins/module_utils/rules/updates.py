@@ -745,8 +745,9 @@ def cancel_update(store, update_id) -> dict:
     rec = require_update(store, update_id)
     if not can_cancel(rec):
         raise ValidationError("inventory update %s cannot be canceled: it is %s" % (update_id, rec["status"]))
+    # no inventory lock: each statement is atomic on its own (a claim racing with it makes the first match nothing and
+    # the second flag the now running record), and a cancel must not wait for an import's transaction
     with store.transaction():
-        store.lock_inventory(rec["inventory"])
         done = update_repo.cancel_pending(store, update_id, CANCEL_REQUESTED) or update_repo.flag_cancel(store, update_id)
     if not done:
         rec = require_update(store, update_id)
