@@ -388,3 +388,12 @@ def test_a_checkout_left_between_git_init_and_remote_add_is_repaired(store, proj
     os.makedirs(path)
     subprocess.run(["git", "init", "-q", path], check=True)
     assert PU.run_project_update(store, project)["status"] == "successful"
+
+
+def test_a_queued_update_whose_source_can_no_longer_update_fails_with_the_reason(store, project):
+    rec = U.queue_source_update(store, scm(store, source_path="hosts.ini"))
+    with store.transaction():
+        store.execute("UPDATE inventories SET pending_delete = TRUE WHERE name = 'prod'")
+    got = Q.run_next(store)
+    assert got["id"] == rec["id"] and got["status"] == "failed"
+    assert got["job_explanation"] == "inventory source 'git' cannot be updated any more: its inventory is being deleted"

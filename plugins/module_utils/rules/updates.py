@@ -724,6 +724,11 @@ def claim_queued(store, record_id, inventory_source_id):
 def run_queued_update(store, record_id, source) -> dict:
     """Run a claimed queued record to its end (see :func:`_run_claimed`); returns the finished record."""
     row = update_repo.get(store, record_id)
+    ok, reason = can_update(store, source)
+    if not ok:  # changed since it was queued (a manual source now, its inventory being deleted, ...)
+        explanation = "inventory source '%s' cannot be updated any more: %s" % (source["name"], reason)
+        _finish(store, int(record_id), source, "failed", {}, explanation + "\n", explanation, "", None)
+        return get_update(store, record_id)
     return _run_claimed(store, source, int(record_id), row["launch_type"] if row else "manual")
 
 
