@@ -397,3 +397,9 @@ def test_a_queued_update_whose_source_can_no_longer_update_fails_with_the_reason
     got = Q.run_next(store)
     assert got["id"] == rec["id"] and got["status"] == "failed"
     assert got["job_explanation"] == "inventory source 'git' cannot be updated any more: its inventory is being deleted"
+
+
+def test_a_checkout_left_halfway_through_git_init_is_made_again(store, project):
+    path = PU.project_checkout_path(store, project)
+    os.makedirs(os.path.join(path, ".git", "objects"))
+    assert PU.run_project_update(store, project)["status"] == "successful"

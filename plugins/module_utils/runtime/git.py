@@ -201,7 +201,9 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
     git = _Git(path, credential, timeout, log=log)
     try:
         with (checkout_lock(path, timeout) if lock else NoLock()):
-            if not os.path.isdir(os.path.join(path, ".git")):
+            dot_git = os.path.join(path, ".git")
+            # a checkout whose first update was killed during "git init" is no repository yet: start again
+            if not os.path.isdir(dot_git) or git("--git-dir=" + dot_git, "rev-parse", "--git-dir", check=False, quiet=True)[0] != 0:
                 if os.path.exists(path):
                     shutil.rmtree(path)
                 os.makedirs(path)
