@@ -99,10 +99,13 @@ class InProcessTask:
     def exit_json(self, **result):
         if self._warnings:
             result["warnings"] = list(self._warnings)
-        preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
-        result = remove_values(json.loads(jsonify(result)), self.no_log_values)
-        result.update(preserved)
-        raise _Finished(result)
+        text = _json_text(result)
+        plain = json.loads(text)
+        if _mentions(text, self.no_log_values):
+            preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
+            plain = remove_values(plain, self.no_log_values)
+            plain.update(preserved)
+        raise _Finished(plain)
 
     def fail_json(self, msg, **result):
         result.update(failed=True, msg=str(msg))
@@ -118,6 +121,32 @@ class InProcessTask:
 def _plain(value):
     """The task's arguments as plain JSON values (what a module would have received)."""
     return json.loads(jsonify(value))
+
+
+def _json_text(result) -> str:
+    """``result`` as JSON text, as a module's result travels.
+
+    A result of plain JSON types (what the engine returns: a search of 1,000
+    hosts is some 20,000 values) goes through the standard library's C
+    encoder, tens of times faster than ansible's legacy encoder, which walks
+    every value in Python; anything else (dates, bytes, sets, ansible's own
+    types) falls back to ansible's encoder.
+    """
+    try:
+        return json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError):
+        return jsonify(result)
+
+
+def _mentions(text, no_log_values) -> bool:
+    """Whether any of ``no_log_values`` occurs in the JSON ``text`` of a result (and so must be censored).
+
+    JSON escapes each character on its own, so a string that contains a value
+    holds the escaped value in the text; a match across two strings only
+    costs a censoring walk that finds nothing.  Most results mention none,
+    and skip the walk over every value that censoring costs.
+    """
+    return any(json.dumps(str(value))[1:-1] in text for value in no_log_values if str(value))
 
 
 class StoreAction(ActionBase):

@@ -14,6 +14,11 @@ The rules are AWX's (``HostManager`` and ``Inventory.get_script_data``):
 * disabled hosts are left out (``include_disabled`` keeps them) before that
   rule is applied, as AWX's script data does;
 * the smart inventory's own ``variables`` become the ``all`` group's vars.
+
+Membership the other way round (which smart inventories hold a host, AWX's
+``/api/v2/hosts/{id}/smart_inventories/``, which AWX keeps in a table that a
+background task rebuilds) is computed on demand from the stored filters:
+:func:`smart_inventories_for_hosts`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import json
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import ALL_FACTS, read_facts
-from ansible_collections.fleet.inventory.plugins.module_utils.store.search import smart_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.store.search import smart_members, smart_rows
 
 
 def resolve_smart_source(store, inventory=None, host_filter=None):
@@ -142,3 +147,47 @@ def smart_inventory_data(store, inventory=None, host_filter=None, source_groups=
         if facts is not None:
             data["facts"] = facts_of_hosts(store, host_ids_by_name, facts)
     return data
+
+
+def smart_memberships(store, host_ids, enabled_only=False):
+    """``(memberships, warnings)``: :func:`smart_inventories_for_hosts` and what could not be evaluated.
+
+    ``warnings`` names each stored smart inventory whose host_filter cannot
+    be compiled or run on this store (it holds none of the hosts here; the
+    others are evaluated as usual).
+    """
+    smart = [inv for inv in store.list_inventories(kind="smart") if not inv.get("pending_delete") and inv.get("host_filter")]
+    names = {inv["id"]: inv["name"] for inv in smart}
+    ids = [int(host_id) for host_id in host_ids]
+    memberships = {host_id: [] for host_id in ids}
+    if not smart or not ids:
+        return memberships, []
+    members, problems = smart_members(store, {inv["id"]: inv["host_filter"] for inv in smart}, ids, enabled_only=enabled_only)
+    for inventory_id in sorted(members):
+        for host_id in members[inventory_id]:
+            memberships[host_id].append(inventory_id)
+    warnings = ["smart inventory '%s' (id %d) is left out of the smart inventory memberships: its host_filter cannot run: %s"
+                % (names[key], key, problems[key]) for key in sorted(problems)]
+    return memberships, warnings
+
+
+def smart_inventories_for_hosts(store, host_ids, enabled_only=False) -> dict:
+    """``{host_id: [smart inventory id, ...]}``: the stored smart inventories whose hosts include each given host.
+
+    Every given id is a key (an unknown id, or a host of an inventory pending
+    deletion, maps to ``[]``); the ids are in ascending order.  A smart
+    inventory holds a host when the host matches its host_filter and is the
+    one host of its name that the smart inventory lists (AWX's rule: the
+    lowest id of each name among the matching hosts of every inventory not
+    pending deletion), exactly the hosts of ``Store.smart_inventory_hosts``
+    and of the smart inventory plugin with ``include_disabled: true``.
+    ``enabled_only=True`` leaves disabled hosts out before the rule is
+    applied, as the plugin does by default (AWX's script data).
+
+    Smart inventories pending deletion hold nothing; one whose stored
+    host_filter cannot be compiled or run holds nothing either (see
+    :func:`smart_memberships` for the warning).  Each stored smart inventory
+    is one ``SELECT`` restricted to the hosts named like the given ones, and
+    up to 50 of them run as one statement.
+    """
+    return smart_memberships(store, host_ids, enabled_only=enabled_only)[0]

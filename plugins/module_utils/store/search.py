@@ -13,8 +13,10 @@ per name" rule (the lowest id of each name wins), written once here.
 
 from __future__ import annotations
 
+from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+    CompiledFilter, HostFilterError, compile_sql, parse_host_filter)
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -102,3 +104,75 @@ def smart_rows(store, host_filter, include_disabled=False) -> list:
     """``[(host_id, name, variables_json_text)]`` of AWX's smart result (one host per name), ordered by name."""
     cur = matching_hosts(store, host_filter, columns=SMART_COLUMNS, one_per_name=True, enabled_only=not include_disabled)
     return [row[:3] for row in cur.fetchall()]
+
+
+#: smart filters evaluated by one statement of :func:`smart_members` (SQLite allows 500 SELECTs in a UNION)
+MEMBERS_PER_STATEMENT = 50
+
+
+def smart_members(store, filters, host_ids, enabled_only=False):
+    """Which of ``host_ids`` each smart filter of ``filters`` lists: ``(members, problems)``.
+
+    ``filters`` maps a key (a smart inventory's id) to its host_filter text.
+    ``members`` maps each key to the set of the given host ids that the
+    filter's smart result holds; the rule is :func:`matching_hosts`' one
+    host per name (the lowest id of each name among the matching hosts of
+    inventories not pending deletion; with ``enabled_only``, among the
+    enabled ones, as the smart inventory plugin lists by default), so a
+    matching host is a member only when no other host of its name with a
+    lower id matches too.  ``problems`` maps the key of a filter that cannot
+    be compiled or run to the reason; the other filters are not affected.
+
+    The statement only reads the hosts named like the given ones: each
+    filter is one ``SELECT MIN(h.id) ... GROUP BY h.name`` over them, and up
+    to :data:`MEMBERS_PER_STATEMENT` filters go in one ``UNION ALL``.
+    """
+    members = {key: set() for key in filters}
+    problems = {}
+    compiled = {}
+    for key, host_filter in filters.items():
+        try:
+            compiled[key] = compile_filter(store, host_filter)
+        except ValidationError as exc:
+            problems[key] = str(exc)
+            members.pop(key)
+    keys = list(compiled)
+    for id_chunk in chunks(sorted(set(int(i) for i in host_ids))):
+        wanted = set(id_chunk)
+        batches = [keys[i:i + MEMBERS_PER_STATEMENT] for i in range(0, len(keys), MEMBERS_PER_STATEMENT)]
+        while batches:
+            batch = batches.pop(0)
+            try:
+                rows = _members_query(store, batch, compiled, id_chunk, enabled_only)
+            except (StoreError, ValidationError) + tuple(store.dialect.database_errors) as exc:
+                if len(batch) > 1:  # find the filter that fails: each one alone
+                    batches[:0] = [[key] for key in batch]
+                    continue
+                problems[batch[0]] = str(exc)
+                members.pop(batch[0], None)
+                continue
+            for key, host_id in rows:
+                if host_id in wanted and key in members:
+                    members[key].add(host_id)
+    return members, problems
+
+
+def _members_query(store, batch, compiled, id_chunk, enabled_only):
+    """``[(index in batch -> key, host_id)]``: the lowest matching id of each name of ``id_chunk``'s hosts, per filter."""
+    params = list(id_chunk)
+    branches = []
+    conditions = "i.pending_delete = FALSE" + (" AND h.enabled = TRUE" if enabled_only else "")
+    timeouts = []
+    for index, key in enumerate(batch):
+        where, filter_params = compiled[key]
+        branches.append("SELECT %d AS k, MIN(h.id) AS host_id FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+                        " WHERE %s AND h.name IN (SELECT name FROM wanted) AND (%s) GROUP BY h.name"
+                        % (index, conditions, where))
+        params.extend(filter_params)
+        if compiled[key].timeout_ms:
+            timeouts.append(compiled[key].timeout_ms)
+    sql = ("WITH wanted AS (SELECT DISTINCT name FROM hosts WHERE id IN (%s)) %s"
+           % (sql_marks(id_chunk), " UNION ALL ".join(branches)))
+    limit = CompiledFilter(sql, params, max(timeouts) if timeouts else None)  # a regex filter's time limit
+    rows = store.execute_search(sql, params, limit).fetchall()
+    return [(batch[index], host_id) for index, host_id in rows]
