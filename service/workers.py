@@ -33,8 +33,6 @@ command line (a PostgreSQL URL may hold a password).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -149,26 +147,6 @@ class WorkerPool:
 def start_workers(target, count, grace=DEFAULT_GRACE):
     """Start a :class:`WorkerPool` (``count`` 0: none, the pool still answers :meth:`WorkerPool.stop`)."""
     return WorkerPool(target, count, grace).start()
-
-
-def lifespan(target, count, grace=DEFAULT_GRACE):
-    """A FastAPI/Starlette ``lifespan``: the workers start with the app and stop in its shutdown.
-
-    uvicorn runs the shutdown on SIGTERM/SIGINT after it stopped accepting
-    requests, and then re-raises the signal (the process ends "killed by
-    SIGTERM", which systemd counts as a clean stop): stopping the pool here,
-    not after ``uvicorn.run`` returns, is what lets the updates finish or be
-    canceled first.
-    """
-    @contextlib.asynccontextmanager
-    async def run(app):
-        pool = start_workers(target, count, grace)
-        app.state.workers = pool
-        try:
-            yield
-        finally:
-            await asyncio.get_running_loop().run_in_executor(None, pool.stop)
-    return run
 
 
 def wake():

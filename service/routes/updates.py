@@ -32,14 +32,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import project_updates, projects, updates
 from ansible_collections.fleet.inventory.plugins.module_utils.store import inventory_sources as source_repo
 from ansible_collections.fleet.inventory.service import workers
-from ansible_collections.fleet.inventory.service.glue import MAX_PAGE_SIZE, error, paged, principal_of, store_of
+from ansible_collections.fleet.inventory.service.auth import Context, context, object_id
+from ansible_collections.fleet.inventory.service.errors import NO_PERMISSION, ApiError
+from ansible_collections.fleet.inventory.service.paging import Page, envelope, page_of
 
-router = APIRouter()
+router = APIRouter(tags=["updates"])
 API = "/api/v2"
 DELETING = "The inventory of this source is being deleted (pending_delete): it cannot be updated."
 
@@ -52,7 +54,7 @@ def _ts(value):
 
 
 def _not_allowed(method="POST"):
-    return error(405, 'Method "%s" not allowed.' % method)
+    return ApiError(405, 'Method "%s" not allowed.' % method)
 
 
 # -- bodies ------------------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def _stdout(request, text, rid, kind):
     if fmt in ("txt_download", "ansi_download"):
         return PlainTextResponse(text, headers={"Content-Disposition": 'attachment; filename="%s_%d.txt"' % (kind, rid)})
     if fmt != "json":
-        return error(400, "format must be one of json, txt, ansi, txt_download, ansi_download")
+        raise ApiError(400, body={"format": ["Select a valid choice: json, txt, ansi, txt_download, ansi_download (not %r)." % fmt]})
     return JSONResponse({"range": {"start": 0, "end": len(text.splitlines()), "absolute_end": len(text.splitlines())},
                          "content": text})
 
@@ -122,244 +124,240 @@ def _stdout(request, text, rid, kind):
 # -- access ------------------------------------------------------------------------------------------
 
 
-def _readable(store, principal, kind, object_id) -> bool:
-    return access.has_role(store, principal, "read", kind, object_id)
-
-
-def _may_write(principal):
-    return principal.can_write
-
-
-def _source(store, principal, source_id):
-    src = source_repo.get_by_id(store, source_id)
-    if src is None or not _readable(store, principal, "inventory", src["inventory_id"]):
-        raise NotFound("inventory source %s does not exist" % source_id)
+def _source(ctx, raw_id):
+    src = source_repo.get_by_id(ctx.store, object_id(raw_id))
+    if src is None or not ctx.can("read", "inventory", src["inventory_id"]):
+        raise NotFound("inventory source %s does not exist" % raw_id)
     return src
 
 
-def _inventory_update(store, principal, update_id):
-    rec = updates.get_update(store, update_id)
-    if rec is None or not _readable(store, principal, "inventory", rec["inventory"]):
-        raise NotFound("inventory update %s does not exist" % update_id)
+def _inventory_update(ctx, raw_id):
+    rec = updates.get_update(ctx.store, object_id(raw_id))
+    if rec is None or not ctx.can("read", "inventory", rec["inventory"]):
+        raise NotFound("inventory update %s does not exist" % raw_id)
     return rec
 
 
-def _project(store, principal, project_id):
-    project = projects.get_project(store, int(project_id))
-    if project is None or not _readable(store, principal, "project", project["id"]):
-        raise NotFound("project %s does not exist" % project_id)
+def _project(ctx, raw_id):
+    project = projects.get_project(ctx.store, object_id(raw_id))
+    if project is None or not ctx.can("read", "project", project["id"]):
+        raise NotFound("project %s does not exist" % raw_id)
     return project
 
 
-def _project_update(store, principal, update_id):
-    rec = project_updates.get_project_update(store, update_id)
-    if rec is None or not _readable(store, principal, "project", rec["project"]):
-        raise NotFound("project update %s does not exist" % update_id)
+def _project_update(ctx, raw_id):
+    rec = project_updates.get_project_update(ctx.store, object_id(raw_id))
+    if rec is None or not ctx.can("read", "project", rec["project"]):
+        raise NotFound("project update %s does not exist" % raw_id)
     return rec
 
 
-def _guard(call):
-    try:
-        return call()
-    except NotFound as exc:
-        return error(404, str(exc))
-    except FleetInventoryError as exc:
-        return error(400, str(exc))
+def _may_update_source(ctx, src) -> bool:
+    return access.can_update_source(ctx.store, ctx.principal, src)
+
+
+def _forbidden(what):
+    return ApiError(403, "%s (%s)" % (NO_PERMISSION, what))
+
+
+def _id_filter(request, key):
+    raw = request.query_params.get(key)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ApiError(400, body={"error": "%s: an id (a number) is required, not %r" % (key, raw)})
+    return int(raw)
+
+
+def _accepted(body):
+    return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
 
 
 # -- inventory sources -------------------------------------------------------------------------------
 
 
-@router.get(API + "/inventory_sources/{source_id}/update/")
-def source_can_update(source_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        src = _source(store, principal, source_id)
-        ok = updates.can_update(store, src)[0] and access.can_update_source(store, principal, src)
-        return {"can_update": ok}
-    return _guard(run)
+@router.get(API + "/inventory_sources/{id}/update/", summary="Whether the source can be updated (AWX's can_update)")
+def source_can_update(id: str, ctx: Context = Depends(context)):  # noqa: A002 - AWX's path parameter name
+    src = _source(ctx, id)
+    return {"can_update": updates.can_update(ctx.store, src)[0] and _may_update_source(ctx, src)}
 
 
-@router.post(API + "/inventory_sources/{source_id}/update/", status_code=202)
-def source_update(source_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        src = _source(store, principal, source_id)
-        if not _may_write(principal) or not access.can_update_source(store, principal, src):
-            return error(403, "You do not have permission to perform this action.")
-        inv = store.get_inventory(int(src["inventory_id"]))
-        if inv is not None and inv.get("pending_delete"):
-            return error(400, DELETING)
-        if not updates.can_update(store, src)[0]:
-            return _not_allowed()
-        try:
-            rec = updates.queue_source_update(store, src)
-        except ValidationError as exc:
-            return error(400, str(exc))
+@router.post(API + "/inventory_sources/{id}/update/", status_code=202,
+             summary="Queue an update of the source: 202 + Location; 405 when it cannot update")
+def source_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    src = _source(ctx, id)
+    if not _may_update_source(ctx, src):
+        raise _forbidden("updating this source needs update on its inventory" + (" and on its source project"
+                                                                                 if src["source"] == "scm" else ""))
+    inv = ctx.store.get_inventory(int(src["inventory_id"]))
+    if inv is not None and inv.get("pending_delete"):
+        raise ApiError(400, DELETING)
+    if not updates.can_update(ctx.store, src)[0]:
+        raise _not_allowed()
+    rec = updates.queue_source_update(ctx.store, src)
+    workers.wake()
+    return _accepted(dict(inventory_update_body(rec), inventory_update=rec["id"]))
+
+
+@router.get(API + "/inventory_sources/{id}/inventory_updates/", summary="The updates of one source")
+def source_updates(request: Request, id: str, ctx: Context = Depends(context), page: Page = Depends(page_of)):  # noqa: A002
+    src = _source(ctx, id)
+    count, recs = updates.list_page(ctx.store, None, {"inventory_source": src["id"]}, page.offset, page.size,
+                                    request.query_params.get("order_by") == "-id")
+    return envelope(request, page, count, [inventory_update_body(r) for r in recs])
+
+
+@router.get(API + "/inventories/{id}/update_inventory_sources/", summary="The sources update_inventory_sources would update")
+def inventory_sources_can_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    inventory_id = object_id(id)
+    if ctx.store.get_inventory(inventory_id) is None or not ctx.can("read", "inventory", inventory_id):
+        raise NotFound("inventory %s does not exist" % id)
+    out = updates.update_inventory_sources(ctx.store, inventory_id, list_only=True, may_update=lambda src: _may_update_source(ctx, src))
+    return {"results": [{"inventory_source": e["inventory_source"], "can_update": e["can_update"]} for e in out["inventory_updates"]]}
+
+
+@router.post(API + "/inventories/{id}/update_inventory_sources/",
+             summary="Queue an update of every source that can update: 200 all, 202 some, 400 none")
+def inventory_sources_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    inventory_id = object_id(id)
+    inv = ctx.store.get_inventory(inventory_id)
+    if inv is None or not ctx.can("read", "inventory", inventory_id):
+        raise NotFound("inventory %s does not exist" % id)
+    ctx.require("update", "inventory", inventory_id)
+    if inv.get("pending_delete"):
+        raise ApiError(400, "The inventory is being deleted (pending_delete): its sources cannot be updated.")
+    out = updates.update_inventory_sources(ctx.store, inventory_id, queue=True, may_update=lambda src: _may_update_source(ctx, src))
+    if out.get("detail"):
+        raise ApiError(out["status_code"], out["detail"])
+    results = []
+    for entry in out["inventory_updates"]:
+        item = {"inventory_source": entry["inventory_source"], "status": entry["status"]}
+        if entry.get("inventory_update"):
+            item.update(inventory_update_body(updates.require_update(ctx.store, entry["inventory_update"])))
+            item["inventory_update"] = entry["inventory_update"]
+            item["status"] = "started"
+        results.append(item)
+    if any(r.get("inventory_update") for r in results):
         workers.wake()
-        body = dict(inventory_update_body(rec), inventory_update=rec["id"])
-        return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
-    return _guard(run)
-
-
-@router.get(API + "/inventories/{inventory_id}/update_inventory_sources/")
-def inventory_sources_can_update(inventory_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        if store.get_inventory(inventory_id) is None or not _readable(store, principal, "inventory", inventory_id):
-            raise NotFound("inventory %s does not exist" % inventory_id)
-        out = updates.update_inventory_sources(store, inventory_id, list_only=True,
-                                               may_update=lambda src: access.can_update_source(store, principal, src))
-        return {"results": [{"inventory_source": e["inventory_source"], "can_update": e["can_update"]}
-                            for e in out["inventory_updates"]]}
-    return _guard(run)
-
-
-@router.post(API + "/inventories/{inventory_id}/update_inventory_sources/")
-def inventory_sources_update(inventory_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        inv = store.get_inventory(inventory_id)
-        if inv is None or not _readable(store, principal, "inventory", inventory_id):
-            raise NotFound("inventory %s does not exist" % inventory_id)
-        if not _may_write(principal) or not access.has_role(store, principal, "update", "inventory", inventory_id):
-            return error(403, "You do not have permission to perform this action.")
-        if inv.get("pending_delete"):
-            return error(400, "The inventory is being deleted (pending_delete): its sources cannot be updated.")
-        out = updates.update_inventory_sources(store, inventory_id, queue=True,
-                                               may_update=lambda src: access.can_update_source(store, principal, src))
-        if out.get("detail"):
-            return error(out["status_code"], out["detail"])
-        results = []
-        for entry in out["inventory_updates"]:
-            item = {"inventory_source": entry["inventory_source"], "status": entry["status"]}
-            if entry.get("inventory_update"):
-                item.update(inventory_update_body(updates.require_update(store, entry["inventory_update"])))
-                item["inventory_update"] = entry["inventory_update"]
-                item["status"] = "started"
-            results.append(item)
-        if any(r.get("inventory_update") for r in results):
-            workers.wake()
-        return JSONResponse({"results": results}, status_code=out["status_code"])
-    return _guard(run)
+    return JSONResponse({"results": results}, status_code=out["status_code"])
 
 
 # -- inventory updates -------------------------------------------------------------------------------
 
 
-@router.get(API + "/inventory_updates/")
-def inventory_update_list(request: Request, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        filters = {k: request.query_params.get(k) for k in ("status", "inventory_source", "inventory", "launch_type")}
-        for key in ("inventory_source", "inventory"):
-            if filters[key] is not None:
-                if not filters[key].isdigit():
-                    return error(400, "%s must be an id (a number), not %r" % (key, filters[key]), key="error")
-                filters[key] = int(filters[key])
-        readable = access.readable_ids(store, principal, "inventory")
-        return paged(request, lambda offset, limit, desc: updates.list_page(store, readable, filters, offset, limit, desc),
-                     inventory_update_body)
-    return _guard(run)
+@router.get(API + "/inventory_updates/", summary="Inventory updates (filters: status, inventory_source, inventory, launch_type)")
+def inventory_update_list(request: Request, ctx: Context = Depends(context), page: Page = Depends(page_of)):
+    filters = {"status": request.query_params.get("status"), "launch_type": request.query_params.get("launch_type"),
+               "inventory_source": _id_filter(request, "inventory_source"), "inventory": _id_filter(request, "inventory")}
+    count, recs = updates.list_page(ctx.store, ctx.readable("inventory"), filters, page.offset, page.size,
+                                    request.query_params.get("order_by") == "-id")
+    return envelope(request, page, count, [inventory_update_body(r) for r in recs])
 
 
-@router.get(API + "/inventory_updates/{update_id}/")
-def inventory_update_detail(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    return _guard(lambda: inventory_update_body(_inventory_update(store, principal, update_id)))
+@router.get(API + "/inventory_updates/{id}/", summary="One inventory update")
+def inventory_update_detail(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    return inventory_update_body(_inventory_update(ctx, id))
 
 
-@router.get(API + "/inventory_updates/{update_id}/stdout/")
-def inventory_update_stdout(request: Request, update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        rec = _inventory_update(store, principal, update_id)
-        return _stdout(request, rec["result_stdout"] or "", rec["id"], "inventory_update")
-    return _guard(run)
+@router.get(API + "/inventory_updates/{id}/stdout/", summary="The update's log so far (format=txt|ansi|json|txt_download)")
+def inventory_update_stdout(request: Request, id: str, ctx: Context = Depends(context)):  # noqa: A002
+    rec = _inventory_update(ctx, id)
+    return _stdout(request, rec["result_stdout"] or "", rec["id"], "inventory_update")
 
 
-@router.get(API + "/inventory_updates/{update_id}/cancel/")
-def inventory_update_can_cancel(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    return _guard(lambda: {"can_cancel": updates.can_cancel(_inventory_update(store, principal, update_id))})
+@router.get(API + "/inventory_updates/{id}/cancel/", summary="Whether the update can be canceled")
+def inventory_update_can_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    return {"can_cancel": updates.can_cancel(_inventory_update(ctx, id))}
 
 
-@router.post(API + "/inventory_updates/{update_id}/cancel/", status_code=202)
-def inventory_update_cancel(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        rec = _inventory_update(store, principal, update_id)
-        if not _may_write(principal) or not access.has_role(store, principal, "update", "inventory", rec["inventory"]):
-            return error(403, "You do not have permission to perform this action.")
-        try:
-            updates.cancel_update(store, update_id)
-        except ValidationError:
-            return _not_allowed()
-        return Response(status_code=202)
-    return _guard(run)
+@router.post(API + "/inventory_updates/{id}/cancel/", status_code=202, summary="Cancel the update: 202, or 405 when it ended")
+def inventory_update_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    rec = _inventory_update(ctx, id)
+    ctx.require("update", "inventory", rec["inventory"])
+    try:
+        updates.cancel_update(ctx.store, rec["id"])
+    except ValidationError:
+        raise _not_allowed() from None
+    return Response(status_code=202)
 
 
 # -- projects ----------------------------------------------------------------------------------------
 
 
-@router.get(API + "/projects/{project_id}/update/")
-def project_can_update(project_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        project = _project(store, principal, project_id)
-        return {"can_update": bool(project.get("scm_url")) and access.has_role(store, principal, "update", "project", project["id"])}
-    return _guard(run)
+@router.get(API + "/projects/{id}/update/", summary="Whether the project can be updated")
+def project_can_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    project = _project(ctx, id)
+    return {"can_update": bool(project.get("scm_url")) and ctx.can("update", "project", project["id"])}
 
 
-@router.post(API + "/projects/{project_id}/update/", status_code=202)
-def project_update(project_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        project = _project(store, principal, project_id)
-        if not _may_write(principal) or not access.has_role(store, principal, "update", "project", project["id"]):
-            return error(403, "You do not have permission to perform this action.")
-        if not project.get("scm_url"):
-            return _not_allowed()
-        rec = project_updates.queue_project_update(store, project)
-        workers.wake()
-        body = dict(project_update_body(rec), project_update=rec["id"])
-        return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
-    return _guard(run)
+@router.post(API + "/projects/{id}/update/", status_code=202, summary="Queue an update of the project: 202 + Location")
+def project_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    project = _project(ctx, id)
+    ctx.require("update", "project", project["id"])
+    if not project.get("scm_url"):
+        raise _not_allowed()
+    rec = project_updates.queue_project_update(ctx.store, project)
+    workers.wake()
+    return _accepted(dict(project_update_body(rec), project_update=rec["id"]))
 
 
-@router.get(API + "/project_updates/")
-def project_update_list(request: Request, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        filters = {k: request.query_params.get(k) for k in ("status", "project", "launch_type")}
-        if filters["project"] is not None:
-            if not filters["project"].isdigit():
-                return error(400, "project must be an id (a number), not %r" % filters["project"], key="error")
-            filters["project"] = int(filters["project"])
-        readable = access.readable_ids(store, principal, "project")
-        return paged(request, lambda offset, limit, desc: project_updates.list_page(store, readable, filters, offset, limit, desc),
-                     project_update_body)
-    return _guard(run)
+@router.get(API + "/projects/{id}/project_updates/", summary="The updates of one project")
+def project_update_sublist(request: Request, id: str, ctx: Context = Depends(context), page: Page = Depends(page_of)):  # noqa: A002
+    project = _project(ctx, id)
+    count, recs = project_updates.list_page(ctx.store, None, {"project": project["id"]}, page.offset, page.size,
+                                            request.query_params.get("order_by") == "-id")
+    return envelope(request, page, count, [project_update_body(r) for r in recs])
 
 
-@router.get(API + "/project_updates/{update_id}/")
-def project_update_detail(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    return _guard(lambda: project_update_body(_project_update(store, principal, update_id)))
+@router.get(API + "/project_updates/", summary="Project updates (filters: status, project, launch_type)")
+def project_update_list(request: Request, ctx: Context = Depends(context), page: Page = Depends(page_of)):
+    filters = {"status": request.query_params.get("status"), "launch_type": request.query_params.get("launch_type"),
+               "project": _id_filter(request, "project")}
+    count, recs = project_updates.list_page(ctx.store, ctx.readable("project"), filters, page.offset, page.size,
+                                            request.query_params.get("order_by") == "-id")
+    return envelope(request, page, count, [project_update_body(r) for r in recs])
 
 
-@router.get(API + "/project_updates/{update_id}/stdout/")
-def project_update_stdout(request: Request, update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        rec = _project_update(store, principal, update_id)
-        return _stdout(request, rec["result_stdout"] or "", rec["id"], "project_update")
-    return _guard(run)
+@router.get(API + "/project_updates/{id}/", summary="One project update")
+def project_update_detail(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    return project_update_body(_project_update(ctx, id))
 
 
-@router.get(API + "/project_updates/{update_id}/cancel/")
-def project_update_can_cancel(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    return _guard(lambda: {"can_cancel": project_updates.can_cancel(_project_update(store, principal, update_id))})
+@router.get(API + "/project_updates/{id}/stdout/", summary="The project update's log so far")
+def project_update_stdout(request: Request, id: str, ctx: Context = Depends(context)):  # noqa: A002
+    rec = _project_update(ctx, id)
+    return _stdout(request, rec["result_stdout"] or "", rec["id"], "project_update")
 
 
-@router.post(API + "/project_updates/{update_id}/cancel/", status_code=202)
-def project_update_cancel(update_id: int, store=Depends(store_of), principal=Depends(principal_of)):
-    def run():
-        rec = _project_update(store, principal, update_id)
-        if not _may_write(principal) or not access.has_role(store, principal, "update", "project", rec["project"]):
-            return error(403, "You do not have permission to perform this action.")
-        try:
-            project_updates.cancel_project_update(store, update_id)
-        except ValidationError:
-            return _not_allowed()
-        return Response(status_code=202)
-    return _guard(run)
+@router.get(API + "/project_updates/{id}/cancel/", summary="Whether the project update can be canceled")
+def project_update_can_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    return {"can_cancel": project_updates.can_cancel(_project_update(ctx, id))}
 
 
-__all__ = ["router", "inventory_update_body", "project_update_body", "MAX_PAGE_SIZE"]
+@router.post(API + "/project_updates/{id}/cancel/", status_code=202, summary="Cancel the project update: 202, or 405")
+def project_update_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
+    rec = _project_update(ctx, id)
+    ctx.require("update", "project", rec["project"])
+    try:
+        project_updates.cancel_project_update(ctx.store, rec["id"])
+    except ValidationError:
+        raise _not_allowed() from None
+    return Response(status_code=202)
+
+
+# -- the workers -------------------------------------------------------------------------------------
+
+
+def setup(app):
+    """Start ``app.state.workers`` worker processes with the app and stop them in its shutdown (service/workers.py);
+    the grace is the configuration's ``stop_grace`` (seconds, default :data:`workers.DEFAULT_GRACE`)."""
+    def start(app):
+        grace = float(app.state.config.get("stop_grace", workers.DEFAULT_GRACE))
+        app.state.worker_pool = workers.start_workers(app.state.stores.target, app.state.workers, grace)
+
+    def stop(app):
+        pool = getattr(app.state, "worker_pool", None)
+        if pool is not None:
+            pool.stop()
+    app.state.startup.append(start)
+    app.state.shutdown.append(stop)
