@@ -114,8 +114,8 @@ def test_post_update_answers_202_with_location_and_the_log_grows_until_successfu
     assert resp.headers["Location"] == body["url"] == "%s/inventory_updates/%d/" % (API, body["id"])
     assert body["inventory_update"] == body["id"] and body["type"] == "inventory_update"
     assert body["status"] in ("pending", "running") and body["related"]["stdout"].endswith("/stdout/")
-    # the log shows progress while it runs
-    def running_log():
+
+    def running_log():  # the log shows progress while it runs
         rec = _get(service, body["url"], auth).json()
         text = _get(service, body["related"]["stdout"], auth, params={"format": "txt"}).text
         return rec["status"] == "running" and "ansible-inventory -i" in text and text
@@ -161,8 +161,8 @@ def test_update_inventory_sources_200_202_400(store, service):
     _finished(service, "%s/inventory_updates/%d/" % (API, started["inventory_update"]), auth)
     S.save_source(store, "prod", "b", source="file")  # never updated: can_update is false
     listing = _get(service, path, auth).json()["results"]
-    assert sorted((r["inventory_source"], r["can_update"]) for r in listing) == [(a["id"], True),
-                                                                                (S.get_source(store, "prod", "b")["id"], False)]
+    b_id = S.get_source(store, "prod", "b")["id"]
+    assert sorted((r["inventory_source"], r["can_update"]) for r in listing) == [(a["id"], True), (b_id, False)]
     resp = _post(service, path, auth)
     assert resp.status_code == 202
     assert sorted(r["status"] for r in resp.json()["results"]) == ["Could not start because `can_update` returned False", "started"]

@@ -116,4 +116,3 @@ def queue_project_update(store, project, launch_type="manual") -> dict:
 def queue_source_update(store, source, launch_type="manual") -> dict:
     """See :func:`updates.queue_source_update`."""
     return updates.queue_source_update(store, source, launch_type)
-

@@ -56,7 +56,7 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import (FleetInventoryError, NotFound, NotPending, UpdateBusy,
-                                                                            UpdateCanceled, ValidationError)
+                                                                             UpdateCanceled, ValidationError)
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed, importer
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import project_updates as project_sync
 from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import CANCEL_REQUESTED, LiveLog, keep_lease
@@ -176,7 +176,6 @@ def running_update(store, inventory_id):
 
 def _renewer(record_id, node):
     return lambda own: update_repo.renew(own, record_id, node)
-
 
 
 # -- what may run --------------------------------------------------------------------------------
