@@ -116,6 +116,11 @@ def _wait(predicate, timeout=60.0, what="the condition"):
     raise AssertionError("timed out waiting for %s" % what)
 
 
+def _in(row, *statuses):
+    """``row`` when its status is one of ``statuses`` (for _wait), else None."""
+    return row if row is not None and row["status"] in statuses else None
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -373,7 +378,7 @@ def test_a_killed_worker_leaves_a_record_whose_lease_lapses(store, project, tmp_
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    got = _wait(lambda: (lambda r: r["status"] == "failed" and r)(U.get_update(store, rec["id"])), timeout=15,
+    got = _wait(lambda: _in(U.get_update(store, rec["id"]), "failed"), timeout=15,
                 what="the lease to lapse")
     assert "node doomed stopped renewing the lease" in got["job_explanation"]
     _wait(lambda: not _alive(int(pidfile.read_text())), timeout=10, what="the grandchild to die with the worker")

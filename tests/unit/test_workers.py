@@ -17,7 +17,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.core import 
 from ansible_collections.fleet.inventory.service import workers
 
 from git_repo import Repo
-from test_update_queue import SCRIPT, _alive, _target, _wait
+from test_update_queue import SCRIPT, _alive, _in, _target, _wait
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_sigterm_to_a_worker_itself_stops_it_the_same_way(store):
     rec = U.queue_source_update(store, _source(store, source_path="slow.py", source_vars={"STEPS": 600, "DELAY": 0.1}))
     pool = workers.start_workers(_target(store), 1, grace=0.2)
     try:
-        running = _wait(lambda: (lambda r: r["status"] == "running" and r)(U.get_update(store, rec["id"])),
+        running = _wait(lambda: _in(U.get_update(store, rec["id"]), "running"),
                         what="the update to run")
         os.kill(running["pid"], signal.SIGTERM)
         got = _wait(lambda: _done(store, rec["id"]), timeout=30, what="the update to end")
@@ -112,7 +112,7 @@ def test_a_worker_that_dies_is_started_again_and_its_update_lapses(store, monkey
     rec = U.queue_source_update(store, _source(store, source_path="slow.py", source_vars={"STEPS": 600, "DELAY": 0.1}))
     pool = workers.start_workers(_target(store), 1, grace=0.2)
     try:
-        running = _wait(lambda: (lambda r: r["status"] == "running" and r)(U.get_update(store, rec["id"])),
+        running = _wait(lambda: _in(U.get_update(store, rec["id"]), "running"),
                         what="the update to run")
         os.kill(running["pid"], signal.SIGKILL)
         got = _wait(lambda: _done(store, rec["id"]), timeout=30, what="the lease to lapse")
@@ -121,8 +121,8 @@ def test_a_worker_that_dies_is_started_again_and_its_update_lapses(store, monkey
         again = U.queue_source_update(store, _source(store, source_path="hosts.ini"))
         pool.wake()
         # the stored row (a reader may see a 2 s lease of a busy machine lapse for a moment)
-        got = _wait(lambda: (lambda r: r["status"] not in U.ACTIVE and r)(
-            store.query_one("SELECT status FROM inventory_updates WHERE id = ?", (again["id"],))), what="the next update")
+        got = _wait(lambda: _in(store.query_one("SELECT status FROM inventory_updates WHERE id = ?", (again["id"],)),
+                                "successful", "failed", "canceled", "error"), what="the next update")
         assert got["status"] == "successful", U.get_update(store, again["id"])["result_stdout"]
     finally:
         pool.stop()
