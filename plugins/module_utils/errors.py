@@ -49,6 +49,10 @@ class NotPending(ValidationError):
     """The pending update was claimed by another worker (or ended) before this one could claim it."""
 
 
+class UpdateCanceled(FleetInventoryError):
+    """A running update was canceled (a cancel request, or the service stopping): its processes were killed."""
+
+
 class LockTimeout(FleetInventoryError):
     """Another update held the lock for longer than the caller waits."""
 
