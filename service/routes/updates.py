@@ -20,7 +20,7 @@ AWX's endpoints and shapes:
   ``/{id}/``, ``/{id}/stdout/``, ``/{id}/cancel/``, the same way.
 
 RBAC (rules/access.py): reading an update needs ``read`` on its inventory or
-project (else 404, as an object the user cannot see); starting one needs
+project (else 403, as AWX answers for an object that exists; 404 when it does not); starting one needs
 ``update`` on the inventory (an scm source also ``update`` on its project:
 ``can_update_source``) or the project; canceling needs ``update`` too (403).
 A ``read`` token cannot POST (403).  Nothing here writes SQL or decides a
@@ -126,29 +126,37 @@ def _stdout(request, text, rid, kind):
 
 def _source(ctx, raw_id):
     src = source_repo.get_by_id(ctx.store, object_id(raw_id))
-    if src is None or not ctx.can("read", "inventory", src["inventory_id"]):
+    if src is None:
         raise NotFound("inventory source %s does not exist" % raw_id)
+    if not ctx.can("read", "inventory", src["inventory_id"]):
+        raise _forbidden("read on inventory %s" % src["inventory_id"])
     return src
 
 
 def _inventory_update(ctx, raw_id):
     rec = updates.get_update(ctx.store, object_id(raw_id))
-    if rec is None or not ctx.can("read", "inventory", rec["inventory"]):
+    if rec is None:
         raise NotFound("inventory update %s does not exist" % raw_id)
+    if not ctx.can("read", "inventory", rec["inventory"]):
+        raise _forbidden("read on inventory %s" % rec["inventory"])
     return rec
 
 
 def _project(ctx, raw_id):
     project = projects.get_project(ctx.store, object_id(raw_id))
-    if project is None or not ctx.can("read", "project", project["id"]):
+    if project is None:
         raise NotFound("project %s does not exist" % raw_id)
+    if not ctx.can("read", "project", project["id"]):
+        raise _forbidden("read on project %s" % project["id"])
     return project
 
 
 def _project_update(ctx, raw_id):
     rec = project_updates.get_project_update(ctx.store, object_id(raw_id))
-    if rec is None or not ctx.can("read", "project", rec["project"]):
+    if rec is None:
         raise NotFound("project update %s does not exist" % raw_id)
+    if not ctx.can("read", "project", rec["project"]):
+        raise _forbidden("read on project %s" % rec["project"])
     return rec
 
 
@@ -210,8 +218,10 @@ def source_updates(request: Request, id: str, ctx: Context = Depends(context), p
 @router.get(API + "/inventories/{id}/update_inventory_sources/", summary="The sources update_inventory_sources would update")
 def inventory_sources_can_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
     inventory_id = object_id(id)
-    if ctx.store.get_inventory(inventory_id) is None or not ctx.can("read", "inventory", inventory_id):
+    if ctx.store.get_inventory(inventory_id) is None:
         raise NotFound("inventory %s does not exist" % id)
+    if not ctx.can("read", "inventory", inventory_id):
+        raise _forbidden("read on inventory %s" % inventory_id)
     out = updates.update_inventory_sources(ctx.store, inventory_id, list_only=True, may_update=lambda src: _may_update_source(ctx, src))
     return {"results": [{"inventory_source": e["inventory_source"], "can_update": e["can_update"]} for e in out["inventory_updates"]]}
 
@@ -221,8 +231,10 @@ def inventory_sources_can_update(id: str, ctx: Context = Depends(context)):  # n
 def inventory_sources_update(id: str, ctx: Context = Depends(context)):  # noqa: A002
     inventory_id = object_id(id)
     inv = ctx.store.get_inventory(inventory_id)
-    if inv is None or not ctx.can("read", "inventory", inventory_id):
+    if inv is None:
         raise NotFound("inventory %s does not exist" % id)
+    if not ctx.can("read", "inventory", inventory_id):
+        raise _forbidden("read on inventory %s" % inventory_id)
     ctx.require("update", "inventory", inventory_id)
     if inv.get("pending_delete"):
         raise ApiError(400, "The inventory is being deleted (pending_delete): its sources cannot be updated.")

@@ -236,7 +236,7 @@ def test_roles_and_scopes_decide_who_may_start_and_cancel(store, service):
     path = "%s/inventory_sources/%d/update/" % (API, src["id"])
     assert _get(service, path, {}).status_code == 401
     assert _get(service, path, {"Authorization": "Bearer nope"}).status_code == 401
-    assert _get(service, path, token(store, "bob")).status_code == 404  # bob cannot see the inventory
+    assert _get(service, path, token(store, "bob")).status_code == 403  # bob may not read the inventory (AWX: 403 for an object that exists)
     alice = token(store, "alice")
     assert _get(service, path, alice).json() == {"can_update": False}
     assert _post(service, path, alice).status_code == 403
@@ -246,7 +246,7 @@ def test_roles_and_scopes_decide_who_may_start_and_cancel(store, service):
     access.grant(store, "alice", "update", "project", "infra")
     resp = _post(service, path, alice)
     assert resp.status_code == 202
-    assert _get(service, resp.json()["url"], token(store, "bob")).status_code == 404
+    assert _get(service, resp.json()["url"], token(store, "bob")).status_code == 403
     assert _get(service, API + "/inventory_updates/", token(store, "bob")).json()["count"] == 0
     assert _get(service, API + "/inventory_updates/", alice).json()["count"] == 1
 
