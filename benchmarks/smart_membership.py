@@ -37,7 +37,7 @@ PREFIX = "membership-bench-"
 
 def timed(func, repeat):
     seconds = []
-    for _ in range(repeat):
+    for _run in range(repeat):
         start = time.perf_counter()
         value = func()
         seconds.append(time.perf_counter() - start)
@@ -78,7 +78,7 @@ def main(argv=None):
                 rows = smart.select_hosts(store, store.get_inventory(name)["host_filter"], include_disabled=True)
                 total += len(wanted & {row[0] for row in rows})
             return total
-        listed, full_s, _ = timed(listings, 1)
+        listed, full_s, _runs = timed(listings, 1)
         assert listed == sum(len(v) for v in many.values()), (listed, sum(len(v) for v in many.values()))
         report = {"store": stores.redact(args.store), "backend": stores.backend(args.store), "stored_hosts": n,
                   "smart_inventories": args.smart, "one_host_s": one_s, "one_host_runs": one_runs,
