@@ -23,6 +23,8 @@ from ansible_collections.fleet.inventory.plugins.module_utils.rules import acces
 from ansible_collections.fleet.inventory.service.errors import INVALID_TOKEN, NO_PERMISSION, NOT_AUTHENTICATED, ApiError, not_found
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+#: the largest id a store holds (a 64-bit integer); a larger number in a URL names nothing
+MAX_ID = 2 ** 63 - 1
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
@@ -78,7 +80,7 @@ def context(request: Request) -> Context:
 def object_id(raw) -> int:
     """A path id as AWX's URLs take it (digits only); anything else is 404, as a URL AWX does not route."""
     text = str(raw)
-    if not text.isdigit() or not text.isascii():
+    if not text.isdigit() or not text.isascii() or int(text) > MAX_ID:
         raise ApiError(404, "The requested resource could not be found.")
     return int(text)
 

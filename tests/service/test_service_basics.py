@@ -81,7 +81,7 @@ def test_read_token_refused_on_write_methods_before_405(shared):
 
 
 @pytest.mark.parametrize("path", ["/api/v2/nothing/", "/api/v3/", "/api/v2/inventories/abc/", "/api/v2/hosts/-1/",
-                                  "/api/v2/hosts/1.5/", "/api/v2/projects/%C2%B9/"])
+                                  "/api/v2/hosts/1.5/", "/api/v2/projects/%C2%B9/", "/api/v2/hosts/99999999999999999999/"])
 def test_unknown_routes_and_non_numeric_ids_404(shared, path):
     resp = shared.get(path, token=shared.superuser_token())
     assert resp.status_code == 404

@@ -63,6 +63,8 @@ def test_inventory_list_envelope_and_fields(shared, world):
     ("not__kind=smart", ["db", "empty", "web"]),
     ("or__name=db&or__name=empty", ["db", "empty"]),
     ("search=databases", ["db"]),
+    ("search=e&or__name=web&or__name=empty", ["empty", "web"]),
+    ("search=databases&or__name=web&or__name=empty", []),
     ("name__in=db,web,nothing", ["db", "web"]),
     ("order_by=-name", ["web", "smart-web", "smart-debian", "empty", "db"]),
 ])

@@ -31,6 +31,8 @@ LOOKUPS = ("exact", "iexact", "contains", "icontains", "startswith", "istartswit
 TEXT_LOOKUPS = ("iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith")
 #: the most values one ``__in`` filter may list
 MAX_IN = 200
+#: the largest integer a filter value may be (the stores' integers are 64-bit)
+MAX_INT = 2 ** 63 - 1
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class Condition:
     either: bool = False
     #: the query parameter as the client wrote it, for messages
     param: str = ""
+    #: which OR group an ``either`` condition belongs to (``or__`` terms are one group, ``search=`` another)
+    group: str = "or"
 
 
 def _typed(kind_name, cond, ftype, raw):
@@ -105,9 +109,12 @@ def _typed(kind_name, cond, ftype, raw):
     name = cond.param or cond.field
     if ftype == "int":
         try:
-            return int(str(raw).strip())
+            value = int(str(raw).strip())
         except ValueError:
             raise ValidationError("%s: %r is not an integer (field %s of %s)" % (name, raw, cond.field, kind_name)) from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValidationError("%s: %r is out of range (field %s of %s is a 64-bit integer)" % (name, raw, cond.field, kind_name))
+        return value
     if ftype == "bool":
         text = str(raw).strip().lower()
         if text in ("true", "1", "yes", "on"):
@@ -121,7 +128,7 @@ def _typed(kind_name, cond, ftype, raw):
 def _where(store, kind_name, kind, conditions):
     """``(sql, params)`` of the field filters (AND of the plain ones, and one OR group of the ``or__`` ones)."""
     compiler = COMPILERS[store.dialect.name]()
-    plain, either = [], []
+    plain, either = [], {}
     for cond in conditions:
         if cond.field not in kind.fields:
             raise ValidationError("%s: %s has no field %r (fields: %s)" % (
@@ -147,10 +154,13 @@ def _where(store, kind_name, kind, conditions):
             sql = compiler.coalesce_false(sql)
         if cond.negate:
             sql = "(NOT %s)" % sql
-        (either if cond.either else plain).append(sql)
+        if cond.either:
+            either.setdefault(cond.group, []).append(sql)
+        else:
+            plain.append(sql)
     parts = list(plain)
-    if either:
-        parts.append("(%s)" % " OR ".join(either))
+    for group in either.values():
+        parts.append("(%s)" % " OR ".join(group))
     sql = " AND ".join(parts)
     params = []
 
@@ -230,8 +240,8 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     if parent is not None:
         conds.append(Condition(parent[0], "exact", parent[1], param=parent[0]))
     if search_text:
-        conds.extend(Condition(name, "icontains", search_text, either=True, param="search") for name in SEARCH_FIELDS
-                     if name in kind.fields)
+        conds.extend(Condition(name, "icontains", search_text, either=True, param="search", group="search")
+                     for name in SEARCH_FIELDS if name in kind.fields)
     filter_sql, filter_params = _where(store, kind_name, kind, conds) if conds else ("", [])
     if filter_sql:
         where.append(filter_sql)

@@ -148,11 +148,12 @@ def encrypt_clear_credentials(store) -> int:
         return 0
     if cipher is None:
         return 0
-    for row in rows:
-        credential = json.loads(row["credential"] or "{}")
-        if credential:
-            text = canonical_json({ENCRYPTED: cipher.encrypt(canonical_json(credential))})
-        else:
-            text = "{}"
-        store.execute("UPDATE projects SET credential = ? WHERE id = ?", (text, row["id"]))
+    with store.transaction():  # joins the open's transaction when there is one
+        for row in rows:
+            credential = json.loads(row["credential"] or "{}")
+            if credential:
+                text = canonical_json({ENCRYPTED: cipher.encrypt(canonical_json(credential))})
+            else:
+                text = "{}"
+            store.execute("UPDATE projects SET credential = ? WHERE id = ?", (text, row["id"]))
     return len(rows)
