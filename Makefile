@@ -13,7 +13,7 @@ SHELL := /bin/bash
 PYTHON_VENV := .venv/bin/python
 BENCH_ARGS ?=
 
-.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search pytest sanity lint build clean
+.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search pytest sanity lint build molecule clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -36,7 +36,7 @@ bench-scm: bootstrap
 bench-fact-search: bootstrap
 	$(PYTHON_VENV) benchmarks/fact_search.py $(BENCH_ARGS)
 
-pytest sanity lint build: bootstrap
+pytest sanity lint build molecule: bootstrap
 	bash scripts/test.sh $@
 
 clean:
