@@ -23,7 +23,7 @@ description:
     doubled. Its hosts and groups cannot be added by hand; an update of that source (or the
     P(fleet.inventory.constructed#inventory) inventory plugin) computes them.
   - Deleting an inventory (O(state=absent)) is AWX's background deletion. First the inventory is marked
-    C(pending_delete) in one statement: from then on it and its hosts are gone for every reader (searches, smart and
+    C(pending_delete) in one statement; from then on it and its hosts are gone for every reader (searches, smart and
     constructed inventories, M(fleet.inventory.host_info), the inventory plugins, the fact cache). Then its rows
     (hosts with their facts, groups, sources, update records) are removed in batches of short transactions, so
     that other writers of the store never wait long; see O(wait).

@@ -41,7 +41,7 @@ TARGET_SECONDS = 0.1
 #: handler retries at growing intervals of up to 100 ms, so a writer that waits misses a lock that is taken again at
 #: once; after a pause as long as the batch (at most this) it gets its turn.
 MAX_PAUSE = 0.1
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 100
 MAX_BATCH = 20000
 
 
@@ -129,10 +129,11 @@ def delete_pending(store, inventory_id, batch_size=DEFAULT_BATCH, target_seconds
 
 
 def _next_size(size, took, target):
+    # shrink at once to what fits the target; grow slowly (the cost of a row varies: facts, links, the load)
     if took > target and size > 1:
         return max(1, int(size * target / took))
     if took < target / 2:
-        return min(MAX_BATCH, size * 2)
+        return min(MAX_BATCH, int(size * 1.5) + 1)
     return size
 
 
