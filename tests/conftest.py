@@ -168,6 +168,15 @@ import pytest  # noqa: E402
 from backends import BACKEND, PG_URL, PgDatabases  # noqa: E402  (tests/backends.py)
 
 
+# A PostgreSQL store keeps project credentials encrypted with a key configured outside it (runtime/secrets.py):
+# the tests on PostgreSQL run as a configured deployment, with a key of this run in the environment (tests of a
+# missing key remove it).  SQLite stores use their default, the key file beside the store.
+if BACKEND == "postgresql" and not os.environ.get("FLEET_INVENTORY_SECRET_KEY"):
+    from cryptography.fernet import Fernet  # noqa: E402
+
+    os.environ["FLEET_INVENTORY_SECRET_KEY"] = Fernet.generate_key().decode("ascii")
+
+
 def pytest_collection_modifyitems(config, items):
     if BACKEND == "postgresql":
         skip = pytest.mark.skip(reason="about the SQLite store file itself (FLEET_TEST_BACKEND=postgresql)")

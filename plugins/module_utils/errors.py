@@ -74,6 +74,14 @@ class GitError(FleetInventoryError):
         self.log = log
 
 
+class PermissionDenied(FleetInventoryError):
+    """The service's user lacks the role an action needs (rules/access.py; the service answers 403)."""
+
+
+class SecretKeyError(StoreError):
+    """The key that encrypts project credentials is missing, unreadable or not the one they were encrypted with."""
+
+
 class HostFilterError(ValueError):
     """A host_filter that cannot be parsed or resolved.
 

@@ -63,7 +63,10 @@ options:
       - Password or token for an https URL. It is given to git by a credential helper in git's environment only; it is
         never written to the checkout's C(.git/config), to the update's log or to the task's output (shown as
         C($encrypted$)).
-      - It is kept in the store in clear text; protect the store file, or prefer an SSH key.
+      - It is stored encrypted (with the whole credential), with a key that lives outside the store, the environment
+        variable E(FLEET_INVENTORY_SECRET_KEY), else the key file named by E(FLEET_INVENTORY_KEY_FILE), else (SQLite
+        stores only) the file C(<store>.key) beside the store, created C(0600) when first needed. A PostgreSQL store
+        without a configured key refuses to store a credential.
       - An empty string removes it.
     type: str
   scm_ssh_key_file:

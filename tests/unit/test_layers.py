@@ -56,6 +56,7 @@ FUNCTION_IMPORTS = {
     ("module_utils/store/backends/postgresql", "psycopg"): "psycopg is needed only for a postgresql:// store; SQLite users do not install it",
     ("module_utils/store/backends/postgresql", "pwd"): "the login name, only when a URL names no user",
     ("module_utils/rules/updates", "yaml"): "PyYAML only for a source file's content",
+    ("module_utils/runtime/secrets", "cryptography"): "cryptography (Fernet) only when a project credential is encrypted or decrypted",
 }
 
 

@@ -287,6 +287,8 @@ class Store:
                         else:
                             self.execute(self.dialect.ddl(statement))
                     self.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                for step in schema.ON_OPEN:  # data kept up to date at every open (see schema.ON_OPEN)
+                    step(self)
         except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
 

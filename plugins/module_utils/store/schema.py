@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import backfill_fact_catalog
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items
+from ansible_collections.fleet.inventory.plugins.module_utils.store.projects import encrypt_clear_credentials
 
 MIGRATIONS = [
     # 1: inventories, hosts, groups, facts, and the tables the SCM/source/update
@@ -274,6 +275,53 @@ MIGRATIONS = [
         "CREATE INDEX inventory_updates_active ON inventory_updates (inventory_id, status)",
         "CREATE INDEX project_updates_project ON project_updates (project_id, status)",
     ],
+    # users, tokens and roles of the HTTP service (see store/users.py, store/tokens.py, store/roles.py and
+    # rules/access.py).  A token row keeps the SHA-256 of the token's value, never the value; a role names an
+    # inventory or a project through its own foreign key, so that deleting the object (or the user) deletes
+    # the role; one row per (user, object, role).  Project credentials are encrypted by the store itself
+    # (store/projects.py), on write and at every open when a key is available: no statement here.
+    [
+        """CREATE TABLE users (
+            id {pk},
+            username TEXT NOT NULL UNIQUE,
+            is_superuser {bool} NOT NULL DEFAULT FALSE,
+            created {ts} NOT NULL,
+            modified {ts} NOT NULL
+        )""",
+        """CREATE TABLE tokens (
+            id {pk},
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            description TEXT NOT NULL DEFAULT '',
+            token_hash TEXT NOT NULL UNIQUE,
+            created {ts} NOT NULL,
+            last_used {ts},
+            expires {ts},
+            revoked {bool} NOT NULL DEFAULT FALSE
+        )""",
+        "CREATE INDEX tokens_user ON tokens (user_id)",
+        """CREATE TABLE roles (
+            id {pk},
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'update', 'use', 'read')),
+            object_kind TEXT NOT NULL CHECK (object_kind IN ('inventory', 'project')),
+            inventory_id INTEGER REFERENCES inventories(id) ON DELETE CASCADE,
+            project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+            created {ts} NOT NULL,
+            CHECK ((object_kind = 'inventory' AND inventory_id IS NOT NULL AND project_id IS NULL)
+                   OR (object_kind = 'project' AND project_id IS NOT NULL AND inventory_id IS NULL))
+        )""",
+        "CREATE UNIQUE INDEX roles_user_inventory ON roles (user_id, inventory_id, role) WHERE inventory_id IS NOT NULL",
+        "CREATE UNIQUE INDEX roles_user_project ON roles (user_id, project_id, role) WHERE project_id IS NOT NULL",
+        "CREATE INDEX roles_inventory ON roles (inventory_id)",
+        "CREATE INDEX roles_project ON roles (project_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: steps called with the store at every open, after the migrations, in the open's transaction: each must cost
+#: one small query when there is nothing to do.  Project credentials still in clear text (a store made before
+#: they were encrypted, or a PostgreSQL store that had no key configured then) are encrypted as soon as a key is
+#: available (store/projects.py).
+ON_OPEN = [encrypt_clear_credentials]

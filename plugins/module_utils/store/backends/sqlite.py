@@ -217,13 +217,17 @@ def _create_private(path):
     """Create an absent store file readable and writable by its owner only (0600).
 
     SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file,
-    so they are owner-only too.  An existing file keeps its mode.
+    so they are owner-only too.  An existing file keeps its mode.  The mode is
+    set again after the create, as the umask may have taken bits from it.
     """
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 DIALECTS = {"sqlite": SqliteDialect}
