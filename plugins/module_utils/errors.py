@@ -62,6 +62,10 @@ class DeletionConflict(FleetInventoryError):
         self.active = list(active)
 
 
+class UpdateCanceled(FleetInventoryError):
+    """A running update was canceled (a cancel request, or the service stopping): its processes were killed."""
+
+
 class LockTimeout(FleetInventoryError):
     """Another update held the lock for longer than the caller waits."""
 

@@ -21,9 +21,15 @@ Readers meanwhile see the write lock held and read the update running
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.heartbeat import Heartbeat
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
+
+#: how often a running update appends its new log lines to its record and reads its cancel flag (seconds)
+STREAM_SECONDS = 1.0
+CANCEL_REQUESTED = "canceled: a cancel of this update was requested"
+LOG_LIMIT = 60000
 
 
 class _OwnConnection:
@@ -75,3 +81,69 @@ def keep_lease(store, renew, interval=None):
             yield beat
     finally:
         store.remove_commit_hook(renew)
+
+
+class LiveLog(list):
+    """The log lines of a running update (a list, as the engine builds logs), streamed into its record.
+
+    What is appended, and the stderr of the update's processes (:meth:`output`,
+    the :class:`process.ProcessControl` sink; with ``verbosity`` 0 only its
+    WARNING and ERROR lines, as the final log), waits here until the
+    heartbeat takes it (:meth:`take`) and appends it to ``result_stdout``.
+    At most ``limit`` characters are streamed; the finished record holds the
+    whole log (bounded by LOG_LIMIT) anyway.
+    """
+
+    def __init__(self, lines=(), verbosity=1, limit=LOG_LIMIT):
+        super().__init__(lines)
+        self.verbosity = verbosity
+        self.limit = limit
+        self.sent = 0
+        self._new = [str(line) for line in lines]
+        self._partial = b""
+        self._lock = threading.Lock()
+
+    def append(self, line):
+        super().append(line)
+        with self._lock:
+            self._new.append(str(line))
+
+    def output(self, data):
+        with self._lock:
+            lines = (self._partial + data).split(b"\n")
+            self._partial = lines.pop()
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                if self.verbosity == 0 and "WARNING" not in line and "ERROR" not in line:
+                    continue
+                self._new.append(line)
+
+    def take(self) -> str:
+        """The text not streamed yet ('' when none, or when the streamed part reached ``limit``)."""
+        with self._lock:
+            if not self._new or self.sent >= self.limit:
+                self._new = []
+                return ""
+            chunk = "\n".join(self._new) + "\n"
+            self._new = []
+            if self.sent + len(chunk) > self.limit:
+                chunk = chunk[:self.limit - self.sent] + "\n... (the rest of the log is in the finished record)\n"
+            self.sent += len(chunk)
+            return chunk
+
+
+def streaming_beat(beat, record_id, node, live, control):
+    """The heartbeat of a running record: renew its lease, stream ``live``'s new lines, and cancel ``control``
+    when its ``cancel_flag`` is set; ``beat`` is the repository's (inventory or project update) beat statement."""
+    def renew(own):
+        row = beat(own, record_id, node, live.take())
+        if row is None:
+            return False
+        if row["cancel_flag"]:
+            control.cancel(CANCEL_REQUESTED)
+        return True
+    return renew
+
+
+def stream_interval() -> float:
+    return min(leases.heartbeat_seconds(), STREAM_SECONDS)

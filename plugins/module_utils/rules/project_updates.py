@@ -27,11 +27,13 @@ import os
 import re
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, UpdateCanceled, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime import process
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.checkouts import projects_root
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.git import GitError, sync_checkout
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.locks import LockTimeout, checkout_lock
-from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import keep_lease
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import CANCEL_REQUESTED, LiveLog, keep_lease
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import stream_interval, streaming_beat
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 from ansible_collections.fleet.inventory.plugins.module_utils.store import project_updates as update_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import projects as project_repo
@@ -167,11 +169,19 @@ def _update_row(store, row):
     row = dict(row)
     row["project"] = row.pop("project_id")
     row["failed"] = row["status"] in ("failed", "error", "canceled")
+    row["queued"] = bool(row.get("queued"))
+    row["cancel_flag"] = bool(row.get("cancel_flag"))
     return row
 
 
 def get_project_update(store, update_id):
     return _update_row(store, update_repo.get(store, update_id))
+
+
+def list_page(store, project_ids=None, filters=None, offset=0, limit=25, descending=False) -> tuple:
+    """``(count, records)``: one page of project update records, by id (``filters``: ``status``, ``project``, ``launch_type``)."""
+    count, ids = update_repo.page_ids(store, project_ids, filters or {}, offset, limit, descending)
+    return count, [get_project_update(store, i) for i in ids]
 
 
 def list_project_updates(store, project) -> list:
@@ -184,36 +194,49 @@ def log_tail(text, limit=LOG_TAIL) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
-def _locked_update(store, project_id, path, launch_type, timeout):
-    """The update itself, under the checkout's lock: ``(update_id, project before, status, revision, files)``."""
+def _locked_update(store, project_id, path, launch_type, timeout, record_id=None):
+    """The update itself, under the checkout's lock: ``(update_id, project before, status, revision, files)``.
+
+    ``record_id``: a record this node claimed already (a queued update), else a new one is made.  While git runs the
+    heartbeat streams the log into the record and reads its ``cancel_flag`` (see :func:`leasing.streaming_beat`).
+    """
     node = leases.node_name()
     with store.transaction():
         current = require_project(store, project_id)
         # records of this project whose node stopped renewing their lease (killed, rebooted) end here
         update_repo.expire(store, project_id)
-        update_id = update_repo.start(store, project_id, launch_type, os.getpid(), node)
+        update_id = record_id if record_id is not None else update_repo.start(store, project_id, launch_type, os.getpid(), node)
     previous = current["scm_revision"]
     status, explanation = "successful", ""
     revision = previous
-    with keep_lease(store, lambda own: update_repo.renew(own, update_id, node)):
+    live = LiveLog()
+    outer = process.current_control()
+    control = outer.child() if outer is not None else process.ProcessControl()
+    with process.controlled(control), keep_lease(store, streaming_beat(update_repo.beat, update_id, node, live, control),
+                                                 interval=stream_interval()):
         try:
             cred = current["credential"] or {}
             if cred.get("ssh_key_file") and not os.path.isfile(cred["ssh_key_file"]):
                 raise GitError("scm_ssh_key_file %s does not exist or is not a file" % cred["ssh_key_file"])
             revision, log = sync_checkout(path, current["scm_url"], current["scm_branch"], current["scm_refspec"], cred, timeout,
-                                          lock=False)
+                                          lock=False, log=live)
+        except UpdateCanceled:
+            status, explanation = "canceled", control.reason
+            log = "\n".join(list(live) + [control.reason])
         except GitError as exc:
             status, explanation, log = "failed", str(exc), (exc.log + "\n" if exc.log else "") + str(exc)
         except OSError as exc:
             status, explanation = "failed", "cannot write the checkout %s: %s" % (path, exc.strerror or exc)
             log = explanation
+        if status == "successful" and control.canceled:
+            status, explanation, log = "canceled", control.reason, log + "\n" + control.reason
         files = find_inventory_files(path) if status == "successful" else current["inventory_files"]
         with store.transaction():
             update_repo.finish(store, update_id, project_id, status, revision, log, explanation, canonical_json(files))
     return update_id, current, status, revision, files
 
 
-def run_project_update(store, project, launch_type="manual", timeout=None) -> dict:
+def run_project_update(store, project, launch_type="manual", timeout=None, record_id=None) -> dict:
     """Fetch the project into this node's checkout and record a project update; returns the record.
 
     The record (``project_updates``: id, project, status, launch_type,
@@ -221,26 +244,36 @@ def run_project_update(store, project, launch_type="manual", timeout=None) -> di
     pid, hostname, lease_expires, heartbeat) gets ``inventory_files`` (the
     project's suggested files afterwards), ``previous_revision``,
     ``revision_changed`` and ``inventory_updates`` (empty here: see
-    :func:`projects.update_project`).
+    :func:`projects.update_project`).  ``record_id``: a queued record this
+    node has claimed (:func:`claim_queued`): the update runs in it, and its
+    lease is kept while the checkout's lock is awaited.
     """
     if not isinstance(project, dict):
         project = require_project(store, project)
     project_id = project["id"]
     path = project_checkout_path(store, project)
     try:
-        lock = checkout_lock(path, timeout)
-        lock.__enter__()
+        if record_id is None:
+            lock = checkout_lock(path, timeout)
+            lock.__enter__()
+        else:
+            with keep_lease(store, lambda own: update_repo.renew(own, record_id, leases.node_name())):
+                lock = checkout_lock(path, timeout)
+                lock.__enter__()
     except (LockTimeout, OSError) as exc:
         # no update could start: record why, as a failed update
         reason = str(exc) if isinstance(exc, LockTimeout) else "cannot lock the checkout %s: %s" % (path, exc.strerror or exc)
         with store.transaction():
-            record_id = update_repo.insert_failed(store, project_id, launch_type, reason)
+            if record_id is None:
+                record_id = update_repo.insert_failed(store, project_id, launch_type, reason)
+            else:
+                update_repo.finish(store, record_id, project_id, "failed", "", reason, reason, canonical_json(project["inventory_files"]))
         record = get_project_update(store, record_id)
         record.update(inventory_files=project["inventory_files"], previous_revision=project["scm_revision"],
                       revision_changed=False, inventory_updates=[])
         return record
     try:
-        update_id, current, status, revision, files = _locked_update(store, project_id, path, launch_type, timeout)
+        update_id, current, status, revision, files = _locked_update(store, project_id, path, launch_type, timeout, record_id)
     finally:
         lock.__exit__(None, None, None)
     previous = current["scm_revision"]
@@ -250,3 +283,41 @@ def run_project_update(store, project, launch_type="manual", timeout=None) -> di
     record["revision_changed"] = status == "successful" and revision != previous
     record["inventory_updates"] = []
     return record
+
+
+# -- updates run by the service (rules/update_queue.py claims them) ---------------------------------------
+
+
+def queue_project_update(store, project, launch_type="manual") -> dict:
+    """Record a ``pending`` project update in the service's queue without running it; returns the record."""
+    if not isinstance(project, dict):
+        project = require_project(store, project)
+    with store.transaction():
+        record_id = update_repo.insert_queued(store, project["id"], launch_type)
+    return get_project_update(store, record_id)
+
+
+def claim_queued(store, record_id):
+    """Claim a queued project update for this node: the project, or None when another worker won it (or it ended)."""
+    with store.transaction():
+        project_id = update_repo.claim_pending(store, record_id, os.getpid(), leases.node_name())
+    return None if project_id is None else get_project(store, project_id)
+
+
+def can_cancel(rec) -> bool:
+    return rec is not None and rec["status"] in update_repo.ACTIVE
+
+
+def cancel_project_update(store, update_id) -> dict:
+    """Cancel a project update as :func:`updates.cancel_update` cancels an inventory update; returns the record."""
+    rec = get_project_update(store, update_id)
+    if rec is None:
+        raise NotFound("project update %s does not exist" % update_id)
+    if not can_cancel(rec):
+        raise ValidationError("project update %s cannot be canceled: it is %s" % (update_id, rec["status"]))
+    with store.transaction():
+        done = update_repo.cancel_pending(store, update_id, CANCEL_REQUESTED) or update_repo.flag_cancel(store, update_id)
+    rec = get_project_update(store, update_id)
+    if not done:
+        raise ValidationError("project update %s cannot be canceled: it is %s" % (update_id, rec["status"]))
+    return rec

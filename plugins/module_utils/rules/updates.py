@@ -55,11 +55,13 @@ import traceback
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json
-from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError, NotFound, NotPending, UpdateBusy, ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import (FleetInventoryError, NotFound, NotPending, UpdateBusy,
+                                                                            UpdateCanceled, ValidationError)
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import constructed, importer
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import project_updates as project_sync
-from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import keep_lease
-from ansible_collections.fleet.inventory.plugins.module_utils.runtime import isolation
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import CANCEL_REQUESTED, LiveLog, keep_lease
+from ansible_collections.fleet.inventory.plugins.module_utils.rules.leasing import stream_interval, streaming_beat
+from ansible_collections.fleet.inventory.plugins.module_utils.runtime import isolation, process
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.checkouts import projects_root, refuse_escaping_links, resolve_in_checkout
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.git import checkout_revision
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime.locks import checkout_lock
@@ -96,6 +98,8 @@ def _record(row, source=None):
     row["inventory"] = row.pop("inventory_id")
     row["source_project_update"] = row.pop("source_project_update_id")
     row["counts"] = json.loads(row["counts"] or "{}")
+    row["queued"] = bool(row.get("queued"))
+    row["cancel_flag"] = bool(row.get("cancel_flag"))
     row["failed"] = row["status"] in ("failed", "error", "canceled")
     row["changed"] = bool(row["counts"].get("changed"))
     row["elapsed"] = _elapsed(row["started"], row["finished"])
@@ -127,6 +131,16 @@ def require_update(store, update_id):
     if rec is None:
         raise NotFound("inventory update %s does not exist" % update_id)
     return rec
+
+
+def list_page(store, inventory_ids=None, filters=None, offset=0, limit=25, descending=False) -> tuple:
+    """``(count, records)``: one page of inventory update records, by id (the service's list).
+
+    ``inventory_ids``: only updates of these inventories (None: all);
+    ``filters``: equality on ``status``, ``inventory_source``, ``inventory``, ``launch_type``.
+    """
+    count, ids = update_repo.page_ids(store, inventory_ids, filters or {}, offset, limit, descending)
+    return count, [get_update(store, i) for i in ids]
 
 
 def list_updates(store, source) -> list:
@@ -162,6 +176,7 @@ def running_update(store, inventory_id):
 
 def _renewer(record_id, node):
     return lambda own: update_repo.renew(own, record_id, node)
+
 
 
 # -- what may run --------------------------------------------------------------------------------
@@ -416,6 +431,10 @@ def _execute(store, source, launch_type, log, dry_run=False, record_id=None):
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     try:
+        process.check_canceled()
+    except UpdateCanceled as exc:
+        raise _Failed(str(exc), project_update=pu_id) from None
+    try:
         with store.transaction(dry_run=dry_run):
             store.lock_inventory(source["inventory_id"])
             counts = importer.import_inventory(
@@ -448,14 +467,31 @@ def _finish(store, record_id, source, status, counts, log, explanation, revision
 
 
 def _run_claimed(store, source, record_id, launch_type):
-    """Run a claimed (running) update to its end; returns the finished record."""
-    log = ["updating inventory '%s' from source '%s' (%s)" % (source["inventory"], source["name"], source["source"])]
+    """Run a claimed (running) update to its end; returns the finished record.
+
+    While it runs, its heartbeat (every :func:`stream_interval` seconds)
+    renews the lease, appends the new log lines to ``result_stdout`` and reads
+    ``cancel_flag``: a set flag kills the update's process group (see
+    :class:`process.ProcessControl`) and the record ends ``canceled``.  So does
+    a cancel of the caller's own control (a worker stopping with the service).
+    """
+    log = LiveLog(verbosity=source["verbosity"])
+    log.append("updating inventory '%s' from source '%s' (%s)" % (source["inventory"], source["name"], source["source"]))
+    outer = process.current_control()
+    control = outer.child(log.output) if outer is not None else process.ProcessControl(on_output=log.output)
+    beat = streaming_beat(update_repo.beat, record_id, leases.node_name(), log, control)
     try:
-        with keep_lease(store, _renewer(record_id, leases.node_name())):
+        with process.controlled(control), keep_lease(store, beat, interval=stream_interval()):
             _execute(store, source, launch_type, log, record_id=record_id)
-    except _Failed as exc:
-        _finish(store, record_id, source, "failed", {}, _log(log + ([exc.log] if exc.log else []) + [exc.explanation], "", 1),
-                exc.explanation, "", exc.project_update)
+    except (_Failed, UpdateCanceled) as exc:
+        explanation = exc.explanation if isinstance(exc, _Failed) else str(exc)
+        extra = [exc.log] if isinstance(exc, _Failed) and exc.log else []
+        pu_id = exc.project_update if isinstance(exc, _Failed) else None
+        if control.canceled:
+            _finish(store, record_id, source, "canceled", {}, _log(log + extra + [control.reason], "", 1), control.reason, "",
+                    pu_id)
+        else:
+            _finish(store, record_id, source, "failed", {}, _log(log + extra + [explanation], "", 1), explanation, "", pu_id)
     except Exception as exc:  # a bug must not leave the record running
         _finish(store, record_id, source, "failed", {}, _log(log + [traceback.format_exc()], "", 1),
                 "the update failed unexpectedly: %s" % exc, "", None)
@@ -644,10 +680,84 @@ def _background(store, source, record_id, launch_type, timeout):  # pragma: no c
         # the pending record's lease is renewed while this process waits for its turn
         with keep_lease(store, _renewer(record_id, leases.node_name())):
             _claim(store, source, record_id=record_id, timeout=timeout)
+    except NotPending:
+        return  # canceled meanwhile (or ended otherwise): the record says so already
     except FleetInventoryError as exc:
         _finish(store, record_id, source, "failed", {}, str(exc) + "\n", str(exc), "", None)
         return
     _run_claimed(store, _as_source(store, source), record_id, launch_type)
+
+
+# -- updates run by the service (rules/update_queue.py claims them) ---------------------------------------
+
+
+def queue_source_update(store, source, launch_type="manual", source_project_update_id=None) -> dict:
+    """Record a ``pending`` update of ``source`` in the service's queue without running it; returns the record.
+
+    A worker of the service (any node on the store) claims it with the same
+    atomic claim as every update (:func:`claim_update`) and runs it.  A source
+    that cannot update is a ValidationError, as for :func:`run_source_update`.
+    """
+    source = _as_source(store, source)
+    ok, reason = can_update(store, source)
+    if not ok:
+        raise ValidationError("inventory source '%s' of inventory '%s' cannot be updated: %s" % (
+            source["name"], source["inventory"], reason))
+    with store.transaction():
+        record_id = update_repo.insert_queued(store, source, launch_type, source_project_update_id)
+    return get_update(store, record_id)
+
+
+def claim_queued(store, record_id, inventory_source_id):
+    """Claim the queued record for this node; the source when this caller won it, None when another worker did,
+    it is no longer pending, or its inventory has a running update (the record stays queued)."""
+    source = source_repo.get_by_id(store, int(inventory_source_id))
+    if source is None:
+        return None
+    try:
+        won, _running = claim_update(store, source, record_id=int(record_id))
+    except NotPending:
+        return None
+    return source if won is not None else None
+
+
+def run_queued_update(store, record_id, source) -> dict:
+    """Run a claimed queued record to its end (see :func:`_run_claimed`); returns the finished record."""
+    row = update_repo.get(store, record_id)
+    ok, reason = can_update(store, source)
+    if not ok:  # changed since it was queued (a manual source now, its inventory being deleted, ...)
+        explanation = "inventory source '%s' cannot be updated any more: %s" % (source["name"], reason)
+        _finish(store, int(record_id), source, "failed", {}, explanation + "\n", explanation, "", None)
+        return get_update(store, record_id)
+    return _run_claimed(store, source, int(record_id), row["launch_type"] if row else "manual")
+
+
+def can_cancel(rec) -> bool:
+    """AWX's ``can_cancel``: the update is pending or running."""
+    return rec is not None and rec["status"] in ACTIVE
+
+
+def cancel_update(store, update_id) -> dict:
+    """Cancel inventory update ``update_id``; returns the record as it reads now.
+
+    A pending update becomes ``canceled`` at once.  A running one gets its
+    ``cancel_flag``: the node running it sees the flag at its next heartbeat
+    (within ``leasing.STREAM_SECONDS``), kills its process group (SIGTERM, then
+    SIGKILL after :data:`process.KILL_GRACE` seconds) and finishes it
+    ``canceled``.  NotFound for an unknown id; ValidationError (AWX: 405) when
+    the update has ended.
+    """
+    rec = require_update(store, update_id)
+    if not can_cancel(rec):
+        raise ValidationError("inventory update %s cannot be canceled: it is %s" % (update_id, rec["status"]))
+    # no inventory lock: each statement is atomic on its own (a claim racing with it makes the first match nothing and
+    # the second flag the now running record), and a cancel must not wait for an import's transaction
+    with store.transaction():
+        done = update_repo.cancel_pending(store, update_id, CANCEL_REQUESTED) or update_repo.flag_cancel(store, update_id)
+    if not done:
+        rec = require_update(store, update_id)
+        raise ValidationError("inventory update %s cannot be canceled: it is %s" % (update_id, rec["status"]))
+    return require_update(store, update_id)
 
 
 def wait_for_update(store, update_id, timeout=None, interval=0.2) -> dict:
@@ -695,7 +805,8 @@ def update_sources_for_project(store, project_id, project_update_id) -> list:
 # -- AWX's update_inventory_sources ------------------------------------------------------------------
 
 
-def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False) -> dict:
+def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False, queue=False,
+                             may_update=None) -> dict:
     """AWX's ``/inventories/{id}/update_inventory_sources/`` over every non-manual source of ``inventory``.
 
     ``list_only`` is the GET view: ``inventory_updates`` lists
@@ -706,13 +817,19 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     returned False"``; ``status_code`` is AWX's: 200 when every source
     started, 202 when some did, 400 when none could, and 400 with ``detail``
     "No inventory sources to update." when the inventory has none.
-    ``check_mode`` starts nothing and reports what would start.
+    ``check_mode`` starts nothing and reports what would start.  ``queue``
+    records each update in the service's queue (:func:`queue_source_update`)
+    instead of running it; ``may_update(source)`` (the service's RBAC) makes a
+    source the caller may not update one that cannot update.
     """
     inv = store.require_inventory(inventory)
     srcs = [s for s in source_repo.of_inventory(store, inv) if s["source"] != ""]
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)
+        if ok and may_update is not None and not may_update(src):
+            ok, reason = False, "permission denied: updating this source needs the update role on its inventory" + (
+                " and on its source project" if src["source"] == "scm" else "")
         entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok,
                  "source_status": src["status"]}
         if not ok:
@@ -731,7 +848,10 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
             started += 1
             continue
         try:
-            rec = run_source_update(store, entry["inventory_source"], wait=wait, timeout=timeout)
+            if queue:
+                rec = queue_source_update(store, entry["inventory_source"])
+            else:
+                rec = run_source_update(store, entry["inventory_source"], wait=wait, timeout=timeout)
         except FleetInventoryError as exc:
             entry["status"] = "Could not start: %s" % exc
             failures += 1

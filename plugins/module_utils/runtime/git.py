@@ -139,13 +139,13 @@ def git_env(credential=None) -> dict:
 class _Git:
     """Runs git commands in one checkout, collecting a masked log."""
 
-    def __init__(self, cwd, credential, timeout, deadline=None):
+    def __init__(self, cwd, credential, timeout, deadline=None, log=None):
         self.cwd = cwd
         self.env = git_env(credential)
         self.secrets = [s for s in ((credential or {}).get("password"),) if s]
         self.timeout = timeout or GIT_TIMEOUT
         self.deadline = deadline or (time.monotonic() + self.timeout)
-        self.log = []
+        self.log = log if log is not None else []
 
     def mask(self, text):
         for secret in self.secrets:
@@ -176,12 +176,13 @@ class _Git:
         return returncode, text
 
 
-def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None, timeout=None, lock=True):
+def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None, timeout=None, lock=True, log=None):
     """Make ``path`` a clean checkout of ``scm_branch`` (a branch, tag or commit; blank = the remote's default).
 
     Returns ``(revision, log)``; raises :class:`GitError` (with ``.log``) on failure.
     The URL kept in ``.git/config`` carries no password.  ``lock=False`` when
-    the caller already holds :func:`checkout_lock`.
+    the caller already holds :func:`checkout_lock`.  ``log``: a list that gets
+    the (masked) log lines as each command ends (a running update streams it).
     """
     # a URL that still carries a password (a store written before every form was cleaned, the scm
     # plugin's repo option): the password goes to the credential helper, never into .git/config
@@ -197,7 +198,7 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
     parent = os.path.dirname(path)
     make_private_dir(parent)
     timeout = timeout or GIT_TIMEOUT
-    git = _Git(path, credential, timeout)
+    git = _Git(path, credential, timeout, log=log)
     try:
         with (checkout_lock(path, timeout) if lock else NoLock()):
             if not os.path.isdir(os.path.join(path, ".git")):
@@ -206,8 +207,9 @@ def sync_checkout(path, scm_url, scm_branch="", scm_refspec="", credential=None,
                 os.makedirs(path)
                 git("init", "-q", quiet=True)
                 git("remote", "add", "--", "origin", scm_url, quiet=True)
-            else:
-                git("remote", "set-url", "origin", scm_url, quiet=True)
+            elif git("remote", "set-url", "origin", scm_url, check=False, quiet=True)[0] != 0:
+                # a checkout whose first update was killed between "git init" and "git remote add"
+                git("remote", "add", "--", "origin", scm_url, quiet=True)
             git("fetch", "--prune", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
             if scm_refspec:
                 git("fetch", "--force", "origin", *scm_refspec.split())

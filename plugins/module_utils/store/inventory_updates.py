@@ -21,6 +21,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.common import cano
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 
 ACTIVE = leases.ACTIVE
+_FILTERS = {"status": "status", "inventory_source": "inventory_source_id", "inventory": "inventory_id", "launch_type": "launch_type"}
 
 
 def get(store, update_id):
@@ -107,6 +108,57 @@ def insert_pending(store, source, launch_type, source_project_update_id, node):
     return row["id"]
 
 
+def insert_queued(store, source, launch_type, source_project_update_id=None):
+    """A new ``pending`` record in the service's queue (no lease: it waits for any worker); returns its id."""
+    stamp = now()
+    row = store.query_one(
+        "INSERT INTO inventory_updates (inventory_source_id, inventory_id, source_project_update_id, status, launch_type,"
+        " created, queued) VALUES (?, ?, ?, 'pending', ?, ?, TRUE) RETURNING id",
+        (source["id"], source["inventory_id"], source_project_update_id, launch_type, stamp))
+    store.execute("UPDATE inventory_sources SET status = 'pending' WHERE id = ?", (source["id"],))
+    return row["id"]
+
+
+def queued(store, limit=20) -> list:
+    """The oldest pending records of the service's queue: ``id``, ``inventory_source_id``, ``inventory_id``, ``created``."""
+    return store.query("SELECT id, inventory_source_id, inventory_id, created FROM inventory_updates"
+                       " WHERE status = 'pending' AND queued = TRUE ORDER BY id LIMIT ?", (int(limit),))
+
+
+def beat(store, update_id, node, chunk):
+    """A running record's heartbeat: renew its lease and append ``chunk`` to its log; returns ``{"cancel_flag"}`` or
+    None when it is no longer this node's active record."""
+    stamp, until = leases.lease_until()
+    if not chunk:  # the log stays as it is (no new copy of it)
+        return store.query_one(
+            "UPDATE inventory_updates SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
+            " AND status IN ('pending', 'running') RETURNING cancel_flag", (until, stamp, int(update_id), node))
+    return store.query_one(
+        "UPDATE inventory_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
+        " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
+        (until, stamp, chunk, int(update_id), node))
+
+
+def cancel_pending(store, update_id, explanation) -> bool:
+    """A pending record becomes ``canceled`` (and its source); False when it is not pending."""
+    stamp = now()
+    row = store.query_one(
+        "UPDATE inventory_updates SET status = 'canceled', finished = ?, job_explanation = ?, cancel_flag = TRUE,"
+        " result_stdout = result_stdout || ? WHERE id = ? AND status = 'pending' RETURNING inventory_source_id",
+        (stamp, explanation, explanation + "\n", int(update_id)))
+    if row is None:
+        return False
+    store.execute("UPDATE inventory_sources SET status = 'canceled', last_updated = ? WHERE id = ? AND status = 'pending'",
+                  (stamp, row["inventory_source_id"]))
+    return True
+
+
+def flag_cancel(store, update_id) -> bool:
+    """Ask the node running the record to cancel it; False when it is not running."""
+    return store.query_one("UPDATE inventory_updates SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id",
+                           (int(update_id),)) is not None
+
+
 def claim_new(store, source, launch_type, source_project_update_id, pid, node):
     """A new ``running`` record, unless the inventory has a running update: its id, or None (the loser)."""
     stamp, until = leases.lease_until()
@@ -163,3 +215,19 @@ def finish(store, update_id, source, status, counts, log, explanation, revision,
                       (status, stamp, revision or "", source["id"]))
     else:
         store.execute("UPDATE inventory_sources SET status = ?, last_updated = ? WHERE id = ?", (status, stamp, source["id"]))
+
+
+def page_ids(store, owner_ids, filters, offset, limit, descending=False) -> tuple:
+    """``(count, ids)`` of one page of records, by id; ``owner_ids``: only those of these inventorys (None: all);
+    ``filters``: column equality (status, inventory_source, inventory, launch_type)."""
+    where, params = [], []
+    for key, column in _FILTERS.items():
+        if filters.get(key) is not None:
+            where.append("%s = ?" % column)
+            params.append(filters[key])
+    sql = " WHERE " + " AND ".join(where) if where else ""
+    rows = store.query("SELECT id, inventory_id FROM inventory_updates" + sql + " ORDER BY id" + (" DESC" if descending else ""),
+                       tuple(params))
+    if owner_ids is not None:
+        rows = [r for r in rows if r["inventory_id"] in owner_ids]
+    return len(rows), [r["id"] for r in rows[int(offset):int(offset) + int(limit)]]

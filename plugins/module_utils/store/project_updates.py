@@ -14,6 +14,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.common import now
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 
 ACTIVE = leases.ACTIVE
+_FILTERS = {"status": "status", "project": "project_id", "launch_type": "launch_type"}
 
 
 def get(store, update_id):
@@ -69,6 +70,65 @@ def start(store, project_id, launch_type, pid, node):
     return row["id"]
 
 
+def insert_queued(store, project_id, launch_type):
+    """A new ``pending`` record in the service's queue (no lease until a worker claims it); returns its id."""
+    row = store.query_one("INSERT INTO project_updates (project_id, status, launch_type, created, queued)"
+                          " VALUES (?, 'pending', ?, ?, TRUE) RETURNING id", (int(project_id), launch_type, now()))
+    store.execute("UPDATE projects SET status = 'pending' WHERE id = ? AND status != 'running'", (int(project_id),))
+    return row["id"]
+
+
+def queued(store, limit=20) -> list:
+    """The oldest pending records of the service's queue: ``id``, ``project_id``, ``created``."""
+    return store.query("SELECT id, project_id, created FROM project_updates WHERE status = 'pending' AND queued = TRUE"
+                       " ORDER BY id LIMIT ?", (int(limit),))
+
+
+def claim_pending(store, update_id, pid, node):
+    """Make a pending record ``running`` for this node; its project id, or None when it is no longer pending."""
+    stamp, until = leases.lease_until()
+    row = store.query_one(
+        "UPDATE project_updates SET status = 'running', started = ?, pid = ?, hostname = ?, lease_expires = ?, heartbeat = ?"
+        " WHERE id = ? AND status = 'pending' RETURNING project_id", (stamp, pid, node, until, stamp, int(update_id)))
+    if row is None:
+        return None
+    store.execute("UPDATE projects SET status = 'running' WHERE id = ?", (row["project_id"],))
+    return row["project_id"]
+
+
+def beat(store, update_id, node, chunk):
+    """A running record's heartbeat: renew the lease, append ``chunk`` to the log; ``{"cancel_flag"}`` or None."""
+    stamp, until = leases.lease_until()
+    if not chunk:  # the log stays as it is (no new copy of it)
+        return store.query_one(
+            "UPDATE project_updates SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
+            " AND status IN ('pending', 'running') RETURNING cancel_flag", (until, stamp, int(update_id), node))
+    return store.query_one(
+        "UPDATE project_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
+        " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
+        (until, stamp, chunk, int(update_id), node))
+
+
+def cancel_pending(store, update_id, explanation) -> bool:
+    """A pending record becomes ``canceled``; False when it is not pending."""
+    stamp = now()
+    row = store.query_one(
+        "UPDATE project_updates SET status = 'canceled', finished = ?, job_explanation = ?, cancel_flag = TRUE,"
+        " result_stdout = result_stdout || ? WHERE id = ? AND status = 'pending' RETURNING project_id",
+        (stamp, explanation, explanation + "\n", int(update_id)))
+    if row is None:
+        return False
+    store.execute("UPDATE projects SET status = 'canceled', last_updated = ? WHERE id = ? AND status = 'pending'",
+                  (stamp, row["project_id"]))
+    return True
+
+
+def flag_cancel(store, update_id) -> bool:
+    """Ask the node running the record to cancel it; False when it is not running."""
+    return store.query_one("UPDATE project_updates SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id",
+                           (int(update_id),)) is not None
+
+
 def insert_failed(store, project_id, launch_type, reason):
     """A record of an update that could not start; returns its id."""
     stamp = now()
@@ -103,3 +163,19 @@ def finish(store, update_id, project_id, status, revision, log, explanation, fil
         store.execute("UPDATE projects SET status = ?, last_updated = ? WHERE id = ?",
                       ("running" if others else status, finished, int(project_id)))
     return finished
+
+
+def page_ids(store, owner_ids, filters, offset, limit, descending=False) -> tuple:
+    """``(count, ids)`` of one page of records, by id; ``owner_ids``: only those of these projects (None: all);
+    ``filters``: column equality (status, project, launch_type)."""
+    where, params = [], []
+    for key, column in _FILTERS.items():
+        if filters.get(key) is not None:
+            where.append("%s = ?" % column)
+            params.append(filters[key])
+    sql = " WHERE " + " AND ".join(where) if where else ""
+    rows = store.query("SELECT id, project_id FROM project_updates" + sql + " ORDER BY id" + (" DESC" if descending else ""),
+                       tuple(params))
+    if owner_ids is not None:
+        rows = [r for r in rows if r["project_id"] in owner_ids]
+    return len(rows), [r["id"] for r in rows[int(offset):int(offset) + int(limit)]]

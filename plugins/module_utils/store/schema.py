@@ -316,6 +316,20 @@ MIGRATIONS = [
         "CREATE INDEX roles_inventory ON roles (inventory_id)",
         "CREATE INDEX roles_project ON roles (project_id)",
     ],
+    # updates run by the service (rules/update_queue.py, service/workers.py).  A
+    # pending record with ``queued`` waits in the service's queue: any worker of
+    # any node may claim it (oldest first), and it has no lease until then.
+    # ``cancel_flag`` asks the node running an update to cancel it: its
+    # heartbeat reads the flag, kills the update's process group and finishes
+    # the record ``canceled``.  The partial indexes serve the workers' polls.
+    [
+        "ALTER TABLE inventory_updates ADD COLUMN queued {bool} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE inventory_updates ADD COLUMN cancel_flag {bool} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE project_updates ADD COLUMN queued {bool} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE project_updates ADD COLUMN cancel_flag {bool} NOT NULL DEFAULT FALSE",
+        "CREATE INDEX inventory_updates_pending ON inventory_updates (id) WHERE status = 'pending'",
+        "CREATE INDEX project_updates_pending ON project_updates (id) WHERE status = 'pending'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
