@@ -116,6 +116,15 @@ def test_request_is_refused_while_an_update_is_pending_or_running(store, status)
     assert store.get_inventory("prod")["pending_delete"] is True
 
 
+def test_a_queued_update_of_the_service_blocks_the_deletion(store):
+    # the service's queue (rules/update_queue.py): a pending record without a lease until a worker claims it
+    source = S.get_source(store, "prod", "src")
+    with store.transaction():
+        record = update_repo.insert_queued(store, source, "manual")
+    with pytest.raises(DeletionConflict, match="inventory_update %d" % record):
+        mark(store)
+
+
 def test_an_expired_update_does_not_block_the_deletion(store):
     source = S.get_source(store, "prod", "src")
     with store.transaction():
