@@ -21,6 +21,8 @@ has a Store (connection) of its own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 
@@ -131,3 +133,23 @@ def stop(timeout=30.0) -> bool:
     global _WORKER  # pylint: disable=global-statement
     worker, _WORKER = _WORKER, None
     return worker.stop(timeout) if worker is not None else True
+
+
+def lifespan(target, interval=DEFAULT_INTERVAL, inner=None):
+    """A FastAPI/Starlette ``lifespan``: the deletion worker starts with the app and stops in its shutdown.
+
+    ``inner`` is another lifespan to run inside it (the update workers' one:
+    ``lifespan(target, inner=workers.lifespan(target, n, grace))``).
+    """
+    @contextlib.asynccontextmanager
+    async def run(app):
+        app.state.deletion_worker = start(target, interval=interval)
+        try:
+            if inner is None:
+                yield
+            else:
+                async with inner(app):
+                    yield
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, stop)
+    return run

@@ -21,9 +21,15 @@ the route only turns them into a response.
 
 from __future__ import annotations
 
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import DeletionConflict, NotFound, PendingDeletion
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access, deletion
 from ansible_collections.fleet.inventory.service import deletion_worker
+from ansible_collections.fleet.inventory.service.glue import principal_of, store_of
+
+router = APIRouter()
 
 NOT_FOUND = {"detail": "Not found."}
 CONFLICT = "Resource is being used by running jobs."
@@ -49,3 +55,14 @@ def delete_inventory(store, principal, inventory_id) -> tuple:
         return 400, {"error": str(exc)}
     deletion_worker.wake()
     return 202, None
+
+
+@router.delete("/api/v2/inventories/{inventory_id}/", status_code=202)
+def delete_inventory_route(inventory_id: str, store=Depends(store_of), principal=Depends(principal_of)):
+    """Mark the inventory for deletion (202); its rows go in the background (see the module docstring)."""
+    if not inventory_id.isdigit():  # AWX's URL pattern takes digits only: anything else is not found
+        return JSONResponse(dict(NOT_FOUND), status_code=404)
+    status, body = delete_inventory(store, principal, int(inventory_id))
+    if body is None:
+        return Response(status_code=status)
+    return JSONResponse(body, status_code=status)
