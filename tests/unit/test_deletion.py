@@ -382,7 +382,7 @@ def test_two_workers_on_one_inventory_share_the_work(store):
         except Exception as exc:  # pylint: disable=broad-except
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
+    threads = [threading.Thread(target=work) for _worker in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

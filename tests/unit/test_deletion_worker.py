@@ -81,7 +81,7 @@ def test_two_workers_share_one_store(store):
     ids = [_fill(store, "big%d" % i, 60, facts=False) for i in range(3)]
     for i in range(3):
         deletion.request_delete(store, "big%d" % i)
-    workers = [deletion_worker.DeletionWorker(store.connect_target, interval=0.05, batch_size=7).start() for _ in range(2)]
+    workers = [deletion_worker.DeletionWorker(store.connect_target, interval=0.05, batch_size=7).start() for _node in range(2)]
     try:
         assert _wait(lambda: all(store.get_inventory(i) is None for i in ids), 60)
     finally:
