@@ -85,7 +85,7 @@ fi
 hash_inputs() {
     {
         printf 'python=%s %s\n' "$PY" "$PY_VER"
-        for f in "$ROOT"/requirements*.txt; do
+        for f in "$ROOT"/requirements*.txt "$ROOT"/service/requirements.txt; do
             [ -f "$f" ] && { printf '== %s\n' "$(basename "$f")"; cat "$f"; }
         done
         cat "$0"

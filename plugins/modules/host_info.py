@@ -45,9 +45,29 @@ options:
       - Keep only the first stored host (lowest id) of each host name, as a smart inventory does.
     type: bool
     default: false
+  variables:
+    description:
+      - Include each host's C(variables) in the results (as AWX's host list does).
+      - With V(false) the results leave them out, which makes a big result cheaper for Ansible to
+        handle; every value of a result is visited by ansible-core after the task, more so when it is
+        registered.
+    type: bool
+    default: true
   facts:
     description:
-      - Include each host's C(ansible_facts) in the results.
+      - Include each host's C(ansible_facts) in the results (AWX's host list has none; AWX serves them
+        apart, at C(/api/v2/hosts/{id}/ansible_facts/)).
+    type: bool
+    default: false
+  smart_inventories:
+    description:
+      - Include in each host the stored smart inventories that hold it, as C(smart_inventories) (AWX's
+        C(/api/v2/hosts/{id}/smart_inventories/)), computed from their host_filters when the task runs.
+      - A smart inventory holds a host when the host matches its host_filter and is the one host of
+        its name that the smart inventory lists (the lowest id of each name among the matching
+        hosts; disabled hosts count, as in AWX). Smart inventories pending deletion hold nothing.
+      - A stored smart inventory whose host_filter cannot run on this store holds nothing here, and
+        the result carries a warning that names it.
     type: bool
     default: false
   fact_history:
@@ -90,6 +110,19 @@ EXAMPLES = r"""
   run_once: true
   register: intel
 
+- name: Which smart inventories hold the web hosts, without their variables
+  fleet.inventory.host_info:
+    host_filter: groups__name=web
+    variables: false
+    smart_inventories: true
+  run_once: true
+  register: web
+
+- name: Names of the smart inventories of each web host
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.smart_inventories | map(attribute='name') | list }}"
+  loop: "{{ web.hosts }}"
+
 - name: When did the facts of the Debian hosts change, and which keys
   fleet.inventory.host_info:
     host_filter: ansible_facts__ansible_distribution=Debian
@@ -103,6 +136,7 @@ hosts:
   description:
     - The matching hosts, ordered by name then id, with AWX's field names.
     - C(inventory) is the inventory's name and C(inventory_id) its id.
+    - C(variables) is there unless O(variables=false).
     - C(ansible_facts) is only there with O(facts=true) (an empty mapping for a host without facts).
   returned: always
   type: list
@@ -121,6 +155,24 @@ hosts:
       created: '2025-01-01T10:00:00.000000+00:00'
       modified: '2025-01-01T10:00:00.000000+00:00'
   contains:
+    smart_inventories:
+      description:
+        - Only with O(smart_inventories=true). The stored smart inventories that hold the host, by id.
+      returned: when O(smart_inventories=true)
+      type: list
+      elements: dict
+      sample:
+        - id: 7
+          name: debian-web
+      contains:
+        id:
+          description: The smart inventory's id.
+          type: int
+          returned: always
+        name:
+          description: The smart inventory's name.
+          type: str
+          returned: always
     fact_history:
       description:
         - Only with O(fact_history=true). The host's fact changes, newest first; C(modified) is the
@@ -143,12 +195,18 @@ warnings:
     - Fact paths named by O(host_filter) that no stored host has, with the closest known paths
       (C(host_filter names the fact path ansible_facts__distribution, which no stored host has; did you mean
       ansible_facts__ansible_distribution?)).
+    - With O(smart_inventories=true), each stored smart inventory whose host_filter cannot run.
   returned: when there are any
   type: list
   elements: str
 """
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
+
+try:
+    from ansible_collections.fleet.inventory.plugins.module_utils.rules.smart import smart_memberships
+except ImportError:  # pragma: no cover - reported by FleetModule
+    smart_memberships = None
 
 FIELDS = ("id", "name", "inventory", "inventory_id", "description", "enabled", "instance_id", "variables",
           "ansible_facts_modified", "created", "modified")
@@ -162,13 +220,17 @@ def main(task_class=FleetModule):
         one_per_name=dict(type="bool", default=False),
         facts=dict(type="bool", default=False),
         fact_history=dict(type="bool", default=False),
+        variables=dict(type="bool", default=True),
+        smart_inventories=dict(type="bool", default=False),
     ), reader=True)
     p = module.params
     store = module.store
+    fields = FIELDS if p["variables"] else tuple(k for k in FIELDS if k != "variables")
 
     def search():
         rows = store.search_hosts(p["host_filter"], one_per_name=p["one_per_name"], inventory=p["inventory"])
-        hosts = [{k: row.get(k) for k in FIELDS} for row in rows]
+        hosts = [{k: row.get(k) for k in fields} for row in rows]
+        warnings = store.fact_path_warnings(p["host_filter"])
         if p["facts"]:
             facts = store.facts_for_hosts([h["id"] for h in hosts])
             for host in hosts:
@@ -177,7 +239,13 @@ def main(task_class=FleetModule):
             history = store.fact_history([h["id"] for h in hosts])
             for host in hosts:
                 host["fact_history"] = history.get(host["id"], [])
-        return hosts, store.fact_path_warnings(p["host_filter"])
+        if p["smart_inventories"]:
+            memberships, smart_warnings = smart_memberships(store, [h["id"] for h in hosts])
+            names = {inv["id"]: inv["name"] for inv in store.list_inventories(kind="smart")}
+            for host in hosts:
+                host["smart_inventories"] = [{"id": i, "name": names[i]} for i in memberships[host["id"]]]
+            warnings.extend(smart_warnings)
+        return hosts, warnings
 
     hosts, warnings = module.guard(search)
     for warning in warnings:

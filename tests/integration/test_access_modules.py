@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 
+import pytest
 import scaffolding
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
@@ -172,3 +175,20 @@ def test_role_grant_revoke_check_mode_diff_and_unknown_names(run_playbook, ansib
 def test_role_needs_inventories_or_projects(run_playbook):
     res = run_playbook(play(task("role", "fleet.inventory.role", user="ci", role="read")), expect_rc=2).task("role")
     assert res["failed"] and "inventories" in res["msg"] and "projects" in res["msg"]
+
+
+@pytest.mark.sqlite_only
+def test_project_credential_through_the_module_is_encrypted_with_a_key_file_beside_the_store(run_playbook, ansible_env, tmp_path):
+    secret = "pl4y-b00k-s3cret"
+    ansible_env.pop("FLEET_INVENTORY_SECRET_KEY", None)
+    ansible_env.pop("FLEET_INVENTORY_KEY_FILE", None)
+    ran = run_playbook(play(task("proj", "fleet.inventory.project", name="p", scm_url="https://127.0.0.1:9/ops/inv.git",
+                                 scm_username="deploy", scm_password=secret, update=False)), diff=True)
+    assert ran.task("proj")["project"]["credential"] == {"username": "deploy", "password": "$encrypted$"}
+    assert secret not in ran.stdout
+    store = Path(ansible_env["FLEET_INVENTORY_STORE"])
+    key = Path(str(store) + ".key")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(store.stat().st_mode) == 0o600
+    for path in store.parent.iterdir():
+        if path.name.startswith(store.name) and path.is_file():
+            assert secret.encode() not in path.read_bytes(), path

@@ -187,3 +187,69 @@ def test_every_listed_exception_is_still_needed():
             if in_function and (rel, named) in FUNCTION_IMPORTS:
                 used.add((rel, named))
     assert sorted(set(FUNCTION_IMPORTS) - used) == [], "stale entries: remove them, or fix their module path"
+
+
+# ------------------------------------------------------------------------------ the service (an adapter)
+# service/ at the collection root (ansible_collections.fleet.inventory.service) is an adapter like the plugins:
+# it may import the engine (errors/common, runtime, store, host_filter, rules) and itself, never another adapter
+# (modules, action/inventory/cache plugins, plugin_utils, module_utils/module); nothing imports it.
+SERVICE = os.path.join(ROOT, "service")
+SERVICE_PACKAGE = "ansible_collections.fleet.inventory.service"
+#: imports inside functions of service/ that are allowed: (module path below the root, imported module) -> why
+SERVICE_FUNCTION_IMPORTS: dict = {}
+
+
+def _service_modules():
+    for folder, _dirs, files in os.walk(SERVICE):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                yield os.path.relpath(path, ROOT)[:-3].replace(os.sep, "/"), path
+
+
+SERVICE_MODULES = sorted(_service_modules())
+
+
+def test_the_service_package_exists():
+    assert "service/__main__" in [rel for rel, _p in SERVICE_MODULES] and "service/app" in [rel for rel, _p in SERVICE_MODULES]
+
+
+@pytest.mark.parametrize("rel, path", SERVICE_MODULES, ids=[m[0] for m in SERVICE_MODULES])
+def test_the_service_imports_only_the_engine_and_itself(rel, path):
+    wrong = []
+    for module, line, in_function, named in _imports(_parsed(path)):
+        if in_function and (rel, named) not in SERVICE_FUNCTION_IMPORTS:
+            wrong.append("%s:%d imports %s inside a function" % (rel, line, module))
+        target = _engine_target(module)
+        if module.startswith(PACKAGE + ".") and target is not None and layer_of(target) > 3:
+            wrong.append("%s:%d imports the adapter %s" % (rel, line, target))
+        if module.startswith("ansible_collections.") and not module.startswith((PACKAGE, SERVICE_PACKAGE)):
+            wrong.append("%s:%d imports %s" % (rel, line, module))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("rel, path", MODULES, ids=[m[0] for m in MODULES])
+def test_nothing_imports_the_service(rel, path):
+    assert [module for module, _l, _f, _n in _imports(_parsed(path)) if module.startswith(SERVICE_PACKAGE)] == []
+
+
+@pytest.mark.parametrize("rel", [m[0] for m in SERVICE_MODULES if not m[0].endswith("__main__")])
+def test_each_service_module_imports_alone(rel):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, ".pytest_collections")] + [p for p in sys.path if p])
+    dotted = "ansible_collections.fleet.inventory." + rel.replace("/", ".").replace(".__init__", "")
+    proc = subprocess.run([sys.executable, "-c", "import %s" % dotted], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_no_sql_in_the_service():
+    """SQL text lives in store/ (docs/architecture.md): a route that needs a query adds it to store/listing.py or a repository."""
+    found = []
+    for rel, path in SERVICE_MODULES:
+        for node in ast.walk(_parsed(path)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value  # the SQL of this collection is written in capitals
+                if ("SELECT " in text and " FROM " in text) or text.lstrip().startswith(("INSERT INTO", "UPDATE ", "DELETE FROM")):
+                    found.append("%s:%d" % (rel, node.lineno))
+    assert found == []

@@ -14,15 +14,24 @@ The rules are AWX's (``HostManager`` and ``Inventory.get_script_data``):
 * disabled hosts are left out (``include_disabled`` keeps them) before that
   rule is applied, as AWX's script data does;
 * the smart inventory's own ``variables`` become the ``all`` group's vars.
+
+Membership the other way round (which smart inventories hold a host, AWX's
+``/api/v2/hosts/{id}/smart_inventories/``, which AWX keeps in a table that a
+background task rebuilds) is computed on demand from the stored filters:
+:func:`smart_inventories_for_hosts`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_python, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import walk_terms
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import ALL_FACTS, read_facts
-from ansible_collections.fleet.inventory.plugins.module_utils.store.search import smart_rows
+from ansible_collections.fleet.inventory.plugins.module_utils.store.search import namesakes, smart_rows
 
 
 def resolve_smart_source(store, inventory=None, host_filter=None):
@@ -142,3 +151,103 @@ def smart_inventory_data(store, inventory=None, host_filter=None, source_groups=
         if facts is not None:
             data["facts"] = facts_of_hosts(store, host_ids_by_name, facts)
     return data
+
+
+
+#: up to this many hosts, their facts are read whole by host (an index lookup each) rather than by key over the fleet
+FACTS_BY_HOST = 64
+
+
+@functools.lru_cache(maxsize=1024)
+def _predicate(host_filter):
+    """``(predicate, fact keys)`` of a host_filter text (parsed once per process: a service asks again and again)."""
+    node = parse_host_filter(host_filter)
+    keys = set()
+    for term in walk_terms(node):
+        if term.field == FACTS_FIELD:
+            keys.add(term.path[0].key if term.path else ALL_FACTS)
+    return compile_python(node), frozenset(keys)
+
+
+def _smart_predicates(store):
+    """``([(inventory id, name, predicate)], fact keys, warnings)`` for every stored smart inventory not pending deletion."""
+    predicates, keys, warnings = [], set(), []
+    for inv in store.list_inventories(kind="smart"):
+        if inv.get("pending_delete") or not inv.get("host_filter"):
+            continue
+        try:
+            predicate, fact_keys = _predicate(inv["host_filter"])
+        except (HostFilterError, ValueError) as exc:
+            warnings.append("smart inventory '%s' (id %d) is left out of the smart inventory memberships: its host_filter"
+                            " cannot run: %s" % (inv["name"], inv["id"], exc))
+            continue
+        keys |= fact_keys
+        predicates.append((inv["id"], inv["name"], predicate))
+    return predicates, (ALL_FACTS if ALL_FACTS in keys else keys), warnings
+
+
+def smart_memberships(store, host_ids, enabled_only=False):
+    """``(memberships, warnings)``: :func:`smart_inventories_for_hosts` and what could not be evaluated.
+
+    ``warnings`` names each stored smart inventory whose host_filter cannot
+    be compiled or run (it holds none of the hosts here; the others are
+    evaluated as usual).
+    """
+    ids = [int(host_id) for host_id in host_ids]
+    memberships = {host_id: [] for host_id in ids}
+    predicates, keys, warnings = _smart_predicates(store)
+    if not predicates or not ids:
+        return memberships, warnings
+    # the given hosts and every host of the same names: the one host per name is chosen among them
+    candidates = namesakes(store, ids)
+    if enabled_only:
+        candidates = [host for host in candidates if host["enabled"]]
+    facts = {}
+    if keys:
+        # a few hosts: all their facts by host id; many: only the keys the filters name, key by key
+        few = len(candidates) <= FACTS_BY_HOST
+        facts = read_facts(store, [host["id"] for host in candidates], ALL_FACTS if few else keys)
+    for host in candidates:
+        host["ansible_facts"] = facts.get(host["id"], {})
+    for inventory_id, name, predicate in predicates:
+        chosen = {}
+        try:
+            for host in candidates:  # by id: the first match of a name is its lowest id
+                if host["name"] not in chosen and predicate(host):
+                    chosen[host["name"]] = host["id"]
+        except (HostFilterError, ValueError, TypeError) as exc:
+            warnings.append("smart inventory '%s' (id %d) is left out of the smart inventory memberships: its host_filter"
+                            " cannot run: %s" % (name, inventory_id, exc))
+            continue
+        for host_id in chosen.values():
+            if host_id in memberships:
+                memberships[host_id].append(inventory_id)
+    return memberships, warnings
+
+
+def smart_inventories_for_hosts(store, host_ids, enabled_only=False) -> dict:
+    """``{host_id: [smart inventory id, ...]}``: the stored smart inventories whose hosts include each given host.
+
+    Every given id is a key (an unknown id, or a host of an inventory pending
+    deletion, maps to ``[]``); the ids are in ascending order.  A smart
+    inventory holds a host when the host matches its host_filter and is the
+    one host of its name that the smart inventory lists (AWX's rule: the
+    lowest id of each name among the matching hosts of every inventory not
+    pending deletion), exactly the hosts of ``Store.smart_inventory_hosts``
+    and of the smart inventory plugin with ``include_disabled: true``.
+    ``enabled_only=True`` leaves disabled hosts out before the rule is
+    applied, as the plugin does by default (AWX's script data).
+
+    Smart inventories pending deletion hold nothing; one whose stored
+    host_filter cannot be compiled or run holds nothing either (see
+    :func:`smart_memberships` for the warning).
+
+    Computed on demand, with no membership table to keep up to date: the
+    given hosts and their namesakes are read once (with only the fact keys
+    the filters name), and each stored filter is evaluated on them by
+    host_filter's Python predicate, which agrees with the SQL compilers of
+    both backends (the property test of ``test_host_filter_agreement.py``).
+    The cost grows with the given hosts and the number of smart inventories,
+    not with the size of the fleet.
+    """
+    return smart_memberships(store, host_ids, enabled_only=enabled_only)[0]

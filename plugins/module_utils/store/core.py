@@ -70,7 +70,7 @@ def _dialect_for(target: str):
 class Store:
     """A connection to one store.  Not shared between threads; open one per thread."""
 
-    def __init__(self, target: str):
+    def __init__(self, target: str, migrate: bool = True):
         self.dialect = _dialect_for(target)
         #: what this process connects with (a PostgreSQL URL may hold a password: never show it)
         self.connect_target = target
@@ -84,7 +84,8 @@ class Store:
         self._fact_key_ids: dict[str, int] = {}
         self._search_ready = False
         self._damaged = ""
-        self._migrate()
+        if migrate:
+            self._migrate()
 
     # -- connection, transactions ------------------------------------------------
 
@@ -272,14 +273,13 @@ class Store:
 
     def _migrate(self):
         try:
+            # a store already at this version (every open but the first after an upgrade) is checked
+            # without the write lock: a reader never waits for a writer's transaction to open the store
+            if self.has_table("schema_version") and self._checked_version() == schema.SCHEMA_VERSION:
+                return
             with self.transaction():
                 self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                row = self.execute("SELECT MAX(version) FROM schema_version").fetchone()
-                current = row[0] or 0
-                if current > schema.SCHEMA_VERSION:
-                    raise StoreError(
-                        "store %s has schema version %d, newer than this collection knows (%d); upgrade fleet.inventory"
-                        % (self.target, current, schema.SCHEMA_VERSION))
+                current = self._checked_version()
                 for version in range(current + 1, schema.SCHEMA_VERSION + 1):
                     for statement in schema.MIGRATIONS[version - 1]:
                         if callable(statement):  # a data step (back-fill), see schema
@@ -291,6 +291,14 @@ class Store:
                     step(self)
         except self.dialect.database_errors as exc:
             raise self.db_error(exc, "cannot read the schema of") from exc
+
+    def _checked_version(self) -> int:
+        """The stored schema version (0: none yet); a StoreError when it is newer than this collection knows."""
+        current = self.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+        if current > schema.SCHEMA_VERSION:
+            raise StoreError("store %s has schema version %d, newer than this collection knows (%d); upgrade fleet.inventory"
+                             % (self.target, current, schema.SCHEMA_VERSION))
+        return current
 
     def has_table(self, name) -> bool:
         """Whether the store has a table called ``name``."""
@@ -494,11 +502,20 @@ class Store:
         location.check_readable()
         target = location.target
         if is_postgresql(target):
-            if not PostgresqlDialect().has_schema(target):
-                raise StoreError("store %s (%s) is a PostgreSQL database without the fleet.inventory schema; "
-                                 "a reader never creates one: create the store with a module that writes to it "
-                                 "(for example fleet.inventory.inventory)" % (PostgresqlDialect().display(target), location.describe()))
-        elif target != ":memory:":
+            # one connection: the schema is looked for on the connection the reader then uses
+            store = cls(target, migrate=False)
+            try:
+                if not store.has_table("schema_version"):
+                    raise StoreError("store %s (%s) is a PostgreSQL database without the fleet.inventory schema; "
+                                     "a reader never creates one: create the store with a module that writes to it "
+                                     "(for example fleet.inventory.inventory)" % (store.target, location.describe()))
+                store._migrate()
+            except BaseException:
+                store.close()
+                raise
+            store.location = location
+            return store
+        if target != ":memory:":
             try:
                 probe = sqlite3.connect("file:%s?mode=ro" % _uri_path(target), uri=True)
                 try:

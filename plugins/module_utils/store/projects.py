@@ -137,7 +137,8 @@ def encrypt_clear_credentials(store) -> int:
     file cannot be made, the credentials stay as they are until the next
     open that has one, and every write of a credential says what to do.
     """
-    rows = [r for r in store.query("SELECT id, name, credential FROM projects WHERE credential <> '{}'")
+    rows = [r for r in store.query("SELECT id, name, credential FROM projects WHERE credential <> '{}'"
+                                   " AND credential NOT LIKE '{\"fernet\":%'")
             if not is_encrypted(json.loads(r["credential"] or "{}"))]
     if not rows:
         return 0

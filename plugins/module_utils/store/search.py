@@ -13,6 +13,7 @@ per name" rule (the lowest id of each name wins), written once here.
 
 from __future__ import annotations
 
+from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
@@ -102,3 +103,62 @@ def smart_rows(store, host_filter, include_disabled=False) -> list:
     """``[(host_id, name, variables_json_text)]`` of AWX's smart result (one host per name), ordered by name."""
     cur = matching_hosts(store, host_filter, columns=SMART_COLUMNS, one_per_name=True, enabled_only=not include_disabled)
     return [row[:3] for row in cur.fetchall()]
+
+
+def namesakes(store, host_ids) -> list:
+    """Every host named like one of ``host_ids``, in inventories not pending deletion, as host_filter's Python predicate reads a host.
+
+    Each host is a dict of ``compile_python``'s shape (``id``, ``name``,
+    ``description``, ``enabled``, ``instance_id``, ``ansible_facts_modified``,
+    ``variables``, ``inventory`` {id, name, description, kind}, ``groups`` and
+    ``all_groups`` {id, name, description}) without ``ansible_facts``, which
+    the caller reads for the keys it needs (:func:`store.facts.read_facts`).
+    Ordered by id; the hosts of the given ids are among them unless their
+    inventory is pending deletion.
+    """
+    names = set()
+    for chunk in chunks(sorted(set(int(i) for i in host_ids))):
+        names.update(row[0] for row in store.execute("SELECT DISTINCT name FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk))
+    hosts = {}
+    for chunk in chunks(sorted(names)):
+        cur = store.execute(
+            "SELECT h.id, h.name, h.description, h.enabled, h.instance_id, h.ansible_facts_modified, h.variables,"
+            " i.id, i.name, i.description, i.kind FROM hosts h JOIN inventories i ON i.id = h.inventory_id"
+            " WHERE i.pending_delete = FALSE AND h.name IN (%s)" % sql_marks(chunk), chunk)
+        for hid, name, desc, enabled, instance_id, modified, text, inv_id, inv_name, inv_desc, kind in cur:
+            hosts[hid] = {"id": hid, "name": name, "description": desc, "enabled": bool(enabled), "instance_id": instance_id,
+                          "ansible_facts_modified": modified, "variables": variables(text),
+                          "inventory": {"id": inv_id, "name": inv_name, "description": inv_desc, "kind": kind},
+                          "groups": [], "all_groups": []}
+    direct = {}
+    for chunk in chunks(sorted(hosts)):
+        cur = store.execute("SELECT gh.host_id, g.id, g.name, g.description FROM group_hosts gh JOIN groups g ON g.id = gh.group_id"
+                            " WHERE gh.host_id IN (%s)" % sql_marks(chunk), chunk)
+        for hid, gid, name, desc in cur:
+            direct.setdefault(hid, set()).add(gid)
+            hosts[hid]["groups"].append({"id": gid, "name": name, "description": desc})
+    # the ancestors of the direct groups (cycle-safe), for all_groups
+    parents, known, frontier = {}, {}, set().union(*direct.values()) if direct else set()
+    seen = set(frontier)
+    while frontier:
+        found = []
+        for chunk in chunks(sorted(frontier)):
+            found += store.execute("SELECT child_id, parent_id FROM group_children WHERE child_id IN (%s)" % sql_marks(chunk),
+                                   chunk).fetchall()
+        for child, parent in found:
+            parents.setdefault(child, set()).add(parent)
+        frontier = {parent for _child, parent in found} - seen
+        seen |= frontier
+    for chunk in chunks(sorted(seen)):
+        for gid, name, desc in store.execute("SELECT id, name, description FROM groups WHERE id IN (%s)" % sql_marks(chunk), chunk):
+            known[gid] = {"id": gid, "name": name, "description": desc}
+    for hid, gids in direct.items():
+        closure, todo = set(), list(gids)
+        while todo:
+            gid = todo.pop()
+            if gid not in closure:
+                closure.add(gid)
+                todo.extend(parents.get(gid, ()))
+        hosts[hid]["groups"].sort(key=lambda g: g["id"])
+        hosts[hid]["all_groups"] = [known[gid] for gid in sorted(closure)]
+    return [hosts[hid] for hid in sorted(hosts)]

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleet.inventory contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AWX's list queries, once for every object kind: field filters, ``or__``/``not__``, ``order_by``, a page.
+
+The HTTP service's list endpoints (``/api/v2/hosts/?name__icontains=web&order_by=-name&page=2``)
+parse their query into :class:`Condition` objects and call :func:`list_page`; the SQL is
+written here, from a whitelist of columns per object kind (:data:`KINDS`), with every
+value bound as a parameter.  A field or lookup the kind does not have is a
+ValidationError naming it; text lookups use the host_filter compiler of the store's
+backend, so ``contains`` is case-sensitive and ``icontains`` is not, on both backends.
+
+A page is two statements: ``COUNT(*)`` of the whole filtered set, then the rows
+of one page (``LIMIT``/``OFFSET``), ordered by the requested fields and then by
+``id`` so that pages never overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ansible_collections.fleet.inventory.plugins.module_utils.common import sql_marks
+from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import COMPILERS
+from ansible_collections.fleet.inventory.plugins.module_utils.store import search
+
+#: lookups a list filter takes (AWX's field lookups that make sense on these columns)
+LOOKUPS = ("exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
+           "gt", "gte", "lt", "lte", "in", "isnull")
+TEXT_LOOKUPS = ("iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith")
+#: the most values one ``__in`` filter may list
+MAX_IN = 200
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, what joins it needs."""
+
+    table: str
+    alias: str
+    #: AWX field name -> (column expression, type: int | text | bool | ts)
+    fields: dict
+    #: the column naming the inventory (or project) that decides who may read a row
+    scope_column: str
+    #: extra FROM text (joins) and condition every row must meet
+    joins: str = ""
+    condition: str = ""
+
+
+def _fields(alias, text=(), ints=(), bools=(), stamps=(), extra=None):
+    out = {"id": ("%s.id" % alias, "int")}
+    out.update({name: ("%s.%s" % (alias, name), "text") for name in text})
+    out.update({name: ("%s.%s" % (alias, name), "int") for name in ints})
+    out.update({name: ("%s.%s" % (alias, name), "bool") for name in bools})
+    out.update({name: ("%s.%s" % (alias, name), "ts") for name in stamps})
+    out.update(extra or {})
+    return out
+
+
+KINDS = {
+    "inventory": Kind("inventories", "o", _fields(
+        "o", text=("name", "description", "kind", "host_filter"), bools=("pending_delete",), stamps=("created", "modified")),
+        scope_column="o.id"),
+    "host": Kind("hosts", "h", _fields(
+        "h", text=("name", "description", "instance_id"), bools=("enabled",),
+        stamps=("created", "modified", "ansible_facts_modified"),
+        extra={"inventory": ("h.inventory_id", "int"), "inventory__name": ("i.name", "text")}),
+        scope_column="h.inventory_id", joins=" JOIN inventories i ON i.id = h.inventory_id",
+        condition="i.pending_delete = FALSE"),
+    "group": Kind("groups", "o", _fields(
+        "o", text=("name", "description"), stamps=("created", "modified"),
+        extra={"inventory": ("o.inventory_id", "int")}),
+        scope_column="o.inventory_id"),
+    "inventory_source": Kind("inventory_sources", "o", _fields(
+        "o", text=("name", "description", "source", "source_path", "status"),
+        bools=("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update"),
+        stamps=("created", "modified", "last_updated"),
+        extra={"inventory": ("o.inventory_id", "int"), "source_project": ("o.source_project_id", "int")}),
+        scope_column="o.inventory_id"),
+    "project": Kind("projects", "o", _fields(
+        "o", text=("name", "description", "scm_type", "scm_url", "scm_branch", "scm_revision", "status"),
+        stamps=("created", "modified", "last_updated")),
+        scope_column="o.id"),
+}
+#: the kinds whose ``search=`` looks at name and description (AWX's search fields)
+SEARCH_FIELDS = ("name", "description")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One field filter: ``field__lookup=value``, negated with ``not__``, in the OR group with ``or__``."""
+
+    field: str
+    lookup: str
+    value: object
+    negate: bool = False
+    either: bool = False
+    #: the query parameter as the client wrote it, for messages
+    param: str = ""
+
+
+def _typed(kind_name, cond, ftype, raw):
+    """``raw`` (query text) as the column's type; a ValidationError naming the parameter otherwise."""
+    name = cond.param or cond.field
+    if ftype == "int":
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ValidationError("%s: %r is not an integer (field %s of %s)" % (name, raw, cond.field, kind_name)) from None
+    if ftype == "bool":
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ValidationError("%s: %r is not a boolean (true or false)" % (name, raw))
+    return str(raw)
+
+
+def _where(store, kind_name, kind, conditions):
+    """``(sql, params)`` of the field filters (AND of the plain ones, and one OR group of the ``or__`` ones)."""
+    compiler = COMPILERS[store.dialect.name]()
+    plain, either = [], []
+    for cond in conditions:
+        if cond.field not in kind.fields:
+            raise ValidationError("%s: %s has no field %r (fields: %s)" % (
+                cond.param or cond.field, kind_name, cond.field, ", ".join(sorted(kind.fields))))
+        if cond.lookup not in LOOKUPS:
+            raise ValidationError("%s: unknown lookup %r (lookups: %s)" % (cond.param or cond.field, cond.lookup, ", ".join(LOOKUPS)))
+        column, ftype = kind.fields[cond.field]
+        if cond.lookup in TEXT_LOOKUPS and ftype != "text":
+            raise ValidationError("%s: lookup %s needs a text field; %s is %s" % (cond.param, cond.lookup, cond.field, ftype))
+        if cond.lookup == "isnull":
+            value = _typed(kind_name, cond, "bool", cond.value)
+        elif cond.lookup == "in":
+            items = [v for v in str(cond.value).split(",") if v != ""]
+            if not items or len(items) > MAX_IN:
+                raise ValidationError("%s: __in takes 1 to %d comma-separated values" % (cond.param, MAX_IN))
+            value = [_typed(kind_name, cond, ftype, v) for v in items]
+        else:
+            value = _typed(kind_name, cond, ftype, cond.value)
+        if ftype == "bool" and cond.lookup not in ("exact", "isnull", "in"):
+            raise ValidationError("%s: a boolean field takes exact, in or isnull" % cond.param)
+        sql = compiler.column_predicate(column, "bool" if ftype == "bool" else "text", cond.lookup, value)
+        if cond.lookup != "isnull":
+            sql = compiler.coalesce_false(sql)
+        if cond.negate:
+            sql = "(NOT %s)" % sql
+        (either if cond.either else plain).append(sql)
+    parts = list(plain)
+    if either:
+        parts.append("(%s)" % " OR ".join(either))
+    sql = " AND ".join(parts)
+    params = []
+
+    def place(match):
+        params.append(compiler.params[int(match.group(1))])
+        return "?"
+    return _MARKER.sub(place, sql), params
+
+
+#: the host_filter compiler's parameter marker (see SqlFilterCompiler.bind)
+_MARKER = re.compile("\x00([0-9]+)\x00")
+
+
+def order_clause(kind_name, kind, order_by):
+    """``ORDER BY`` text for AWX's ``order_by`` (``name``, ``-name``, ``name,-id``): always ending in id."""
+    terms = []
+    names = [part.strip() for part in (order_by or "name").split(",") if part.strip()] or ["name"]
+    for part in names:
+        desc = part.startswith("-")
+        field = part.lstrip("-+")
+        if field not in kind.fields:
+            raise ValidationError("order_by: %s has no field %r (fields: %s)" % (kind_name, field, ", ".join(sorted(kind.fields))))
+        terms.append("%s%s" % (kind.fields[field][0], " DESC" if desc else ""))
+        if field == "id":
+            break
+    else:
+        terms.append("%s.id" % kind.alias)
+    return " ORDER BY " + ", ".join(terms)
+
+
+def _source(store, kind_name, kind, host_filter=None, smart_filter=None):
+    """``(from_sql, params, compiled)``: the row source of a kind (hosts through a host_filter when given)."""
+    params: list = []
+    compiled = None
+    if kind_name == "host" and smart_filter is not None:
+        # AWX's smart inventory: the filter over all hosts, one host per name (the lowest id)
+        compiled = search.compile_filter(store, smart_filter)
+        where, fparams = compiled
+        params.extend(fparams)
+        source = ("(SELECT h.*, i.name AS inventory_name, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
+                  " FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE i.pending_delete = FALSE AND (%s)) h"
+                  " JOIN inventories i ON i.id = h.inventory_id" % where)
+        conditions = ["h.name_rank = 1"]
+    else:
+        source = "%s %s%s" % (kind.table, kind.alias, kind.joins)
+        conditions = [kind.condition] if kind.condition else []
+    if host_filter is not None:
+        if kind_name != "host":
+            raise ValidationError("host_filter applies to hosts only")
+        compiled_hf = search.compile_filter(store, host_filter)
+        where, fparams = compiled_hf
+        conditions.append("(%s)" % where)
+        params.extend(fparams)
+        compiled = compiled_hf if compiled is None or (compiled_hf.timeout_ms or 0) > (compiled.timeout_ms or 0) else compiled
+    return source, conditions, params, compiled
+
+
+def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25, readable=None, parent=None,
+              host_filter=None, smart_filter=None, search_text=None):
+    """``(count, rows)``: how many rows of ``kind_name`` pass the filters, and the page ``offset``/``limit`` of them.
+
+    ``readable``: None for every row, else the set of inventory (project) ids
+    whose rows may be shown.  ``parent``: ``(field, id)`` that every row must
+    have (``("inventory", 3)`` for an inventory's hosts).  ``host_filter``
+    (hosts only) is AWX's ``?host_filter=``; ``smart_filter`` lists a smart
+    inventory's hosts (one per name).  ``search_text``: name or description
+    contains it, case-insensitively.  Rows are dicts of the table's columns
+    (hosts also carry ``inventory_name``).
+    """
+    try:
+        kind = KINDS[kind_name]
+    except KeyError:
+        raise ValidationError("unknown object kind %r" % kind_name) from None
+    store.prepare_search()
+    source, where, params, compiled = _source(store, kind_name, kind, host_filter, smart_filter)
+    conds = list(conditions)
+    if parent is not None:
+        conds.append(Condition(parent[0], "exact", parent[1], param=parent[0]))
+    if search_text:
+        conds.extend(Condition(name, "icontains", search_text, either=True, param="search") for name in SEARCH_FIELDS
+                     if name in kind.fields)
+    filter_sql, filter_params = _where(store, kind_name, kind, conds) if conds else ("", [])
+    if filter_sql:
+        where.append(filter_sql)
+        params.extend(filter_params)
+    if readable is not None:
+        ids = sorted(int(i) for i in readable)
+        if not ids:
+            return 0, []
+        where.append("%s IN (%s)" % (kind.scope_column, sql_marks(ids)))
+        params.extend(ids)
+    where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+    order = order_clause(kind_name, kind, order_by)
+    columns = "%s.*" % kind.alias
+    if kind_name == "host" and smart_filter is None:
+        columns += ", i.name AS inventory_name"
+    count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
+    page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
+    if compiled is not None:
+        count = store.execute_search(count_sql, list(params), compiled).fetchone()[0]
+        cur = store.execute_search(page_sql, list(params), compiled) if offset < count else None
+    else:
+        count = store.execute(count_sql, params).fetchone()[0]
+        cur = store.execute(page_sql, params) if offset < count else None
+    if cur is None:
+        return count, []
+    cols = [d[0] for d in cur.description]
+    rows = []
+    for values in cur.fetchall():
+        row = dict(zip(cols, values))
+        row.pop("name_rank", None)
+        rows.append(row)
+    return count, rows
+
+
+def get_row(store, kind_name, object_id):
+    """The row of ``kind_name`` with id ``object_id`` (hosts with ``inventory_name``), or None."""
+    kind = KINDS[kind_name]
+    columns = "%s.*" % kind.alias
+    if kind_name == "host":
+        columns += ", i.name AS inventory_name, i.kind AS inventory_kind"
+        sql = "SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?" % columns
+    else:
+        sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
+    return store.query_one(sql, (int(object_id),))
+
+
+def names_of(store, kind_name, ids) -> dict:
+    """``{id: {"id", "name", ...}}`` of the inventories or projects ``ids`` (for summary_fields)."""
+    ids = sorted({int(i) for i in ids if i is not None})
+    if not ids:
+        return {}
+    table = {"inventory": "inventories", "project": "projects"}[kind_name]
+    extra = ", kind" if kind_name == "inventory" else ", status"
+    rows = store.query("SELECT id, name, description%s FROM %s WHERE id IN (%s)" % (extra, table, sql_marks(ids)), ids)
+    return {r["id"]: r for r in rows}
