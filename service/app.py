@@ -34,6 +34,7 @@ ROUTERS = [
     "groups",
     "inventory_sources",
     "projects",
+    "deletion",
 ]
 OPENAPI_URL = "/api/v2/openapi.json"
 

@@ -27,10 +27,9 @@ from fastapi.responses import JSONResponse, Response
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import DeletionConflict, NotFound, PendingDeletion
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access, deletion
 from ansible_collections.fleet.inventory.service import deletion_worker
-from ansible_collections.fleet.inventory.service.glue import principal_of, store_of
+from ansible_collections.fleet.inventory.service.auth import Context, context, object_id
 
 router = APIRouter()
-
 NOT_FOUND = {"detail": "Not found."}
 CONFLICT = "Resource is being used by running jobs."
 
@@ -57,12 +56,17 @@ def delete_inventory(store, principal, inventory_id) -> tuple:
     return 202, None
 
 
-@router.delete("/api/v2/inventories/{inventory_id}/", status_code=202)
-def delete_inventory_route(inventory_id: str, store=Depends(store_of), principal=Depends(principal_of)):
+@router.delete("/api/v2/inventories/{id}/", status_code=202, summary="Delete an inventory in the background (AWX)")
+def delete_inventory_route(id: str, ctx: Context = Depends(context)):  # pylint: disable=redefined-builtin
     """Mark the inventory for deletion (202); its rows go in the background (see the module docstring)."""
-    if not inventory_id.isdigit():  # AWX's URL pattern takes digits only: anything else is not found
-        return JSONResponse(dict(NOT_FOUND), status_code=404)
-    status, body = delete_inventory(store, principal, int(inventory_id))
+    status, body = delete_inventory(ctx.store, ctx.principal, object_id(id))
     if body is None:
         return Response(status_code=status)
     return JSONResponse(body, status_code=status)
+
+
+def setup(app):
+    """Start the deletion worker with the service and stop it at shutdown (service/app.py calls it)."""
+    interval = float(app.state.config.get("deletion_interval", deletion_worker.DEFAULT_INTERVAL))
+    app.state.startup.append(lambda started: deletion_worker.start(started.state.stores.target, interval=interval))
+    app.state.shutdown.append(lambda stopping: deletion_worker.stop())

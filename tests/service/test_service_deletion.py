@@ -6,14 +6,11 @@ deletion of a big inventory while another process writes (no error, no long wait
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import deletion
@@ -23,44 +20,9 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store import inven
 from ansible_collections.fleet.inventory.plugins.module_utils.store import leases
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
-from test_service_updates import _free_port
-
 HERE = Path(__file__).resolve().parent
-COLLECTIONS_ROOT = HERE.parents[1] / ".pytest_collections"
 BENCHMARKS = HERE.parents[1] / "benchmarks"
 API = "/api/v2"
-
-
-class Service:
-    def __init__(self, target, interval=30.0):
-        self.port = _free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        env = dict(os.environ, FLEET_TEST_SERVICE_STORE=target)
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "del_server.py"), str(COLLECTIONS_ROOT), "127.0.0.1",
-                                      str(self.port), str(interval)], env=env)
-        end = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(self.url + API + "/inventory_updates/", timeout=2)
-                break
-            except requests.ConnectionError:
-                if self.proc.poll() is not None or time.monotonic() > end:
-                    raise AssertionError("the service did not start")
-                time.sleep(0.1)
-
-    def delete(self, inventory_id, token=None):
-        headers = {"Authorization": "Bearer %s" % token} if token else {}
-        return requests.delete("%s%s/inventories/%s/" % (self.url, API, inventory_id), headers=headers, timeout=30)
-
-    def stop(self, timeout=60):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
 
 
 def _fill(store, name, hosts):
@@ -84,7 +46,7 @@ def _wait(predicate, timeout=60.0):
 
 @pytest.fixture
 def store(store_target):
-    s = Store(store_target)
+    s = Store.open(store_target)
     access.create_user(s, "admin", is_superuser=True)
     access.create_user(s, "alice")
     access.create_user(s, "bob")
@@ -92,11 +54,19 @@ def store(store_target):
     s.close()
 
 
+class _Client:
+    """DELETE /api/v2/inventories/{id}/ on a started service (tests/service/conftest.py)."""
+
+    def __init__(self, started):
+        self.started = started
+
+    def delete(self, inventory_id, token=None):
+        return self.started.delete("%s/inventories/%s/" % (API, inventory_id), token=token)
+
+
 @pytest.fixture
-def service(store):
-    svc = Service(store.connect_target)
-    yield svc
-    svc.stop()
+def service(store, start_service):
+    return _Client(start_service(store.connect_target))
 
 
 def token(store, user, scope="write"):
@@ -122,12 +92,22 @@ def test_delete_202_hides_at_once_and_the_worker_removes_the_rows(store, service
 
 
 def test_a_second_delete_is_400_while_the_rows_are_still_there(store, service):
-    store.save_inventory("prod")
-    inv_id = store.get_inventory("prod")["id"]
+    inv_id = _fill(store, "prod", 300)
+    host_id = store.save_host("prod", "keep")[1]["id"]
+    group_id = store.save_group("prod", "g")[1]["id"]
     # marked outside the service (as a module with wait: false does): the worker has not been woken
     deletion.request_delete(store, inv_id)
-    resp = service.delete(inv_id, token(store, "admin"))
+    admin = token(store, "admin")
+    resp = service.delete(inv_id, admin)
     assert resp.status_code == 400 and resp.json() == {"error": "Inventory is already pending deletion."}
+    # AWX: the inventory reads with pending_delete until its row is gone; its hosts and groups are gone at once
+    detail = service.started.get("%s/inventories/%d/" % (API, inv_id), token=admin)
+    assert detail.status_code in (200, 404)
+    if detail.status_code == 200:
+        assert detail.json()["pending_delete"] is True
+    assert service.started.get("%s/hosts/%d/" % (API, host_id), token=admin).status_code == 404
+    assert service.started.get("%s/hosts/?name=keep" % API, token=admin).json()["count"] == 0
+    assert service.started.get("%s/groups/%d/" % (API, group_id), token=admin).status_code == 404
 
 
 def test_409_while_an_update_is_pending(store, service):
@@ -152,7 +132,7 @@ def test_bad_requests(store, service):
     assert service.delete(inv_id).status_code == 401
     assert service.delete(inv_id, "not-a-token").status_code == 401
     resp = service.delete(inv_id, token(store, "alice", scope="read"))
-    assert resp.status_code == 403 and "read token" in resp.json()["detail"]
+    assert resp.status_code == 403 and "read scope" in resp.json()["detail"]
     resp = service.delete(inv_id, token(store, "bob"))
     assert resp.status_code == 403 and "admin role" in resp.json()["detail"]
     assert service.delete(4242, token(store, "admin")).json() == {"detail": "Not found."}
