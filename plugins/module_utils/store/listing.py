@@ -282,8 +282,8 @@ def get_row(store, kind_name, object_id):
         sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ? AND i.pending_delete = FALSE"
                % columns)
     elif kind.condition:
-        sql = "SELECT %s FROM %s %s%s WHERE %s.id = ? AND %s" % (columns, kind.table, kind.alias, kind.joins, kind.alias,
-                                                                  kind.condition)
+        sql = "SELECT %s FROM %s %s%s WHERE %s.id = ? AND %s" % (
+            columns, kind.table, kind.alias, kind.joins, kind.alias, kind.condition)
     else:
         sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
     return store.query_one(sql, (int(object_id),))
