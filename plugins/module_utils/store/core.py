@@ -276,6 +276,8 @@ class Store:
             # a store already at this version (every open but the first after an upgrade) is checked
             # without the write lock: a reader never waits for a writer's transaction to open the store
             if self.has_table("schema_version") and self._checked_version() == schema.SCHEMA_VERSION:
+                for step in schema.ON_OPEN:  # one small read when there is nothing to do; a step that writes
+                    step(self)               # takes the write lock itself (see schema.ON_OPEN)
                 return
             with self.transaction():
                 self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
