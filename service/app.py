@@ -35,6 +35,7 @@ ROUTERS = [
     "inventory_sources",
     "projects",
     "updates",
+    "deletion",
 ]
 OPENAPI_URL = "/api/v2/openapi.json"
 

@@ -49,6 +49,19 @@ class NotPending(ValidationError):
     """The pending update was claimed by another worker (or ended) before this one could claim it."""
 
 
+class PendingDeletion(ValidationError):
+    """The inventory is already pending deletion (AWX answers 400 {"error": "Inventory is already pending deletion."})."""
+
+
+class DeletionConflict(FleetInventoryError):
+    """The inventory cannot be deleted now: an update of it is pending or running (AWX's 409, active jobs);
+    ``active`` lists them as ``[{"type": "inventory_update", "id": n}]``."""
+
+    def __init__(self, message, active=()):
+        super().__init__(message)
+        self.active = list(active)
+
+
 class UpdateCanceled(FleetInventoryError):
     """A running update was canceled (a cancel request, or the service stopping): its processes were killed."""
 

@@ -22,7 +22,14 @@ description:
     (of source V(constructed)) that holds these options; it is created with the inventory and cannot be deleted or
     doubled. Its hosts and groups cannot be added by hand; an update of that source (or the
     P(fleet.inventory.constructed#inventory) inventory plugin) computes them.
-  - Deleting an inventory deletes its hosts, groups and their facts at once.
+  - Deleting an inventory (O(state=absent)) is AWX's background deletion. First the inventory is marked
+    C(pending_delete) in one statement; from then on it and its hosts are gone for every reader (searches, smart and
+    constructed inventories, M(fleet.inventory.host_info), the inventory plugins, the fact cache). Then its rows
+    (hosts with their facts, groups, sources, update records) are removed in batches of short transactions, so
+    that other writers of the store never wait long; see O(wait).
+  - As in AWX, an inventory cannot be deleted while an update of it is pending or running, and an input of a
+    constructed inventory may be deleted (the constructed inventory loses that input). The name of an inventory
+    pending deletion stays taken until its rows are removed.
 requirements:
   - pyparsing >= 3.1 and google-re2 on the controller (the O(host_filter) of a smart inventory)
 extends_documentation_fragment:
@@ -99,6 +106,17 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  wait:
+    description:
+      - For O(state=absent) only. With V(true) the task removes the inventory's rows, batch by batch, before it
+        returns; the inventory is gone from the store when it ends. An inventory already pending deletion (by an earlier
+        O(wait=false) task, or by C(DELETE /api/v2/inventories/{id}/) of the service) is finished (V(changed)).
+      - With V(false) the task only marks the inventory C(pending_delete) and returns at once; the rows are removed by the
+        deletion worker of the fleet.inventory service when one runs on the store, or else by the next task with
+        O(state=absent) and O(wait=true) for the same name. Until then the inventory is hidden from every reader and its
+        name cannot be used for a new inventory. A second O(wait=false) task for it changes nothing.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check mode and report what would change without writing to the store.
@@ -156,6 +174,12 @@ EXAMPLES = r"""
   fleet.inventory.inventory:
     name: staging
     state: absent
+
+- name: Mark a big inventory for deletion and return at once (the service's deletion worker removes the rows)
+  fleet.inventory.inventory:
+    name: old-datacenter
+    state: absent
+    wait: false
 """
 
 RETURN = r"""
@@ -194,6 +218,20 @@ source_vars:
     strict: true
     compose:
       resolved_state: state | default("running")
+deletion:
+  description:
+    - For O(state=absent), what the task removed (nothing in check mode or with O(wait=false)), and whether the
+      inventory is still pending deletion.
+  returned: when O(state=absent) and the inventory existed
+  type: dict
+  sample:
+    pending_delete: false
+    hosts: 100000
+    groups: 12
+    updates: 3
+    sources: 1
+    batches: 61
+    longest_batch: 0.21
 limit:
   description: For a constructed inventory, the host pattern of its constructed source.
   returned: when the inventory is a constructed one
@@ -202,6 +240,7 @@ limit:
 """
 
 from ansible_collections.fleet.inventory.plugins.module_utils.module import FleetModule, argument_spec
+from ansible_collections.fleet.inventory.plugins.module_utils.rules import deletion
 
 FIELDS = ("name", "description", "kind", "host_filter", "variables",
           "input_inventories", "source_vars", "limit", "update_cache_timeout", "verbosity")
@@ -221,16 +260,33 @@ def main(task_class=FleetModule):
         update_cache_timeout=dict(type="int"),
         verbosity=dict(type="int", choices=[0, 1, 2]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=True),
     ))
     p = module.params
     store = module.store
+    report = {}
+
+    def absent():
+        before = store.constructed_view(store.get_inventory(p["name"]))
+        if before is None:
+            return None, None
+        stats = {"hosts": 0, "groups": 0, "updates": 0, "sources": 0, "batches": 0, "longest_batch": 0.0}
+        if not before["pending_delete"]:
+            deletion.request_delete(store, before["id"], dry_run=module.check_mode)
+        elif not p["wait"]:
+            report["deletion"] = dict(stats, pending_delete=True)
+            return before, before  # marked already: the rows go in the background
+        if p["wait"] and not module.check_mode:
+            stats = deletion.delete_pending(store, before["id"])
+        stats["pending_delete"] = not (p["wait"] and (module.check_mode or stats.pop("deleted", False)
+                                                      or store.get_inventory(before["id"]) is None))
+        report["deletion"] = stats
+        return before, None
 
     def apply():
+        if p["state"] == "absent":
+            return absent()
         with store.transaction(dry_run=module.check_mode):
-            if p["state"] == "absent":
-                before = store.constructed_view(store.get_inventory(p["name"]))
-                store.delete_inventory(p["name"])
-                return before, None
             return store.save_inventory(p["name"], description=p["description"], kind=p["kind"],
                                         host_filter=p["host_filter"], variables=p["variables"],
                                         input_inventories=p["input_inventories"], source_vars=p["source_vars"], limit=p["limit"],
@@ -241,7 +297,7 @@ def main(task_class=FleetModule):
     extra = {}
     if shown and shown.get("kind") == "constructed":
         extra = {k: shown[k] for k in ("input_inventories", "source_vars", "limit")}
-    module.exit_with_diff(before, after, FIELDS, id=shown["id"] if shown else None, inventory=shown, **extra)
+    module.exit_with_diff(before, after, FIELDS, id=shown["id"] if shown else None, inventory=shown, **extra, **report)
 
 
 if __name__ == "__main__":

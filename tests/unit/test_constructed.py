@@ -286,13 +286,13 @@ def test_constructed_options_on_other_kinds_are_refused(seed, option):
     assert dump(seed) == before
 
 
-def test_an_input_cannot_be_deleted_while_used(seed):
+def test_deleting_an_input_drops_it_from_the_constructed_inventory(seed):
+    # AWX: an input inventory may be deleted; the constructed inventory loses that input with it
     make_seed_constructed(seed)
-    with pytest.raises(ValidationError, match="inventory 'East' is an input of constructed inventory 'shutdown-product-dev'"):
-        seed.delete_inventory("East")
+    assert seed.delete_inventory("East")["name"] == "East"
+    assert seed.constructed_view(seed.get_inventory("shutdown-product-dev"))["input_inventories"] == ["West"]
     seed.delete_inventory("shutdown-product-dev")
     assert seed.query("SELECT * FROM inventory_sources") == []
-    assert seed.delete_inventory("East")["name"] == "East"
 
 
 def test_a_host_renamed_in_its_input_keeps_its_constructed_twin(seed):

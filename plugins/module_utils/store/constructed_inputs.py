@@ -86,10 +86,13 @@ def constructed_source(store, inventory_id):
 
 
 def input_inventories(store, inventory_id) -> list:
-    """``[(id, name, kind)]`` of a constructed inventory's inputs, in order."""
+    """``[(id, name, kind)]`` of a constructed inventory's inputs, in order.
+
+    An input pending deletion is no input any more (AWX drops the link when it deletes the inventory).
+    """
     return [tuple(r) for r in store.execute(
         "SELECT i.id, i.name, i.kind FROM inventory_input_inventories ii JOIN inventories i ON i.id = ii.input_inventory_id"
-        " WHERE ii.inventory_id = ? ORDER BY ii.position", (inventory_id,)).fetchall()]
+        " WHERE ii.inventory_id = ? AND i.pending_delete = FALSE ORDER BY ii.position", (inventory_id,)).fetchall()]
 
 
 def resolve_inputs(store, names, constructed_name=None) -> list:
@@ -105,6 +108,8 @@ def resolve_inputs(store, names, constructed_name=None) -> list:
         inv = store.get_inventory(name)
         if inv is None:
             raise NotFound("input_inventories: inventory %s does not exist" % ("id %d" % name if isinstance(name, int) else "'%s'" % name))
+        if inv["pending_delete"]:
+            raise NotFound("input_inventories: inventory '%s' is being deleted (pending_delete)" % inv["name"])
         if constructed_name is not None and inv["name"] == constructed_name:
             raise ValidationError("input_inventories: constructed inventory '%s' cannot be an input of itself" % constructed_name)
         if inv["kind"] in ("smart", "constructed"):
@@ -167,7 +172,7 @@ def input_content(store, inventory_id):
     "groups": [(id, name, variables_text)] by id, "group_hosts": [(group_id, host_id)],
     "children": [(parent_id, child_id)]}``.
     """
-    row = store.execute("SELECT variables FROM inventories WHERE id = ?", (inventory_id,)).fetchone()
+    row = store.execute("SELECT variables FROM inventories WHERE id = ? AND pending_delete = FALSE", (inventory_id,)).fetchone()
     if row is None:
         return None
     return {

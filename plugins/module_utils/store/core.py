@@ -336,15 +336,16 @@ class Store:
     def get_inventory(self, name_or_id):
         return inventory_repo.get(self, name_or_id)
 
-    def require_inventory(self, name_or_id, kinds=None, purpose=None):
-        """The inventory, or NotFound; with ``kinds``, a ValidationError when it is of another kind."""
-        return inventory_repo.require(self, name_or_id, kinds=kinds, purpose=purpose)
+    def require_inventory(self, name_or_id, kinds=None, purpose=None, pending_ok=False):
+        """The inventory, or NotFound (also when it is pending deletion, unless ``pending_ok``); with ``kinds``,
+        a ValidationError when it is of another kind."""
+        return inventory_repo.require(self, name_or_id, kinds=kinds, purpose=purpose, pending_ok=pending_ok)
 
     def require_normal_inventory(self, inventory, what):
         return inventory_repo.require_normal(self, inventory, what)
 
-    def list_inventories(self, kind=None) -> list[dict]:
-        return inventory_repo.list_all(self, kind)
+    def list_inventories(self, kind=None, include_pending=False) -> list[dict]:
+        return inventory_repo.list_all(self, kind, include_pending=include_pending)
 
     def save_inventory(self, name, **fields):
         """Create or update an inventory, see :func:`store.inventories.save`; returns ``(before, after)``."""

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.fleet.inventory.plugins.module_utils.store.facts import read_facts
 from ansible_collections.fleet.inventory.plugins.module_utils.store.hosts import ids_named
 
-_HAS_FACTS = "EXISTS (SELECT 1 FROM host_facts hf WHERE hf.host_id = h.id)"
+# hosts of inventories pending deletion have no facts for the cache
+_HAS_FACTS = ("EXISTS (SELECT 1 FROM host_facts hf WHERE hf.host_id = h.id)"
+              " AND h.inventory_id IN (SELECT i.id FROM inventories i WHERE i.pending_delete = FALSE)")
 _FRESH = "(h.ansible_facts_modified IS NULL OR h.ansible_facts_modified >= ?)"
 
 

@@ -346,7 +346,9 @@ def facts_to_original_hosts(store, by_host, merge):
         return by_host
     existing = set()
     for chunk in chunks(sorted(set(links.values()))):
-        existing.update(r[0] for r in store.execute("SELECT id FROM hosts WHERE id IN (%s)" % sql_marks(chunk), chunk))
+        existing.update(r[0] for r in store.execute(
+            "SELECT h.id FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE i.pending_delete = FALSE"
+            " AND h.id IN (%s)" % sql_marks(chunk), chunk))
     out: dict = {}
     for host_id, facts in by_host.items():
         target = links.get(host_id)

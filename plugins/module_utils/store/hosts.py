@@ -94,13 +94,17 @@ def delete(store, inventory, name):
 
 
 def named(store, name) -> list:
-    """Every stored host called ``name``, in any inventory (lowest id first)."""
-    return [host_row(r) for r in store.query("SELECT * FROM hosts WHERE name = ? ORDER BY id", (name,))]
+    """Every stored host called ``name``, in any inventory not pending deletion (lowest id first)."""
+    return [host_row(r) for r in store.query(
+        "SELECT h.* FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.name = ? AND i.pending_delete = FALSE"
+        " ORDER BY h.id", (name,))]
 
 
 def ids_named(store, name) -> list:
-    """The ids of every stored host called ``name``, in any inventory (lowest first)."""
-    return [r[0] for r in store.execute("SELECT id FROM hosts WHERE name = ? ORDER BY id", (name,)).fetchall()]
+    """The ids of every stored host called ``name``, in any inventory not pending deletion (lowest first)."""
+    return [r[0] for r in store.execute(
+        "SELECT h.id FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.name = ? AND i.pending_delete = FALSE"
+        " ORDER BY h.id", (name,)).fetchall()]
 
 
 def by_names(store, names, inventory=None) -> dict:

@@ -30,11 +30,17 @@ def get(store, name_or_id):
     return inventory_row(store.query_one("SELECT * FROM inventories WHERE %s = ?" % column, (name_or_id,)))
 
 
-def require(store, name_or_id, kinds=None, purpose=None):
-    """The inventory, or NotFound; with ``kinds``, a ValidationError when it is of another kind."""
+def require(store, name_or_id, kinds=None, purpose=None, pending_ok=False):
+    """The inventory, or NotFound; with ``kinds``, a ValidationError when it is of another kind.
+
+    An inventory pending deletion is gone for its readers and writers: NotFound
+    saying so (``pending_ok`` returns it, for the deletion itself).
+    """
     inv = get(store, name_or_id)
     if inv is None:
         raise NotFound("inventory %s does not exist in store %s" % (quote(name_or_id), store.label))
+    if inv["pending_delete"] and not pending_ok:
+        raise NotFound(being_deleted(inv, store))
     if kinds is not None and inv["kind"] not in kinds:
         raise ValidationError("%s: inventory '%s' is a %s inventory" % (purpose or "not allowed", inv["name"], kind_name(inv["kind"])))
     return inv
@@ -50,12 +56,22 @@ def require_normal(store, inventory, what):
     return inv
 
 
-def list_all(store, kind=None) -> list:
-    if kind is None:
-        rows = store.query("SELECT * FROM inventories ORDER BY id")
-    else:
-        rows = store.query("SELECT * FROM inventories WHERE kind = ? ORDER BY id", (kind,))
-    return [inventory_row(r) for r in rows]
+def being_deleted(inv, store) -> str:
+    """The message for a use of an inventory pending deletion."""
+    return ("inventory '%s' is being deleted (pending_delete) in store %s; its hosts and groups are gone for every reader,"
+            " and its name stays taken until its rows are removed" % (inv["name"], store.label))
+
+
+def list_all(store, kind=None, include_pending=False) -> list:
+    """The inventories by id (of one ``kind``); those pending deletion only with ``include_pending``."""
+    conditions, params = [], []
+    if not include_pending:
+        conditions.append("pending_delete = FALSE")
+    if kind is not None:
+        conditions.append("kind = ?")
+        params.append(kind)
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
+    return [inventory_row(r) for r in store.query("SELECT * FROM inventories%s ORDER BY id" % where, params)]
 
 
 def save(store, name, description=None, kind=None, host_filter=None, variables=None,
@@ -79,6 +95,8 @@ def save(store, name, description=None, kind=None, host_filter=None, variables=N
         raise ValidationError("kind must be one of '', 'smart', 'constructed', not '%s'" % kind)
     with store.transaction():
         before = get(store, name)
+        if before is not None and before["pending_delete"]:
+            raise ValidationError("cannot save inventory '%s': %s" % (name, being_deleted(before, store)))
         if before is not None and kind is not None and kind != before["kind"]:
             raise ValidationError(
                 "inventory '%s' is a %s inventory; kind is set at creation and cannot be changed to %s"
@@ -147,16 +165,16 @@ def constructed_view(store, inv):
 
 
 def delete(store, name):
-    """Delete an inventory with its hosts, groups and facts; returns what was deleted (or None)."""
+    """Delete an inventory with its hosts, groups and facts in this one transaction; returns what was deleted (or None).
+
+    For small inventories and tests; the modules and the service delete in the
+    background instead (:mod:`rules.deletion`).  As there (and in AWX), an
+    input of a constructed inventory may be deleted: the link goes with it.
+    """
     with store.transaction():
         before = get(store, name)
         if before is not None:
-            used_by = store.query(
-                "SELECT i.name FROM inventory_input_inventories ii JOIN inventories i ON i.id = ii.inventory_id"
-                " WHERE ii.input_inventory_id = ?", (before["id"],))
-            if used_by:
-                raise ValidationError("inventory '%s' is an input of constructed inventory %s; remove it there first"
-                                      % (name, ", ".join("'%s'" % r["name"] for r in used_by)))
+            store.execute("DELETE FROM inventory_input_inventories WHERE input_inventory_id = ?", (before["id"],))
             delete_host_items(store, inventory_id=before["id"])  # no cascade reaches the leaf rows (schema migration 7)
             store.execute("DELETE FROM inventories WHERE id = ?", (before["id"],))
         return before
@@ -174,5 +192,5 @@ def set_variables(store, inventory_id, text, stamp):
 
 
 def any_constructed(store) -> bool:
-    """Whether the store holds a constructed inventory at all."""
+    """Whether the store holds a constructed inventory at all (pending deletion or not)."""
     return store.execute("SELECT 1 FROM inventories WHERE kind = 'constructed' LIMIT 1").fetchone() is not None

@@ -116,9 +116,12 @@ def delete(store, source_id):
 
 
 def find_by_name(store, name, inventory_name=None) -> list:
-    """The raw rows of the sources named ``name`` (of the inventory named ``inventory_name``), with ``inventory_name``."""
+    """The raw rows of the sources named ``name`` (of the inventory named ``inventory_name``), with ``inventory_name``.
+
+    Sources of inventories pending deletion are left out.
+    """
     sql = ("SELECT s.*, i.name AS inventory_name FROM inventory_sources s JOIN inventories i ON i.id = s.inventory_id"
-           " WHERE s.name = ?")
+           " WHERE s.name = ? AND i.pending_delete = FALSE")
     params = [name]
     if inventory_name:
         sql += " AND i.name = ?"

@@ -73,13 +73,15 @@ KINDS = {
     "group": Kind("groups", "o", _fields(
         "o", text=("name", "description"), stamps=("created", "modified"),
         extra={"inventory": ("o.inventory_id", "int")}),
-        scope_column="o.inventory_id"),
+        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
+        condition="i.pending_delete = FALSE"),
     "inventory_source": Kind("inventory_sources", "o", _fields(
         "o", text=("name", "description", "source", "source_path", "status"),
         bools=("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update"),
         stamps=("created", "modified", "last_updated"),
         extra={"inventory": ("o.inventory_id", "int"), "source_project": ("o.source_project_id", "int")}),
-        scope_column="o.inventory_id"),
+        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
+        condition="i.pending_delete = FALSE"),
     "project": Kind("projects", "o", _fields(
         "o", text=("name", "description", "scm_type", "scm_url", "scm_branch", "scm_revision", "status"),
         stamps=("created", "modified", "last_updated")),
@@ -277,12 +279,21 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
 
 
 def get_row(store, kind_name, object_id):
-    """The row of ``kind_name`` with id ``object_id`` (hosts with ``inventory_name``), or None."""
+    """The row of ``kind_name`` with id ``object_id`` (hosts with ``inventory_name``), or None.
+
+    Hosts, groups and sources of an inventory pending deletion are None (gone
+    for readers); the inventory itself reads with ``pending_delete`` true until
+    its row is removed, as in AWX.
+    """
     kind = KINDS[kind_name]
     columns = "%s.*" % kind.alias
     if kind_name == "host":
         columns += ", i.name AS inventory_name, i.kind AS inventory_kind"
-        sql = "SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ?" % columns
+        sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ? AND i.pending_delete = FALSE"
+               % columns)
+    elif kind.condition:
+        sql = "SELECT %s FROM %s %s%s WHERE %s.id = ? AND %s" % (
+            columns, kind.table, kind.alias, kind.joins, kind.alias, kind.condition)
     else:
         sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
     return store.query_one(sql, (int(object_id),))
