@@ -90,7 +90,7 @@ def create_app(store_target, workers=0, config=None, open_store=True) -> FastAPI
     app.add_middleware(errors.BodyLimit, limit=int(app.state.config.get("max_body", errors.MAX_BODY)))
     for name in ROUTERS:
         module = importlib.import_module("ansible_collections.fleet.inventory.service.routes." + name)
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.ERROR_RESPONSES)
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(app)

@@ -56,6 +56,20 @@ STATUS = (
 )
 
 
+#: the error answers every route may give, for the OpenAPI description (app.py includes each router with them):
+#: an AWX error body is an object, ``{"detail": ...}``, ``{"error": ...}`` or ``{<field>: [<message>, ...]}``
+_ERROR_BODY = {"content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}}
+ERROR_RESPONSES = {
+    400: dict(_ERROR_BODY, description="Bad request: a parameter, filter or body that is not valid (the body says which)"),
+    401: dict(_ERROR_BODY, description="No token, or a token that is wrong, expired or revoked"),
+    403: dict(_ERROR_BODY, description="The token's user lacks the role, or a read token on a write"),
+    404: dict(_ERROR_BODY, description="Nothing has this id"),
+    405: dict(_ERROR_BODY, description="The object cannot do this (e.g. a manual source cannot update)"),
+    409: dict(_ERROR_BODY, description="Conflict with a running update"),
+    413: dict(_ERROR_BODY, description="The request body is too large"),
+}
+
+
 class ApiError(Exception):
     """An HTTP answer: ``status`` and its JSON ``body`` (default ``{"detail": <AWX's text for the status>}``)."""
 

@@ -282,7 +282,8 @@ def inventory_update_can_cancel(id: str, ctx: Context = Depends(context)):  # no
     return {"can_cancel": updates.can_cancel(_inventory_update(ctx, id))}
 
 
-@router.post(API + "/inventory_updates/{id}/cancel/", status_code=202, summary="Cancel the update: 202, or 405 when it ended")
+@router.post(API + "/inventory_updates/{id}/cancel/", status_code=202, summary="Cancel the update: 202, or 405 when it ended",
+             response_class=Response)  # AWX's 202 has an empty body (no JSON in the description)
 def inventory_update_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
     rec = _inventory_update(ctx, id)
     ctx.require("update", "inventory", rec["inventory"])
@@ -346,7 +347,8 @@ def project_update_can_cancel(id: str, ctx: Context = Depends(context)):  # noqa
     return {"can_cancel": project_updates.can_cancel(_project_update(ctx, id))}
 
 
-@router.post(API + "/project_updates/{id}/cancel/", status_code=202, summary="Cancel the project update: 202, or 405")
+@router.post(API + "/project_updates/{id}/cancel/", status_code=202, summary="Cancel the project update: 202, or 405",
+             response_class=Response)  # AWX's empty 202
 def project_update_cancel(id: str, ctx: Context = Depends(context)):  # noqa: A002
     rec = _project_update(ctx, id)
     ctx.require("update", "project", rec["project"])
