@@ -7,13 +7,14 @@
 #   make bench-constructed BENCH_ARGS="..."   benchmarks/constructed.py (vs ansible.builtin.constructed)
 #   make bench-scm BENCH_ARGS="..."           benchmarks/scm.py (scm source updates vs ansible-inventory)
 #   make bench-fact-search BENCH_ARGS="..."   benchmarks/fact_search.py (every fact filter over 1M stored hosts)
+#   make bench-service BENCH_ARGS="..."       benchmarks/service.py (the HTTP service: host_filter latency, updates)
 #   every benchmark takes BENCH_ARGS="--store postgresql://user@host:port/db" (default: SQLite files)
 #   make pytest | sanity | lint | build    one stage of scripts/test.sh
 SHELL := /bin/bash
 PYTHON_VENV := .venv/bin/python
 BENCH_ARGS ?=
 
-.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search pytest sanity lint build clean
+.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search bench-service pytest sanity lint build clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -35,6 +36,9 @@ bench-scm: bootstrap
 
 bench-fact-search: bootstrap
 	$(PYTHON_VENV) benchmarks/fact_search.py $(BENCH_ARGS)
+
+bench-service: bootstrap
+	$(PYTHON_VENV) benchmarks/service.py $(BENCH_ARGS)
 
 pytest sanity lint build: bootstrap
 	bash scripts/test.sh $@
