@@ -182,6 +182,31 @@ def latency(url, headers, host_filter, expected, clients, per_client):
     return out
 
 
+def profile(store, host_filter, repeat):
+    """The engine's side of one request, in this process: ``COUNT(*)`` of the filter alone, the page query
+    (200 rows) alone, and ``listing.list_page`` (both plus compiling the filter); medians of ``repeat``."""
+    from ansible_collections.fleet.inventory.plugins.module_utils.store import listing  # pylint: disable=import-outside-toplevel
+    store.prepare_search()
+    where, params = store.compile_filter(host_filter)
+    timed = {"count_s": "SELECT COUNT(*) FROM hosts h WHERE %s" % where,
+             "page_s": "SELECT h.* FROM hosts h WHERE %s ORDER BY h.name, h.id LIMIT %d" % (where, PAGE_SIZE)}
+    out = {}
+    for key, sql in timed.items():
+        times = []
+        for _r in range(repeat):
+            t = time.perf_counter()
+            store.execute(sql, list(params)).fetchall()
+            times.append(time.perf_counter() - t)
+        out[key] = statistics.median(times)
+    times = []
+    for _r in range(repeat):
+        t = time.perf_counter()
+        listing.list_page(store, "host", host_filter=host_filter, limit=PAGE_SIZE)
+        times.append(time.perf_counter() - t)
+    out["list_page_s"] = statistics.median(times)
+    return out
+
+
 # ----------------------------------------------------------------------------------- updates
 
 
@@ -274,6 +299,13 @@ def markdown(report):
             r["label"], r["host_filter"].replace("|", "\\|"), count, r["clients"], r["requests"],
             " (%d errors)" % r["error_count"] if r["error_count"] else "", _ms(r["median_s"]), _ms(r["p99_s"]), r["rps"],
             status, " ".join("%.1f" % x for x in r["load"])))
+    if report.get("profile"):
+        lines += ["", "Where one request's time goes (in the benchmark's process, no HTTP; medians): `COUNT(*)` of the filter"
+                      " alone, the page query alone (200 rows ordered by name), `listing.list_page` (compile + both)",
+                  "", "| filter | COUNT(*) | page query | list_page | load avg |", "|---|---:|---:|---:|---|"]
+        for label, p in report["profile"].items():
+            lines.append("| %s | %s | %s | %s | %s |" % (label, _ms(p["count_s"]), _ms(p["page_s"]), _ms(p["list_page_s"]),
+                                                       " ".join("%.1f" % x for x in p["load"])))
     u = report.get("updates")
     if u:
         lines += ["", "| update of an scm source (%d hosts), median of %d | engine (`run_source_update`) | "
@@ -365,6 +397,13 @@ def main(argv=None):
                         "" if r["correct"] else "  WRONG COUNT %s (expected %s)" % (r["counts"], r["expected"])))
                 else:
                     log("  %-22s %2d clients: errors %s" % (f["label"], clients, r["errors"]))
+        report["profile"] = {}
+        for f in filters:
+            prof = profile(store, f["host_filter"], 3 if args.quick else 10)
+            prof["load"] = os.getloadavg()
+            report["profile"][f["label"]] = prof
+            log("  profile %-22s COUNT %s  page %s  list_page %s" % (f["label"], _ms(prof["count_s"]), _ms(prof["page_s"]),
+                                                                   _ms(prof["list_page_s"])))
         log("updates: engine, then service")
         eng = engine_updates(store, invs["engine"], modules)
         svc = service_updates(store, service.url, headers, invs["service"], modules)
