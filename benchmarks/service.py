@@ -333,6 +333,10 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="few requests and one update run (a smoke run)")
     parser.add_argument("--requests", type=int, help="requests of the one client per filter (default 100, 5 with --quick)")
     parser.add_argument("--per-client", type=int, help="requests of each of the 20 clients per filter (default 10, 2 with --quick)")
+    parser.add_argument("--filter", action="append", dest="filters", metavar="LABEL",
+                        help="time only this filter of the set (a label of generate.benchmark_filters; repeatable;"
+                             " default: %s)" % ", ".join(FILTER_LABELS))
+    parser.add_argument("--profile-repeat", type=int, help="runs of each profiled statement (default 10, 3 with --quick)")
     parser.add_argument("--update-hosts", type=int, default=300, help="hosts of the updated scm source")
     parser.add_argument("--update-runs", type=int, help="updates timed on each side (default 3, 1 with --quick)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "fleet-inventory-bench-service"))
@@ -384,7 +388,10 @@ def main(argv=None):
     log("starting the service (--workers 1)")
     service.start()
     try:
-        filters = [f for f in generate.benchmark_filters(args.hosts) if f["label"] in FILTER_LABELS]
+        labels = args.filters or FILTER_LABELS
+        filters = [f for f in generate.benchmark_filters(args.hosts) if f["label"] in labels]
+        if len(filters) != len(labels):
+            raise SystemExit("service.py: unknown filter label among %s" % (labels,))
         report["latency"] = []
         for f in filters:
             for clients, per in ((1, n_one), (CLIENTS, per_client)):
@@ -399,7 +406,7 @@ def main(argv=None):
                     log("  %-22s %2d clients: errors %s" % (f["label"], clients, r["errors"]))
         report["profile"] = {}
         for f in filters:
-            prof = profile(store, f["host_filter"], 3 if args.quick else 10)
+            prof = profile(store, f["host_filter"], args.profile_repeat or (3 if args.quick else 10))
             prof["load"] = os.getloadavg()
             report["profile"][f["label"]] = prof
             log("  profile %-22s COUNT %s  page %s  list_page %s" % (f["label"], _ms(prof["count_s"]), _ms(prof["page_s"]),
