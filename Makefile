@@ -8,13 +8,14 @@
 #   make bench-scm BENCH_ARGS="..."           benchmarks/scm.py (scm source updates vs ansible-inventory)
 #   make bench-fact-search BENCH_ARGS="..."   benchmarks/fact_search.py (every fact filter over 1M stored hosts)
 #   make bench-delete BENCH_ARGS="..."        benchmarks/deletion.py (delete a 100k-host inventory while another process writes)
+#   make bench-service BENCH_ARGS="..."       benchmarks/service.py (the HTTP service: host_filter latency, updates)
 #   every benchmark takes BENCH_ARGS="--store postgresql://user@host:port/db" (default: SQLite files)
 #   make pytest | sanity | lint | build    one stage of scripts/test.sh
 SHELL := /bin/bash
 PYTHON_VENV := .venv/bin/python
 BENCH_ARGS ?=
 
-.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search bench-delete pytest sanity lint build molecule clean
+.PHONY: bootstrap demo test bench bench-constructed bench-scm bench-fact-search bench-delete bench-service pytest sanity lint build molecule clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -39,6 +40,9 @@ bench-fact-search: bootstrap
 
 bench-delete: bootstrap
 	$(PYTHON_VENV) benchmarks/deletion.py $(BENCH_ARGS)
+
+bench-service: bootstrap
+	$(PYTHON_VENV) benchmarks/service.py $(BENCH_ARGS)
 
 pytest sanity lint build molecule: bootstrap
 	bash scripts/test.sh $@

@@ -10,6 +10,7 @@ trivial (a filter that matches nothing, or facts a tenth of the real size)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -135,3 +136,25 @@ def test_run_quick_end_to_end(tmp_path):
         if "skipped" not in smart:
             assert smart["same_output"], smart
             assert smart["result_hosts"] == smart["expected"] == 200
+
+
+@pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in ("fastapi", "uvicorn", "requests")),
+                    reason="the service's requirements (service/requirements.txt) are not installed")
+def test_service_quick_end_to_end(tmp_path):
+    """``service.py --hosts 200 --quick``: a real service process answers every timed filter with the right count,
+    and an scm source updates through the engine and through the service (about 45 s on a loaded machine)."""
+    results = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "service.py"), "--hosts", "200", "--quick", "--update-hosts", "20",
+         "--workdir", str(tmp_path / "work"), "--results", str(results), "--nice", "0"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| filter | matches | clients |" in proc.stdout and "POST update" in proc.stdout
+    [report_path] = list(results.glob("service-*-sqlite-200-quick.json"))
+    report = json.loads(report_path.read_text())
+    assert len(report["latency"]) == 6
+    for row in report["latency"]:
+        assert row["error_count"] == 0 and row["correct"], row
+        assert row["requests"] == (5 if row["clients"] == 1 else 40)
+    updates = report["updates"]
+    assert len(updates["engine_s"]) == len(updates["service_s"]) == 1

@@ -10,9 +10,10 @@ value bound as a parameter.  A field or lookup the kind does not have is a
 ValidationError naming it; text lookups use the host_filter compiler of the store's
 backend, so ``contains`` is case-sensitive and ``icontains`` is not, on both backends.
 
-A page is two statements: ``COUNT(*)`` of the whole filtered set, then the rows
-of one page (``LIMIT``/``OFFSET``), ordered by the requested fields and then by
-``id`` so that pages never overlap.
+A page is the rows of one page (``LIMIT``/``OFFSET``), ordered by the requested
+fields and then by ``id`` so that pages never overlap, then ``COUNT(*)`` of the
+whole filtered set, which is skipped when the page is not full (the count is then
+``offset`` plus its rows: the filter is evaluated once instead of twice).
 """
 
 from __future__ import annotations
@@ -261,20 +262,24 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         columns += ", i.name AS inventory_name"
     count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
     page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
+    # the page first: when it is not full (and not past the end), the count is known without evaluating the
+    # filter a second time (a fact host_filter reads every row of its fact key, once per statement)
     if compiled is not None:
-        count = store.execute_search(count_sql, list(params), compiled).fetchone()[0]
-        cur = store.execute_search(page_sql, list(params), compiled) if offset < count else None
+        cur = store.execute_search(page_sql, list(params), compiled)
     else:
-        count = store.execute(count_sql, params).fetchone()[0]
-        cur = store.execute(page_sql, params) if offset < count else None
-    if cur is None:
-        return count, []
+        cur = store.execute(page_sql, params)
     cols = [d[0] for d in cur.description]
     rows = []
     for values in cur.fetchall():
         row = dict(zip(cols, values))
         row.pop("name_rank", None)
         rows.append(row)
+    if 0 < len(rows) < int(limit) or (not rows and not offset):
+        return int(offset) + len(rows), rows
+    if compiled is not None:
+        count = store.execute_search(count_sql, list(params), compiled).fetchone()[0]
+    else:
+        count = store.execute(count_sql, params).fetchone()[0]
     return count, rows
 
 
