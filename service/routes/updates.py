@@ -124,40 +124,32 @@ def _stdout(request, text, rid, kind):
 # -- access ------------------------------------------------------------------------------------------
 
 
+def _readable(ctx, row, what, raw_id, kind, owner_key):
+    """``row`` when it exists (else 404) and the principal may read its inventory or project (else 403, as AWX)."""
+    if row is None:
+        raise NotFound("%s %s does not exist" % (what, raw_id))
+    if not ctx.can("read", kind, row[owner_key]):
+        raise _forbidden("read on %s %s" % (kind, row[owner_key]))
+    return row
+
+
 def _source(ctx, raw_id):
-    src = source_repo.get_by_id(ctx.store, object_id(raw_id))
-    if src is None:
-        raise NotFound("inventory source %s does not exist" % raw_id)
-    if not ctx.can("read", "inventory", src["inventory_id"]):
-        raise _forbidden("read on inventory %s" % src["inventory_id"])
-    return src
+    return _readable(ctx, source_repo.get_by_id(ctx.store, object_id(raw_id)), "inventory source", raw_id,
+                     "inventory", "inventory_id")
 
 
 def _inventory_update(ctx, raw_id):
-    rec = updates.get_update(ctx.store, object_id(raw_id))
-    if rec is None:
-        raise NotFound("inventory update %s does not exist" % raw_id)
-    if not ctx.can("read", "inventory", rec["inventory"]):
-        raise _forbidden("read on inventory %s" % rec["inventory"])
-    return rec
+    return _readable(ctx, updates.get_update(ctx.store, object_id(raw_id)), "inventory update", raw_id,
+                     "inventory", "inventory")
 
 
 def _project(ctx, raw_id):
-    project = projects.get_project(ctx.store, object_id(raw_id))
-    if project is None:
-        raise NotFound("project %s does not exist" % raw_id)
-    if not ctx.can("read", "project", project["id"]):
-        raise _forbidden("read on project %s" % project["id"])
-    return project
+    return _readable(ctx, projects.get_project(ctx.store, object_id(raw_id)), "project", raw_id, "project", "id")
 
 
 def _project_update(ctx, raw_id):
-    rec = project_updates.get_project_update(ctx.store, object_id(raw_id))
-    if rec is None:
-        raise NotFound("project update %s does not exist" % raw_id)
-    if not ctx.can("read", "project", rec["project"]):
-        raise _forbidden("read on project %s" % rec["project"])
-    return rec
+    return _readable(ctx, project_updates.get_project_update(ctx.store, object_id(raw_id)), "project update", raw_id,
+                     "project", "project")
 
 
 def _may_update_source(ctx, src) -> bool:
