@@ -304,8 +304,8 @@ def markdown(report):
                       " alone, the page query alone (200 rows ordered by name), `listing.list_page` (compile + both)",
                   "", "| filter | COUNT(*) | page query | list_page | load avg |", "|---|---:|---:|---:|---|"]
         for label, p in report["profile"].items():
-            lines.append("| %s | %s | %s | %s | %s |" % (label, _ms(p["count_s"]), _ms(p["page_s"]), _ms(p["list_page_s"]),
-                                                       " ".join("%.1f" % x for x in p["load"])))
+            lines.append("| %s | %s | %s | %s | %s |" % (
+                label, _ms(p["count_s"]), _ms(p["page_s"]), _ms(p["list_page_s"]), " ".join("%.1f" % x for x in p["load"])))
     u = report.get("updates")
     if u:
         lines += ["", "| update of an scm source (%d hosts), median of %d | engine (`run_source_update`) | "
@@ -409,8 +409,8 @@ def main(argv=None):
             prof = profile(store, f["host_filter"], args.profile_repeat or (3 if args.quick else 10))
             prof["load"] = os.getloadavg()
             report["profile"][f["label"]] = prof
-            log("  profile %-22s COUNT %s  page %s  list_page %s" % (f["label"], _ms(prof["count_s"]), _ms(prof["page_s"]),
-                                                                   _ms(prof["list_page_s"])))
+            log("  profile %-22s COUNT %s  page %s  list_page %s" % (
+                f["label"], _ms(prof["count_s"]), _ms(prof["page_s"]), _ms(prof["list_page_s"])))
         log("updates: engine, then service")
         eng = engine_updates(store, invs["engine"], modules)
         svc = service_updates(store, service.url, headers, invs["service"], modules)

@@ -1,7 +1,8 @@
 """AWX's own inventory plugin, ``awx.awx.controller``, reads smart and constructed inventories from the service.
 
 awx.awx comes from the ``ansible`` package on PyPI: tests/service/awx_collection.py runs
-``scripts/awx_collection.sh`` once to unpack it into ``.awx_collections/`` (or point FLEET_TEST_AWX_COLLECTIONS at a directory holding ``ansible_collections/awx/awx``).
+``scripts/awx_collection.sh`` once to unpack it into ``.awx_collections/`` (or point
+FLEET_TEST_AWX_COLLECTIONS at a directory holding ``ansible_collections/awx/awx``).
 """
 
 from __future__ import annotations

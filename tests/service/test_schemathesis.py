@@ -3,7 +3,8 @@
 Every operation of the description gets generated requests (hypothesis, derandomized: the same cases every run,
 no example database, no shrinking, nothing from the network) sent with a superuser's write token to a service over
 a seeded store, in three passes: valid requests, valid requests with ``id`` 1 (a seeded object of every kind, so
-the real serializers answer), and requests the description does not allow (negative mode).  Each response must not be a 5xx and must conform to the description: a documented status
+the real serializers answer), and requests the description does not allow (negative mode).  Each response must not be a 5xx and must conform to the
+description: a documented status
 code, a documented content type, the documented headers and, where the description has a body schema, a
 body that matches it.  Bounded: ``MAX_EXAMPLES`` cases per operation and pass and a ``BUDGET`` of seconds for all.
 """
@@ -79,4 +80,3 @@ def test_schemathesis_no_5xx_and_responses_conform(start_service, store_target):
                 raise
     print("schemathesis: %d cases over %d operations (3 passes) in %.1f s" % (len(cases), len(operations), time.monotonic() - started))
     assert len(cases) >= len(operations) // 2, cases
-
