@@ -56,7 +56,8 @@ def delete_inventory(store, principal, inventory_id) -> tuple:
     return 202, None
 
 
-@router.delete("/api/v2/inventories/{id}/", status_code=202, summary="Delete an inventory in the background (AWX)")
+@router.delete("/api/v2/inventories/{id}/", status_code=202, summary="Delete an inventory in the background (AWX)",
+               response_class=Response)  # AWX's 202 has an empty body (no JSON in the description)
 def delete_inventory_route(id: str, ctx: Context = Depends(context)):  # pylint: disable=redefined-builtin
     """Mark the inventory for deletion (202); its rows go in the background (see the module docstring)."""
     status, body = delete_inventory(ctx.store, ctx.principal, object_id(id))

@@ -13,6 +13,7 @@ import scaffolding
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -338,11 +339,9 @@ def _kill_ancestor_and_check(leaf_marker, ancestor_marker):
 def _kill_playbook_midway(tmp_path, env, one_task, leaf_marker, ancestor_marker):
     """Run ``one_task`` with ansible-playbook, SIGKILL the process running it (the nearest ancestor of ``leaf_marker``
     matching ``ancestor_marker``) and check that at least two processes below it (the children it started) are gone."""
-    from conftest import ansible_bin  # tests/integration/conftest.py
-
     playbook = tmp_path / "killed.yml"
     playbook.write_text(yaml.safe_dump(play(one_task)))
-    proc = subprocess.Popen([ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
                             env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
