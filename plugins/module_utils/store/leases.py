@@ -106,3 +106,31 @@ def as_read(store, row, reread):
     if dead:
         return dict(dead[0], status="failed", job_explanation=expired_reason(dead[0]))
     return rows[0] if rows else None
+
+
+#: the tables of update records that carry a lease (the only names :func:`beat` and :func:`flag_cancel` take)
+UPDATE_TABLES = ("inventory_updates", "project_updates")
+
+
+def beat(store, table, update_id, node, chunk):
+    """The heartbeat of a running record of ``table``: renew its lease and append ``chunk`` to its log; returns
+    ``{"cancel_flag"}``, or None when it is no longer this node's active record."""
+    if table not in UPDATE_TABLES:
+        raise ValueError("not an update table: %r" % (table,))
+    stamp, until = lease_until()
+    if not chunk:  # the log stays as it is (no new copy of it)
+        return store.query_one(
+            "UPDATE %s SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
+            " AND status IN ('pending', 'running') RETURNING cancel_flag" % table, (until, stamp, int(update_id), node))
+    return store.query_one(
+        "UPDATE %s SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
+        " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag" % table,
+        (until, stamp, chunk, int(update_id), node))
+
+
+def flag_cancel(store, table, update_id) -> bool:
+    """Ask the node running the record of ``table`` to cancel it; False when it is not running."""
+    if table not in UPDATE_TABLES:
+        raise ValueError("not an update table: %r" % (table,))
+    return store.query_one("UPDATE %s SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id" % table,
+                           (int(update_id),)) is not None

@@ -97,16 +97,8 @@ def claim_pending(store, update_id, pid, node):
 
 
 def beat(store, update_id, node, chunk):
-    """A running record's heartbeat: renew the lease, append ``chunk`` to the log; ``{"cancel_flag"}`` or None."""
-    stamp, until = leases.lease_until()
-    if not chunk:  # the log stays as it is (no new copy of it)
-        return store.query_one(
-            "UPDATE project_updates SET lease_expires = ?, heartbeat = ? WHERE id = ? AND hostname = ?"
-            " AND status IN ('pending', 'running') RETURNING cancel_flag", (until, stamp, int(update_id), node))
-    return store.query_one(
-        "UPDATE project_updates SET lease_expires = ?, heartbeat = ?, result_stdout = result_stdout || ?"
-        " WHERE id = ? AND hostname = ? AND status IN ('pending', 'running') RETURNING cancel_flag",
-        (until, stamp, chunk, int(update_id), node))
+    """A running record's heartbeat (see :func:`leases.beat`)."""
+    return leases.beat(store, "project_updates", update_id, node, chunk)
 
 
 def cancel_pending(store, update_id, explanation) -> bool:
@@ -125,8 +117,7 @@ def cancel_pending(store, update_id, explanation) -> bool:
 
 def flag_cancel(store, update_id) -> bool:
     """Ask the node running the record to cancel it; False when it is not running."""
-    return store.query_one("UPDATE project_updates SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id",
-                           (int(update_id),)) is not None
+    return leases.flag_cancel(store, "project_updates", update_id)
 
 
 def insert_failed(store, project_id, launch_type, reason):
