@@ -24,6 +24,8 @@ from ansible_collections.fleet.inventory.service.errors import ApiError
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
+#: no store holds more rows than a signed 64-bit offset counts: a page past it is past the last page
+_MAX_OFFSET = 2 ** 63 - 1
 #: the query parameters paging owns (a list's field filters skip them)
 PAGING_PARAMS = ("page", "page_size")
 
@@ -54,8 +56,15 @@ def _positive(request: Request, name, default, maximum=None) -> int:
 
 
 def page_of(request: Request) -> Page:
-    """The :class:`Page` of ``request`` (a FastAPI dependency); ApiError 400 for a bad parameter."""
-    return Page(page=_positive(request, "page", 1), size=_positive(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+    """The :class:`Page` of ``request`` (a FastAPI dependency); ApiError 400 for a bad parameter.
+
+    A ``page`` whose offset no database integer holds is AWX's 404 ``Invalid page.``
+    at once: no list is that long, and the store would refuse the offset.
+    """
+    page = Page(page=_positive(request, "page", 1), size=_positive(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+    if page.offset + page.size > _MAX_OFFSET:
+        raise ApiError(404, "Invalid page.")
+    return page
 
 
 def _link(request: Request, page: int) -> str:

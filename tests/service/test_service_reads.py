@@ -101,6 +101,9 @@ def test_hosts_pages_links_and_last_page(shared, world):
     assert len(set(names)) == 20
     resp = shared.get("/api/v2/hosts/?inventory=%d&page_size=10&page=4" % world["inv"]["web"], token=world["su"])
     assert resp.status_code == 404 and resp.json() == {"detail": "Invalid page."}
+    for page in ("99999999999999999999", str(2 ** 63 // 10)):
+        resp = shared.get("/api/v2/hosts/?page_size=10&page=" + page, token=world["su"])
+        assert resp.status_code == 404 and resp.json() == {"detail": "Invalid page."}, page
     empty = _get(shared, "/api/v2/hosts/?name=nobody", world["su"])
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
 
