@@ -804,6 +804,15 @@ def update_sources_for_project(store, project_id, project_update_id) -> list:
 # -- AWX's update_inventory_sources ------------------------------------------------------------------
 
 
+def _denied_status(store, src, inv) -> str:
+    """AWX 3.2's status of a source the caller may not update (its scm project, else its inventory)."""
+    if src["source"] == "scm" and src.get("source_project_id") is not None:
+        project = project_sync.get_project(store, int(src["source_project_id"]))
+        if project is not None:
+            return "You do not have permission to update project `%s`" % project["name"]
+    return "You do not have permission to update inventory `%s`" % inv["name"]
+
+
 def update_inventory_sources(store, inventory, wait=True, timeout=None, list_only=False, check_mode=False, queue=False,
                              may_update=None) -> dict:
     """AWX's ``/inventories/{id}/update_inventory_sources/`` over every non-manual source of ``inventory``.
@@ -819,27 +828,33 @@ def update_inventory_sources(store, inventory, wait=True, timeout=None, list_onl
     ``check_mode`` starts nothing and reports what would start.  ``queue``
     records each update in the service's queue (:func:`queue_source_update`)
     instead of running it; ``may_update(source)`` (the service's RBAC) makes a
-    source the caller may not update one that cannot update.
+    source the caller may not update one that cannot update, with AWX 3.2's
+    status "You do not have permission to update project `x`" (of its scm
+    project; for another source, of its inventory).
     """
     inv = store.require_inventory(inventory)
     srcs = [s for s in source_repo.of_inventory(store, inv) if s["source"] != ""]
     results = []
     for src in srcs:
         ok, reason = can_update(store, src)
+        denied = None
         if ok and may_update is not None and not may_update(src):
             ok, reason = False, "permission denied: updating this source needs the update role on its inventory" + (
                 " and on its source project" if src["source"] == "scm" else "")
+            denied = _denied_status(store, src, inv)
         entry = {"inventory_source": src["id"], "name": src["name"], "source": src["source"], "can_update": ok,
                  "source_status": src["status"]}
         if not ok:
             entry["reason"] = reason
+        if denied:
+            entry["denied"] = denied
         results.append(entry)
     if list_only:
         return {"inventory": inv["name"], "inventory_updates": results, "status_code": 200}
     started = failures = 0
     for entry in results:
         if not entry["can_update"]:
-            entry["status"] = NOT_STARTED
+            entry["status"] = entry.pop("denied", None) or NOT_STARTED
             failures += 1
             continue
         if check_mode:
