@@ -151,16 +151,18 @@ def delete(target, workdir):
     proc, out_path, stop_path = start_writer(target, workdir)
     time.sleep(1.0)  # the writer's waits before the deletion, for comparison
     store = Store.open(target)
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     inv = deletion.request_delete(store, run.INVENTORY)
     mark_s = time.perf_counter() - t0
     stats = deletion.delete_pending(store, inv["id"])
     total_s = time.perf_counter() - t0
+    load_after = os.getloadavg()
     left = store.get_inventory(inv["id"])
     store.close()
     time.sleep(0.5)
     return {"mark_s": mark_s, "delete_s": total_s, "stats": stats, "row_left": left is not None,
-            "writer": stop_writer(proc, out_path, stop_path)}
+            "load_before": load_before, "load_after": load_after, "writer": stop_writer(proc, out_path, stop_path)}
 
 
 def markdown(report) -> str:
@@ -169,9 +171,12 @@ def markdown(report) -> str:
     lines = [
         "### Deleting a %d-host inventory with facts (%s)" % (report["hosts"], report["backend"]),
         "",
-        "Rows of the inventory: %s. Build %.0f s. Load average at start %s." % (
+        "Rows of the inventory: %s. Build %.0f s. Load average at the start %s, when the deletion started %s, when it"
+        " ended %s." % (
             ", ".join("%s %d" % kv for kv in report["build"]["rows"].items()), report["build"]["build_s"],
-            " ".join("%.1f" % x for x in report["load_start"])),
+            " ".join("%.1f" % x for x in report["load_start"]),
+            " ".join("%.1f" % x for x in report["delete"].get("load_before", ())),
+            " ".join("%.1f" % x for x in report["delete"].get("load_after", ()))),
         "",
         "| measure | value |",
         "|---|---|",
