@@ -38,7 +38,7 @@ MAX_INT = 2 ** 63 - 1
 
 @dataclass(frozen=True)
 class Kind:
-    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, what joins it needs."""
+    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, what condition its rows meet."""
 
     table: str
     alias: str
@@ -46,9 +46,24 @@ class Kind:
     fields: dict
     #: the column naming the inventory (or project) that decides who may read a row
     scope_column: str
-    #: extra FROM text (joins) and condition every row must meet
-    joins: str = ""
+    #: the condition every row must meet (rows of an inventory pending deletion are gone for readers)
     condition: str = ""
+
+
+def _visible(alias):
+    """Rows of ``alias`` whose inventory is not pending deletion: an anti-join with the few pending-delete ids.
+
+    Not a join with ``inventories``: with one, PostgreSQL estimated one visible
+    inventory and ran a host_filter once per inventory inside a nested loop
+    (the and/or benchmark filter: 7.3 s instead of 0.4 s at 100k hosts).  The
+    ``NOT IN`` list is evaluated once (a hashed subplan; an ephemeral table on
+    SQLite) and is usually empty; ``inventory_id`` is never NULL.
+    """
+    return "%s.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)" % alias
+
+
+#: a host's inventory name, read per output row (PostgreSQL evaluates it above the sort: once per row of the page)
+_INVENTORY_NAME = "(SELECT i.name FROM inventories i WHERE i.id = h.inventory_id)"
 
 
 def _fields(alias, text=(), ints=(), bools=(), stamps=(), extra=None):
@@ -68,21 +83,18 @@ KINDS = {
     "host": Kind("hosts", "h", _fields(
         "h", text=("name", "description", "instance_id"), bools=("enabled",),
         stamps=("created", "modified", "ansible_facts_modified"),
-        extra={"inventory": ("h.inventory_id", "int"), "inventory__name": ("i.name", "text")}),
-        scope_column="h.inventory_id", joins=" JOIN inventories i ON i.id = h.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        extra={"inventory": ("h.inventory_id", "int"), "inventory__name": (_INVENTORY_NAME, "text")}),
+        scope_column="h.inventory_id", condition=_visible("h")),
     "group": Kind("groups", "o", _fields(
         "o", text=("name", "description"), stamps=("created", "modified"),
         extra={"inventory": ("o.inventory_id", "int")}),
-        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        scope_column="o.inventory_id", condition=_visible("o")),
     "inventory_source": Kind("inventory_sources", "o", _fields(
         "o", text=("name", "description", "source", "source_path", "status"),
         bools=("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update"),
         stamps=("created", "modified", "last_updated"),
         extra={"inventory": ("o.inventory_id", "int"), "source_project": ("o.source_project_id", "int")}),
-        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        scope_column="o.inventory_id", condition=_visible("o")),
     "project": Kind("projects", "o", _fields(
         "o", text=("name", "description", "scm_type", "scm_url", "scm_branch", "scm_revision", "status"),
         stamps=("created", "modified", "last_updated")),
@@ -203,12 +215,12 @@ def _source(store, kind_name, kind, host_filter=None, smart_filter=None):
         compiled = search.compile_filter(store, smart_filter)
         where, fparams = compiled
         params.extend(fparams)
-        source = ("(SELECT h.*, i.name AS inventory_name, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-                  " FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE i.pending_delete = FALSE AND (%s)) h"
-                  " JOIN inventories i ON i.id = h.inventory_id" % where)
+        # (the visible hosts are ranked: a name's host in an inventory pending deletion never hides another)
+        source = ("(SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
+                  " FROM hosts h WHERE %s AND (%s)) h" % (kind.condition, where))
         conditions = ["h.name_rank = 1"]
     else:
-        source = "%s %s%s" % (kind.table, kind.alias, kind.joins)
+        source = "%s %s" % (kind.table, kind.alias)
         conditions = [kind.condition] if kind.condition else []
     if host_filter is not None:
         if kind_name != "host":
@@ -258,8 +270,8 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
     order = order_clause(kind_name, kind, order_by)
     columns = "%s.*" % kind.alias
-    if kind_name == "host" and smart_filter is None:
-        columns += ", i.name AS inventory_name"
+    if kind_name == "host":
+        columns += ", %s AS inventory_name" % _INVENTORY_NAME
     count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
     page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
     # the page first: when it is not full (and not past the end), the count is known without evaluating the
@@ -297,8 +309,7 @@ def get_row(store, kind_name, object_id):
         sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ? AND i.pending_delete = FALSE"
                % columns)
     elif kind.condition:
-        sql = "SELECT %s FROM %s %s%s WHERE %s.id = ? AND %s" % (
-            columns, kind.table, kind.alias, kind.joins, kind.alias, kind.condition)
+        sql = "SELECT %s FROM %s %s WHERE %s.id = ? AND %s" % (columns, kind.table, kind.alias, kind.alias, kind.condition)
     else:
         sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
     return store.query_one(sql, (int(object_id),))
