@@ -62,7 +62,8 @@ def _visible(alias):
     return "%s.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)" % alias
 
 
-#: a host's inventory name, read per output row (PostgreSQL evaluates it above the sort: once per row of the page)
+#: a host's inventory name where a filter or ``order_by`` names ``inventory__name`` (a page's rows get theirs
+#: from one statement after the page: a column of the page statement would be computed for every row sorted)
 _INVENTORY_NAME = "(SELECT i.name FROM inventories i WHERE i.id = h.inventory_id)"
 
 
@@ -270,8 +271,6 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
     order = order_clause(kind_name, kind, order_by)
     columns = "%s.*" % kind.alias
-    if kind_name == "host":
-        columns += ", %s AS inventory_name" % _INVENTORY_NAME
     count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
     page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
     # the page first: when it is not full (and not past the end), the count is known without evaluating the
@@ -286,6 +285,10 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         row = dict(zip(cols, values))
         row.pop("name_rank", None)
         rows.append(row)
+    if kind_name == "host" and rows:
+        names = _inventory_names(store, {row["inventory_id"] for row in rows})
+        for row in rows:
+            row["inventory_name"] = names.get(row["inventory_id"])
     if 0 < len(rows) < int(limit) or (not rows and not offset):
         return int(offset) + len(rows), rows
     if compiled is not None:
@@ -293,6 +296,12 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     else:
         count = store.execute(count_sql, params).fetchone()[0]
     return count, rows
+
+
+def _inventory_names(store, ids) -> dict:
+    """``{id: name}`` of the inventories ``ids`` (the few of one page of hosts)."""
+    ids = sorted(ids)
+    return {r["id"]: r["name"] for r in store.query("SELECT id, name FROM inventories WHERE id IN (%s)" % sql_marks(ids), ids)}
 
 
 def get_row(store, kind_name, object_id):
