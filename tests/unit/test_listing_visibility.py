@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import now
-from ansible_collections.fleet.inventory.plugins.module_utils.store import deletion, listing
+from ansible_collections.fleet.inventory.plugins.module_utils.store import deletion, listing, search
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
@@ -122,3 +122,19 @@ def test_smart_inventory_with_a_host_filter_and_order(store):
     assert count == 3 and [(r["name"], r["inventory_name"]) for r in rows] == [("web9", "lab"), ("web1", "prod"), ("web0", "prod")]
     count, rows = listing.list_page(store, "host", smart_filter='variables__inv="lab"', limit=1)
     assert count == 3 and [(r["name"], r["inventory_name"]) for r in rows] == [("lab0", "lab")]
+
+
+def test_search_hosts_hides_them_and_names_each_hosts_inventory(store):
+    rows = store.search_hosts("name__startswith=web")
+    assert [(r["name"], r["inventory"]) for r in rows] == [("web0", "prod"), ("web1", "prod"), ("web1", "lab"), ("web2", "prod"),
+                                                           ("web3", "prod"), ("web9", "lab")]
+    rows = store.search_hosts("name__startswith=web", one_per_name=True)
+    assert [(r["name"], r["inventory"]) for r in rows] == [("web0", "prod"), ("web1", "prod"), ("web2", "prod"), ("web3", "prod"),
+                                                           ("web9", "lab")]
+    assert store.search_hosts("name=gone0") == []
+
+
+def test_smart_rows_one_per_name_among_the_visible(store):
+    rows = search.smart_rows(store, "name__startswith=web or name=gone0")
+    ids = {r["name"]: r["id"] for r in store.query("SELECT h.id, h.name FROM hosts h WHERE h.inventory_id = ?", (store.ids["prod"],))}
+    assert [(r[0], r[1]) for r in rows] == [(ids[n], n) for n in ("web0", "web1", "web2", "web3")] + [(rows[-1][0], "web9")]

@@ -19,7 +19,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
-HOST_COLUMNS = "h.*, i.name AS inventory"
+HOST_COLUMNS = "h.*, (SELECT i.name FROM inventories i WHERE i.id = h.inventory_id) AS inventory"
 #: the columns :func:`smart_rows` reads: what a smart inventory shows of a host
 SMART_COLUMNS = "h.id, h.name, h.variables"
 
@@ -50,8 +50,20 @@ def check_filter(store, host_filter):
         raise ValidationError("host_filter: this filter cannot run on the store (%s)" % cause) from exc
 
 
+def visible(alias):
+    """Rows of ``alias`` whose inventory is not pending deletion: an anti-join with the few pending-delete ids.
+
+    Not a join with ``inventories``: with one, PostgreSQL estimated one visible
+    inventory and ran a host_filter once per inventory inside a nested loop
+    (the and/or benchmark filter at 100k hosts: seconds instead of tenths).
+    The ``NOT IN`` list is evaluated once (a hashed subplan; an ephemeral table
+    on SQLite) and is usually empty; ``inventory_id`` is never NULL.
+    """
+    return "%s.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)" % alias
+
+
 def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False, inventory_id=None, enabled_only=False, limit=None):
-    """A cursor over the hosts matching ``host_filter`` (``columns`` of ``hosts h`` joined to ``inventories i``).
+    """A cursor over the hosts matching ``host_filter`` (``columns`` of ``hosts h``).
 
     Hosts of inventories pending deletion never match.  ``one_per_name``
     keeps only the lowest id of each name, after the other conditions
@@ -61,7 +73,7 @@ def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False,
     compiled = compile_filter(store, host_filter)
     where, params = compiled
     params = list(params)
-    conditions = "i.pending_delete = FALSE"
+    conditions = visible("h")
     if enabled_only:
         conditions += " AND h.enabled = TRUE"
     if inventory_id is not None:
@@ -70,11 +82,10 @@ def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False,
     if one_per_name:
         # the filter runs once; the window keeps the lowest id of each name
         sql = ("SELECT * FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-               " FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE %s AND (%s)) m"
+               " FROM hosts h WHERE %s AND (%s)) m"
                " WHERE m.name_rank = 1 ORDER BY m.name, m.id" % (columns, conditions, where))
     else:
-        sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE %s AND (%s) ORDER BY h.name, h.id"
-               % (columns, conditions, where))
+        sql = "SELECT %s FROM hosts h WHERE %s AND (%s) ORDER BY h.name, h.id" % (columns, conditions, where)
     if limit is not None:
         sql += " LIMIT %d" % int(limit)
     return store.execute_search(sql, params, compiled)  # a regex search has a time limit on PostgreSQL
