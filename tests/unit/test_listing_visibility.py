@@ -138,3 +138,23 @@ def test_smart_rows_one_per_name_among_the_visible(store):
     rows = search.smart_rows(store, "name__startswith=web or name=gone0")
     ids = {r["name"]: r["id"] for r in store.query("SELECT h.id, h.name FROM hosts h WHERE h.inventory_id = ?", (store.ids["prod"],))}
     assert [(r[0], r[1]) for r in rows] == [(ids[n], n) for n in ("web0", "web1", "web2", "web3")] + [(rows[-1][0], "web9")]
+
+
+def test_many_pending_inventories_are_read_by_a_subquery(store, monkeypatch):
+    monkeypatch.setattr(search, "MAX_HIDDEN_IDS", 0)
+    assert search.visible(store, "h") == (
+        "h.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)", [])
+    count, rows = listing.list_page(store, "host", host_filter="name__startswith=web", limit=2)
+    assert count == 6 and [(r["name"], r["inventory_name"]) for r in rows] == [("web0", "prod"), ("web1", "prod")]
+    count, rows = listing.list_page(store, "host", smart_filter="name__startswith=web", limit=200)
+    assert count == 5 and [r["inventory_name"] for r in rows] == ["prod", "prod", "prod", "prod", "lab"]
+    assert [r["name"] for r in store.search_hosts("name__startswith=web", one_per_name=True)] == ["web0", "web1", "web2", "web3", "web9"]
+    assert listing.list_page(store, "group", limit=1)[0] == 2
+
+
+def test_without_a_pending_inventory_there_is_no_condition(store_target):
+    with Store(store_target) as s:
+        s.save_inventory("prod")
+        s.save_host("prod", "web0")
+        assert search.visible(s, "h") == ("", [])
+        assert [(r["name"], r["inventory_name"]) for r in listing.list_page(s, "host", limit=5)[1]] == [("web0", "prod")]

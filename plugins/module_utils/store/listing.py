@@ -38,7 +38,7 @@ MAX_INT = 2 ** 63 - 1
 
 @dataclass(frozen=True)
 class Kind:
-    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, what condition its rows meet."""
+    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, whether it hides rows of inventories pending deletion."""
 
     table: str
     alias: str
@@ -46,8 +46,8 @@ class Kind:
     fields: dict
     #: the column naming the inventory (or project) that decides who may read a row
     scope_column: str
-    #: the condition every row must meet (rows of an inventory pending deletion are gone for readers)
-    condition: str = ""
+    #: rows of an inventory pending deletion are gone for readers (see :func:`search.visible`)
+    hides_pending: bool = False
 
 
 #: a host's inventory name where a filter or ``order_by`` names ``inventory__name`` (a page's rows get theirs
@@ -73,17 +73,17 @@ KINDS = {
         "h", text=("name", "description", "instance_id"), bools=("enabled",),
         stamps=("created", "modified", "ansible_facts_modified"),
         extra={"inventory": ("h.inventory_id", "int"), "inventory__name": (_INVENTORY_NAME, "text")}),
-        scope_column="h.inventory_id", condition=search.visible("h")),
+        scope_column="h.inventory_id", hides_pending=True),
     "group": Kind("groups", "o", _fields(
         "o", text=("name", "description"), stamps=("created", "modified"),
         extra={"inventory": ("o.inventory_id", "int")}),
-        scope_column="o.inventory_id", condition=search.visible("o")),
+        scope_column="o.inventory_id", hides_pending=True),
     "inventory_source": Kind("inventory_sources", "o", _fields(
         "o", text=("name", "description", "source", "source_path", "status"),
         bools=("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update"),
         stamps=("created", "modified", "last_updated"),
         extra={"inventory": ("o.inventory_id", "int"), "source_project": ("o.source_project_id", "int")}),
-        scope_column="o.inventory_id", condition=search.visible("o")),
+        scope_column="o.inventory_id", hides_pending=True),
     "project": Kind("projects", "o", _fields(
         "o", text=("name", "description", "scm_type", "scm_url", "scm_branch", "scm_revision", "status"),
         stamps=("created", "modified", "last_updated")),
@@ -196,21 +196,22 @@ def order_clause(kind_name, kind, order_by):
 
 
 def _source(store, kind_name, kind, host_filter=None, smart_filter=None):
-    """``(from_sql, params, compiled)``: the row source of a kind (hosts through a host_filter when given)."""
-    params: list = []
+    """``(from_sql, conditions, params, compiled)``: the row source of a kind (hosts through a host_filter when given)."""
     compiled = None
     if kind_name == "host" and smart_filter is not None:
         # AWX's smart inventory: the filter over all hosts, one host per name (the lowest id)
         compiled = search.compile_filter(store, smart_filter)
         where, fparams = compiled
-        params.extend(fparams)
         # (the visible hosts are ranked: a name's host in an inventory pending deletion never hides another)
+        hidden, params = search.visible(store, "h")
         source = ("(SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-                  " FROM hosts h WHERE %s AND (%s)) h" % (kind.condition, where))
+                  " FROM hosts h WHERE %s(%s)) h" % (hidden + " AND " if hidden else "", where))
+        params.extend(fparams)
         conditions = ["h.name_rank = 1"]
     else:
         source = "%s %s" % (kind.table, kind.alias)
-        conditions = [kind.condition] if kind.condition else []
+        hidden, params = search.visible(store, kind.alias) if kind.hides_pending else ("", [])
+        conditions = [hidden] if hidden else []
     if host_filter is not None:
         if kind_name != "host":
             raise ValidationError("host_filter applies to hosts only")
@@ -305,8 +306,9 @@ def get_row(store, kind_name, object_id):
         columns += ", i.name AS inventory_name, i.kind AS inventory_kind"
         sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ? AND i.pending_delete = FALSE"
                % columns)
-    elif kind.condition:
-        sql = "SELECT %s FROM %s %s WHERE %s.id = ? AND %s" % (columns, kind.table, kind.alias, kind.alias, kind.condition)
+    elif kind.hides_pending:
+        sql = ("SELECT %s FROM %s %s JOIN inventories i ON i.id = %s.inventory_id WHERE %s.id = ? AND i.pending_delete = FALSE"
+               % (columns, kind.table, kind.alias, kind.alias, kind.alias))
     else:
         sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
     return store.query_one(sql, (int(object_id),))

@@ -50,16 +50,26 @@ def check_filter(store, host_filter):
         raise ValidationError("host_filter: this filter cannot run on the store (%s)" % cause) from exc
 
 
-def visible(alias):
-    """Rows of ``alias`` whose inventory is not pending deletion: an anti-join with the few pending-delete ids.
+#: at most this many pending-delete inventory ids are written into a statement (more: a subquery reads them)
+MAX_HIDDEN_IDS = 100
 
-    Not a join with ``inventories``: with one, PostgreSQL estimated one visible
-    inventory and ran a host_filter once per inventory inside a nested loop
-    (the and/or benchmark filter at 100k hosts: seconds instead of tenths).
-    The ``NOT IN`` list is evaluated once (a hashed subplan; an ephemeral table
-    on SQLite) and is usually empty; ``inventory_id`` is never NULL.
+
+def visible(store, alias) -> tuple:
+    """``(sql, params)``: rows of ``alias`` whose inventory is not pending deletion (``("", [])``: no inventory is).
+
+    The few pending-delete ids are read first and written as ``NOT IN (?, ...)``,
+    not a join with ``inventories``: with the join PostgreSQL estimated one
+    visible inventory and ran a host_filter once per inventory inside a nested
+    loop (the and/or benchmark filter at 100k hosts: seconds instead of tenths),
+    and a ``NOT IN (SELECT ...)`` made SQLite test every row of an unfiltered
+    count.  Usually no inventory is pending deletion and there is no condition.
     """
-    return "%s.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)" % alias
+    ids = [int(r[0]) for r in store.execute("SELECT id FROM inventories WHERE pending_delete = TRUE ORDER BY id").fetchall()]
+    if not ids:
+        return "", []
+    if len(ids) > MAX_HIDDEN_IDS:
+        return "%s.inventory_id NOT IN (SELECT pd.id FROM inventories pd WHERE pd.pending_delete = TRUE)" % alias, []
+    return "%s.inventory_id NOT IN (%s)" % (alias, sql_marks(ids)), ids
 
 
 def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False, inventory_id=None, enabled_only=False, limit=None):
@@ -71,21 +81,23 @@ def matching_hosts(store, host_filter, columns=HOST_COLUMNS, one_per_name=False,
     ``enabled_only``).  Rows come by name then id.
     """
     compiled = compile_filter(store, host_filter)
-    where, params = compiled
-    params = list(params)
-    conditions = visible("h")
+    where, fparams = compiled
+    hidden, params = visible(store, "h")
+    conditions = [hidden] if hidden else []
     if enabled_only:
-        conditions += " AND h.enabled = TRUE"
+        conditions.append("h.enabled = TRUE")
     if inventory_id is not None:
-        conditions += " AND h.inventory_id = ?"
-        params.insert(0, inventory_id)
+        conditions.append("h.inventory_id = ?")
+        params.append(inventory_id)
+    conditions.append("(%s)" % where)
+    params.extend(fparams)
+    conditions = " AND ".join(conditions)
     if one_per_name:
         # the filter runs once; the window keeps the lowest id of each name
         sql = ("SELECT * FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-               " FROM hosts h WHERE %s AND (%s)) m"
-               " WHERE m.name_rank = 1 ORDER BY m.name, m.id" % (columns, conditions, where))
+               " FROM hosts h WHERE %s) m WHERE m.name_rank = 1 ORDER BY m.name, m.id" % (columns, conditions))
     else:
-        sql = "SELECT %s FROM hosts h WHERE %s AND (%s) ORDER BY h.name, h.id" % (columns, conditions, where)
+        sql = "SELECT %s FROM hosts h WHERE %s ORDER BY h.name, h.id" % (columns, conditions)
     if limit is not None:
         sql += " LIMIT %d" % int(limit)
     return store.execute_search(sql, params, compiled)  # a regex search has a time limit on PostgreSQL
