@@ -38,7 +38,7 @@ MAX_INT = 2 ** 63 - 1
 
 @dataclass(frozen=True)
 class Kind:
-    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, what joins it needs."""
+    """How one object kind is listed: its table (as alias ``alias``), its columns by AWX field name, whether it hides rows of inventories pending deletion."""
 
     table: str
     alias: str
@@ -46,9 +46,13 @@ class Kind:
     fields: dict
     #: the column naming the inventory (or project) that decides who may read a row
     scope_column: str
-    #: extra FROM text (joins) and condition every row must meet
-    joins: str = ""
-    condition: str = ""
+    #: rows of an inventory pending deletion are gone for readers (see :func:`search.visible`)
+    hides_pending: bool = False
+
+
+#: a host's inventory name where a filter or ``order_by`` names ``inventory__name`` (a page's rows get theirs
+#: from one statement after the page: a column of the page statement would be computed for every row sorted)
+_INVENTORY_NAME = "(SELECT i.name FROM inventories i WHERE i.id = h.inventory_id)"
 
 
 def _fields(alias, text=(), ints=(), bools=(), stamps=(), extra=None):
@@ -68,21 +72,18 @@ KINDS = {
     "host": Kind("hosts", "h", _fields(
         "h", text=("name", "description", "instance_id"), bools=("enabled",),
         stamps=("created", "modified", "ansible_facts_modified"),
-        extra={"inventory": ("h.inventory_id", "int"), "inventory__name": ("i.name", "text")}),
-        scope_column="h.inventory_id", joins=" JOIN inventories i ON i.id = h.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        extra={"inventory": ("h.inventory_id", "int"), "inventory__name": (_INVENTORY_NAME, "text")}),
+        scope_column="h.inventory_id", hides_pending=True),
     "group": Kind("groups", "o", _fields(
         "o", text=("name", "description"), stamps=("created", "modified"),
         extra={"inventory": ("o.inventory_id", "int")}),
-        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        scope_column="o.inventory_id", hides_pending=True),
     "inventory_source": Kind("inventory_sources", "o", _fields(
         "o", text=("name", "description", "source", "source_path", "status"),
         bools=("overwrite", "overwrite_vars", "update_on_launch", "update_on_project_update"),
         stamps=("created", "modified", "last_updated"),
         extra={"inventory": ("o.inventory_id", "int"), "source_project": ("o.source_project_id", "int")}),
-        scope_column="o.inventory_id", joins=" JOIN inventories i ON i.id = o.inventory_id",
-        condition="i.pending_delete = FALSE"),
+        scope_column="o.inventory_id", hides_pending=True),
     "project": Kind("projects", "o", _fields(
         "o", text=("name", "description", "scm_type", "scm_url", "scm_branch", "scm_revision", "status"),
         stamps=("created", "modified", "last_updated")),
@@ -195,21 +196,22 @@ def order_clause(kind_name, kind, order_by):
 
 
 def _source(store, kind_name, kind, host_filter=None, smart_filter=None):
-    """``(from_sql, params, compiled)``: the row source of a kind (hosts through a host_filter when given)."""
-    params: list = []
+    """``(from_sql, conditions, params, compiled)``: the row source of a kind (hosts through a host_filter when given)."""
     compiled = None
     if kind_name == "host" and smart_filter is not None:
         # AWX's smart inventory: the filter over all hosts, one host per name (the lowest id)
         compiled = search.compile_filter(store, smart_filter)
         where, fparams = compiled
+        # (the visible hosts are ranked: a name's host in an inventory pending deletion never hides another)
+        hidden, params = search.visible(store, "h")
+        source = ("(SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
+                  " FROM hosts h WHERE %s(%s)) h" % (hidden + " AND " if hidden else "", where))
         params.extend(fparams)
-        source = ("(SELECT h.*, i.name AS inventory_name, ROW_NUMBER() OVER (PARTITION BY h.name ORDER BY h.id) AS name_rank"
-                  " FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE i.pending_delete = FALSE AND (%s)) h"
-                  " JOIN inventories i ON i.id = h.inventory_id" % where)
         conditions = ["h.name_rank = 1"]
     else:
-        source = "%s %s%s" % (kind.table, kind.alias, kind.joins)
-        conditions = [kind.condition] if kind.condition else []
+        source = "%s %s" % (kind.table, kind.alias)
+        hidden, params = search.visible(store, kind.alias) if kind.hides_pending else ("", [])
+        conditions = [hidden] if hidden else []
     if host_filter is not None:
         if kind_name != "host":
             raise ValidationError("host_filter applies to hosts only")
@@ -258,8 +260,6 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
     order = order_clause(kind_name, kind, order_by)
     columns = "%s.*" % kind.alias
-    if kind_name == "host" and smart_filter is None:
-        columns += ", i.name AS inventory_name"
     count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
     page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
     # the page first: when it is not full (and not past the end), the count is known without evaluating the
@@ -274,6 +274,10 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         row = dict(zip(cols, values))
         row.pop("name_rank", None)
         rows.append(row)
+    if kind_name == "host" and rows:
+        names = _inventory_names(store, {row["inventory_id"] for row in rows})
+        for row in rows:
+            row["inventory_name"] = names.get(row["inventory_id"])
     if 0 < len(rows) < int(limit) or (not rows and not offset):
         return int(offset) + len(rows), rows
     if compiled is not None:
@@ -281,6 +285,12 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
     else:
         count = store.execute(count_sql, params).fetchone()[0]
     return count, rows
+
+
+def _inventory_names(store, ids) -> dict:
+    """``{id: name}`` of the inventories ``ids`` (the few of one page of hosts)."""
+    ids = sorted(ids)
+    return {r["id"]: r["name"] for r in store.query("SELECT id, name FROM inventories WHERE id IN (%s)" % sql_marks(ids), ids)}
 
 
 def get_row(store, kind_name, object_id):
@@ -296,9 +306,9 @@ def get_row(store, kind_name, object_id):
         columns += ", i.name AS inventory_name, i.kind AS inventory_kind"
         sql = ("SELECT %s FROM hosts h JOIN inventories i ON i.id = h.inventory_id WHERE h.id = ? AND i.pending_delete = FALSE"
                % columns)
-    elif kind.condition:
-        sql = "SELECT %s FROM %s %s%s WHERE %s.id = ? AND %s" % (
-            columns, kind.table, kind.alias, kind.joins, kind.alias, kind.condition)
+    elif kind.hides_pending:
+        sql = ("SELECT %s FROM %s %s JOIN inventories i ON i.id = %s.inventory_id WHERE %s.id = ? AND i.pending_delete = FALSE"
+               % (columns, kind.table, kind.alias, kind.alias, kind.alias))
     else:
         sql = "SELECT %s FROM %s %s WHERE %s.id = ?" % (columns, kind.table, kind.alias, kind.alias)
     return store.query_one(sql, (int(object_id),))
