@@ -100,7 +100,7 @@ def test_two_web_processes_answer_concurrent_requests_run_the_workers_once_and_s
     failures, answered = [], []
 
     def client():
-        for _ in range(15):  # a new connection each time: the kernel hands them to whichever process accepts first
+        for _request in range(15):  # a new connection each time: the kernel hands them to whichever process accepts first
             try:
                 resp = requests.get(svc.url + "/api/v2/hosts/?page_size=200&order_by=name",
                                     headers={"Authorization": "Bearer " + token}, timeout=60)
@@ -110,7 +110,7 @@ def test_two_web_processes_answer_concurrent_requests_run_the_workers_once_and_s
             except requests.RequestException as exc:
                 failures.append(repr(exc))
 
-    threads = [threading.Thread(target=client) for _ in range(20)]
+    threads = [threading.Thread(target=client) for _client in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
