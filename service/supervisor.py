@@ -94,6 +94,10 @@ def bind(host, port) -> socket.socket:
     return sock
 
 
+class StartError(Exception):
+    """The service cannot start: its store cannot be opened or its address cannot be bound (the message says which)."""
+
+
 class _Slot:
     """One web process: its Popen, when it started, how many quick failures in a row."""
 
@@ -157,12 +161,20 @@ class Supervisor:
 
     def start(self):
         """Open the store, bind, start the background workers and the web processes; raises on a broken store or address."""
-        store = Store.open(self.target)
+        try:
+            store = Store.open(self.target)
+        except FleetInventoryError as exc:
+            raise StartError("cannot open the store: %s" % exc) from exc
         try:
             self.label = store.target
         finally:
             store.close()
-        self.sock = bind(self.host, self.port)
+        try:
+            self.sock = bind(self.host, self.port)
+        except OSError as exc:
+            # uvicorn's words, which tools (and the tests' retry on a taken port) look for
+            raise StartError("[Errno %s] error while attempting to bind on address %r: %s" % (
+                exc.errno, (self.host, self.port), (exc.strerror or str(exc)).lower())) from exc
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
         grace = float(self.config.get("stop_grace", workers.DEFAULT_GRACE))
@@ -250,12 +262,8 @@ def serve(target, host, port, processes, workers_count=0, config=None, log_level
         signal.signal(sig, supervisor.request_stop)
     try:
         supervisor.start()
-    except (FleetInventoryError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno is not None:
-            LOG.error("[Errno %d] error while attempting to bind on address %s: %s", exc.errno, (host, port),
-                      (exc.strerror or str(exc)).lower())
-        else:
-            LOG.error("cannot start: %s", exc)
+    except (StartError, OSError) as exc:
+        LOG.error("%s", exc if isinstance(exc, StartError) else "cannot start: %s" % exc)
         supervisor.stop()
         return 1
     code = supervisor.run()
