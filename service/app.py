@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -38,6 +39,8 @@ ROUTERS = [
     "deletion",
 ]
 OPENAPI_URL = "/api/v2/openapi.json"
+#: uvicorn's settings of every web process (service/__main__.py, service/web_process.py)
+SERVER_OPTIONS = {"access_log": True, "lifespan": "on", "timeout_graceful_shutdown": 30, "server_header": False}
 
 
 async def _method_not_allowed(request: Request, exc):
@@ -49,18 +52,25 @@ async def _method_not_allowed(request: Request, exc):
     return errors.error_response(405, {"detail": "Method \"%s\" not allowed." % request.method}, getattr(exc, "headers", None))
 
 
-def create_app(store_target, workers=0, config=None, open_store=True) -> FastAPI:
+def create_app(store_target, workers=0, config=None, open_store=True, background=True, threads=None) -> FastAPI:
     """The service's application over the store ``store_target`` (a SQLite path or a PostgreSQL URL).
 
     ``workers`` (update worker processes) and ``config`` (the parsed
     configuration file, a dict) are kept on ``app.state`` for the parts that
     run updates.  With ``open_store`` the store is opened (created, migrated)
     at start-up, so that a store that cannot be opened stops the service at once.
+    ``background`` false: the app starts neither the update workers nor the
+    deletion worker (a web process of several, whose main process runs them
+    once: service/supervisor.py).  ``threads``: the size of the thread pool
+    that runs the (synchronous) routes, i.e. at most that many store
+    connections (default anyio's 40).
     """
     stores = StoreProvider(store_target)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        if threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = int(threads)
         if open_store:
             stores.open_first()
             LOG.info("store %s open", stores.label)
@@ -82,6 +92,8 @@ def create_app(store_target, workers=0, config=None, open_store=True) -> FastAPI
     app.state.stores = stores
     app.state.workers = int(workers or 0)
     app.state.config = dict(config or {})
+    #: whether this app runs the update workers and the deletion worker (routes' ``setup`` looks)
+    app.state.background = bool(background)
     #: ``hook(app)`` run at start-up (after the store opened) and at shutdown (in reverse order)
     app.state.startup = []
     app.state.shutdown = []

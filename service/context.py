@@ -11,6 +11,12 @@ is opened once and reused, and every statement runs in autocommit (SQLite
 without an open transaction, PostgreSQL ``autocommit=True``), so each request
 sees what was committed before it.  A thread's dependency and its endpoint may
 run on different pool threads: each uses the Store of the thread it runs on.
+
+The pool's threads come and go (anyio ends a thread idle for 10 s and starts
+new ones for the next burst): a thread without a Store takes over the Store
+of a thread that ended (no new connection, no schema check) before it opens
+one, so a process holds at most as many connections as it ever had threads
+at once, never one per thread it ever had.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class StoreProvider:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: list = []
+        #: id(store) -> the thread that uses it
+        self._owner: dict = {}
         #: the store's name as shown (a PostgreSQL URL without its password)
         self.label = target
 
@@ -41,11 +49,25 @@ class StoreProvider:
     def get(self) -> Store:
         store = getattr(self._local, "store", None)
         if store is None or store.conn is None:
-            store = Store.open(self.target)
+            store = self._adopt()
+            if store is None:
+                store = Store.open(self.target)
+                with self._lock:
+                    self._opened.append(store)
+                    self._owner[id(store)] = threading.current_thread()
             self._local.store = store
-            with self._lock:
-                self._opened.append(store)
         return store
+
+    def _adopt(self):
+        """The open Store of a thread that ended, now this thread's; None when there is none."""
+        me = threading.current_thread()
+        with self._lock:
+            for store in self._opened:
+                owner = self._owner.get(id(store))
+                if owner is not me and (owner is None or not owner.is_alive()) and store.conn is not None:
+                    self._owner[id(store)] = me
+                    return store
+        return None
 
     def discard(self):
         """Forget this thread's Store (after a connection error: the next request opens a new one)."""
@@ -55,6 +77,7 @@ class StoreProvider:
             with self._lock:
                 if store in self._opened:
                     self._opened.remove(store)
+                self._owner.pop(id(store), None)
             try:
                 store.close()
             except (StoreError, OSError):
@@ -63,6 +86,7 @@ class StoreProvider:
     def close_all(self):
         with self._lock:
             opened, self._opened = self._opened, []
+            self._owner.clear()
         for store in opened:
             try:
                 store.close()

@@ -29,6 +29,7 @@ import threading
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import deletion
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+from ansible_collections.fleet.inventory.service import wakeup
 
 LOG = logging.getLogger("fleet.inventory.service.deletion")
 #: seconds between two looks for inventories pending deletion (a DELETE of this node wakes the worker at once)
@@ -123,9 +124,12 @@ def start(target, interval=DEFAULT_INTERVAL) -> DeletionWorker:
 
 
 def wake():
-    """Wake this process's deletion worker, if it runs."""
+    """Wake this process's deletion worker, if it runs; in a web process of several (``--processes``) the one of
+    the main process, through service/wakeup.py."""
     if _WORKER is not None:
         _WORKER.wake()
+    else:
+        wakeup.send(wakeup.DELETION)
 
 
 def stop(timeout=30.0) -> bool:

@@ -14,12 +14,15 @@ or lookup the object does not have is 400 ``{"detail": ...}`` naming it
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.responses import Response
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import ValidationError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError
 from ansible_collections.fleet.inventory.plugins.module_utils.store import listing
 from ansible_collections.fleet.inventory.service.auth import object_id
 from ansible_collections.fleet.inventory.service.errors import NO_PERMISSION, ApiError, not_found
 from ansible_collections.fleet.inventory.service.paging import PAGING_PARAMS, envelope, page_of
+from ansible_collections.fleet.inventory.service.serializers import json_response
 
 #: query parameters that are never field filters
 RESERVED = PAGING_PARAMS + ("order_by", "search", "host_filter", "format")
@@ -44,12 +47,12 @@ def conditions(request: Request, own=()) -> list:
     return out
 
 
-def page(ctx, request: Request, kind, serialize, own=(), **query) -> dict:
-    """One page of ``kind`` for ``request``, as AWX's envelope of ``serialize(rows)`` (a list of dicts).
+def page(ctx, request: Request, kind, serialize, own=(), **query) -> Response:
+    """One page of ``kind`` for ``request``: AWX's envelope of ``serialize(rows)`` (a list of dicts) as a JSON response.
 
     ``query`` goes to ``listing.list_page`` (``readable``, ``parent``,
     ``host_filter``, ``smart_filter``).  A bad filter, lookup or ``order_by``
-    is ApiError 400.
+    is ApiError 400 ``{"detail": ...}``, a host_filter that does not parse 400 ``{"error": ...}``.
     """
     wanted = page_of(request)
     try:
@@ -57,8 +60,10 @@ def page(ctx, request: Request, kind, serialize, own=(), **query) -> dict:
                                         offset=wanted.offset, limit=wanted.size, search_text=request.query_params.get("search"),
                                         **query)
     except ValidationError as exc:
+        if isinstance(exc.__cause__, HostFilterError):
+            raise ApiError(400, body={"error": str(exc)}) from None
         raise ApiError(400, str(exc)) from None
-    return envelope(request, wanted, count, serialize(rows) if rows else [])
+    return json_response(envelope(request, wanted, count, serialize(rows) if rows else []))
 
 
 #: the object whose read role decides who sees a row: (role kind, the row's column naming it)

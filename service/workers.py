@@ -45,6 +45,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.errors import Flee
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import update_queue
 from ansible_collections.fleet.inventory.plugins.module_utils.runtime import process
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
+from ansible_collections.fleet.inventory.service import wakeup
 
 LOG = logging.getLogger("fleet.inventory.service.workers")
 ENV_STORE = "FLEET_INVENTORY_WORKER_STORE"
@@ -57,7 +58,7 @@ _MODULE = "ansible_collections.fleet.inventory.service.workers"
 _POOL = None
 
 
-def _collection_parent() -> str:
+def collection_parent() -> str:
     """The directory holding ``ansible_collections`` (what the workers need on PYTHONPATH)."""
     parts = os.path.abspath(__file__).split(os.sep)
     index = len(parts) - 1 - parts[::-1].index("ansible_collections")
@@ -81,7 +82,7 @@ class WorkerPool:
     def _spawn(self, number):
         env = dict(os.environ)
         env[ENV_STORE] = self.target
-        env["PYTHONPATH"] = os.pathsep.join([_collection_parent()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        env["PYTHONPATH"] = os.pathsep.join([collection_parent()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         argv = [sys.executable, "-m", _MODULE, "--number", str(number), "--grace", repr(self.grace),
                 "--kill-grace", repr(self.kill_grace)]
         # stdin is the worker's line to the pool: "wake", "stop"; its end (EOF) means the service is gone
@@ -150,10 +151,13 @@ def start_workers(target, count, grace=DEFAULT_GRACE):
 
 
 def wake():
-    """Wake this node's workers, when this process started some (a route that queued an update calls it)."""
+    """Wake this node's workers (a route that queued an update calls it): this process's pool, or in a web
+    process of several (``--processes``) the pool of the main process, through service/wakeup.py."""
     pool = _POOL
     if pool is not None:
         pool.wake()
+    else:
+        wakeup.send(wakeup.UPDATES)
 
 
 # -- the worker process ------------------------------------------------------------------------------

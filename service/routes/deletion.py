@@ -68,6 +68,8 @@ def delete_inventory_route(id: str, ctx: Context = Depends(context)):  # pylint:
 
 def setup(app):
     """Start the deletion worker with the service and stop it at shutdown (service/app.py calls it)."""
+    if not app.state.background:
+        return  # a web process of several: the main process runs the deletion worker (service/supervisor.py)
     interval = float(app.state.config.get("deletion_interval", deletion_worker.DEFAULT_INTERVAL))
     app.state.startup.append(lambda started: deletion_worker.start(started.state.stores.target, interval=interval))
     app.state.shutdown.append(lambda stopping: deletion_worker.stop())

@@ -73,7 +73,9 @@ def inventory_sources(id: str, request: Request, ctx: Context = Depends(context)
 def inventory_script(id: str, request: Request, ctx: Context = Depends(context)):  # noqa: A002
     inv = readable_row(ctx, "inventory", id)
     try:
-        return script_data(ctx.store, inv, hostvars=_flag(request, "hostvars"), towervars=_flag(request, "towervars"),
+        data = script_data(ctx.store, inv, hostvars=_flag(request, "hostvars"), towervars=_flag(request, "towervars"),
                            show_all=_flag(request, "all"))
     except ValidationError as exc:
         raise ApiError(400, body={"error": "inventory '%s': %s" % (inv["name"], exc)}) from None
+    # the whole inventory, hostvars of every host: FastAPI's jsonable_encoder would walk every value in Python
+    return serializers.json_response(data)

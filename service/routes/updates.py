@@ -40,6 +40,7 @@ from ansible_collections.fleet.inventory.service import workers
 from ansible_collections.fleet.inventory.service.auth import Context, context, object_id
 from ansible_collections.fleet.inventory.service.errors import NO_PERMISSION, ApiError
 from ansible_collections.fleet.inventory.service.paging import Page, envelope, page_of
+from ansible_collections.fleet.inventory.service.serializers import json_response
 
 router = APIRouter(tags=["updates"])
 API = "/api/v2"
@@ -204,7 +205,7 @@ def source_updates(request: Request, id: str, ctx: Context = Depends(context), p
     src = _source(ctx, id)
     count, recs = updates.list_page(ctx.store, None, {"inventory_source": src["id"]}, page.offset, page.size,
                                     request.query_params.get("order_by") == "-id")
-    return envelope(request, page, count, [inventory_update_body(r) for r in recs])
+    return json_response(envelope(request, page, count, [inventory_update_body(r) for r in recs]))
 
 
 @router.get(API + "/inventories/{id}/update_inventory_sources/", summary="The sources update_inventory_sources would update")
@@ -255,7 +256,7 @@ def inventory_update_list(request: Request, ctx: Context = Depends(context), pag
                "inventory_source": _id_filter(request, "inventory_source"), "inventory": _id_filter(request, "inventory")}
     count, recs = updates.list_page(ctx.store, ctx.readable("inventory"), filters, page.offset, page.size,
                                     request.query_params.get("order_by") == "-id")
-    return envelope(request, page, count, [inventory_update_body(r) for r in recs])
+    return json_response(envelope(request, page, count, [inventory_update_body(r) for r in recs]))
 
 
 @router.get(API + "/inventory_updates/{id}/", summary="One inventory update")
@@ -311,7 +312,7 @@ def project_update_sublist(request: Request, id: str, ctx: Context = Depends(con
     project = _project(ctx, id)
     count, recs = project_updates.list_page(ctx.store, None, {"project": project["id"]}, page.offset, page.size,
                                             request.query_params.get("order_by") == "-id")
-    return envelope(request, page, count, [project_update_body(r) for r in recs])
+    return json_response(envelope(request, page, count, [project_update_body(r) for r in recs]))
 
 
 @router.get(API + "/project_updates/", summary="Project updates (filters: status, project, launch_type)")
@@ -320,7 +321,7 @@ def project_update_list(request: Request, ctx: Context = Depends(context), page:
                "project": _id_filter(request, "project")}
     count, recs = project_updates.list_page(ctx.store, ctx.readable("project"), filters, page.offset, page.size,
                                             request.query_params.get("order_by") == "-id")
-    return envelope(request, page, count, [project_update_body(r) for r in recs])
+    return json_response(envelope(request, page, count, [project_update_body(r) for r in recs]))
 
 
 @router.get(API + "/project_updates/{id}/", summary="One project update")
@@ -365,5 +366,7 @@ def setup(app):
         pool = getattr(app.state, "worker_pool", None)
         if pool is not None:
             pool.stop()
+    if not app.state.background:
+        return  # a web process of several: the main process runs the workers (service/supervisor.py)
     app.state.startup.append(start)
     app.state.shutdown.append(stop)
