@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import redact
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 
@@ -38,7 +39,7 @@ class StoreProvider:
         #: id(store) -> the thread that uses it
         self._owner: dict = {}
         #: the store's name as shown (a PostgreSQL URL without its password)
-        self.label = target
+        self.label = redact(target)
 
     def open_first(self):
         """Open (create, migrate) the store once in the calling thread, so that a broken store fails the start."""

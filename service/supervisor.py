@@ -48,6 +48,7 @@ import threading
 import time
 
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import FleetInventoryError
+from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import redact
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 from ansible_collections.fleet.inventory.service import deletion_worker, wakeup, workers
 from ansible_collections.fleet.inventory.service import web_process
@@ -123,7 +124,7 @@ class Supervisor:
         self.slots = [_Slot(n) for n in range(self.processes)]
         self.sock = None
         self.pool = None
-        self.label = target
+        self.label = redact(target)
         self._stop = threading.Event()
         self._wake_read = self._wake_write = None
         self.failed = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -144,3 +145,22 @@ def test_config_file_gives_workers_and_the_command_line_wins(start_service, stor
     config.write_text("store: %s\nworkers: 3\nlisten: 127.0.0.1:1\n" % store_target)
     svc = start_service(store_target, extra_args=["--config", str(config)])  # --listen of the fixture wins
     assert svc.get("/api/v2/ping/").json()["instances"][0]["capacity"] == 3
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_store_password_never_in_the_output(tmp_path, processes):
+    """A PostgreSQL store that cannot be reached: the service says which one and exits, without its password."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port, listen_port = sock.getsockname()[1], None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        listen_port = sock.getsockname()[1]
+    url = "postgresql://fleet:Sup3rS3cret@127.0.0.1:%d/fleet?connect_timeout=2" % dead_port
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.fleet.inventory.service", "--store", url,
+                           "--listen", "127.0.0.1:%d" % listen_port, "--processes", processes, "--workers", "0"],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={"PYTHONPATH": str(COLLECTIONS_ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "127.0.0.1:%d" % dead_port in output and "Sup3rS3cret" not in output, output
