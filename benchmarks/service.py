@@ -11,7 +11,8 @@ generated fleet through ``importer.import_inventory``, the facts through
 ``Store.set_facts_many``; ``--reuse`` takes the store and expected counts an
 earlier ``fact_search.py`` or ``service.py`` run left in the same work
 directory).  Then a REAL service process starts
-(``python -m ansible_collections.fleet.inventory.service --store ... --workers 1``)
+(``python -m ansible_collections.fleet.inventory.service --store ... --workers 1 --processes N``,
+N from ``--processes``: the service's default, one web process per CPU, at most 4)
 and the benchmark measures, with a superuser's token:
 
 - ``GET /api/v2/hosts/?host_filter=<filter>&page_size=200`` for fact filters
@@ -85,8 +86,9 @@ def percentile(values, q):
 class ServiceProcess:
     """``python -m ansible_collections.fleet.inventory.service`` on 127.0.0.1 and a free port."""
 
-    def __init__(self, target, collections, log_path, workers=1):
+    def __init__(self, target, collections, log_path, workers=1, processes=0):
         self.target, self.collections, self.log_path, self.workers = target, collections, log_path, workers
+        self.processes = processes
         self.proc = None
         self.url = None
 
@@ -96,7 +98,7 @@ class ServiceProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (self.collections, env.get("PYTHONPATH", "")) if p)
         cmd = [sys.executable, "-m", "ansible_collections.fleet.inventory.service", "--store", self.target,
-               "--listen", "127.0.0.1:%d" % port, "--workers", str(self.workers)]
+               "--listen", "127.0.0.1:%d" % port, "--workers", str(self.workers), "--processes", str(self.processes)]
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
@@ -280,9 +282,10 @@ def _ms(value):
 
 def markdown(report):
     b = report["build"]
-    lines = ["Store: %s (%s); %d hosts with facts (built in %.0f s, or reused); service `--workers 1`; "
+    lines = ["Store: %s (%s); %d hosts with facts (built in %.0f s, or reused); service `--workers 1 --processes %s`; "
              "load average at the start %s; %s" % (
                  report["backend"], report["store"], report["hosts"], b.get("build_s", 0),
+                 report.get("processes", 0) or "default (one per CPU, at most 4)",
                  " ".join("%.1f" % x for x in report["load_start"]), "quick" if report["quick"] else "full"), "",
              "| filter | matches | clients | requests | median | p99 | req/s | target p99 | load avg |",
              "|---|---:|---:|---:|---:|---:|---:|---|---|"]
@@ -343,6 +346,8 @@ def main(argv=None):
     parser.add_argument("--reuse", action="store_true", help="use the store of an earlier run (fact_search.py's or this one's)")
     parser.add_argument("--results", default=run.RESULTS)
     parser.add_argument("--nice", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="web processes of the service (default 0: the service's default, one per CPU, at most 4)")
     stores.add_argument(parser)
     args = parser.parse_args(argv)
     if args.nice:
@@ -384,8 +389,10 @@ def main(argv=None):
     log("preparing %d+%d scm sources of %d hosts" % (update_runs, update_runs, args.update_hosts))
     invs = setup_updates(store, workdir, args.update_hosts, update_runs, modules, time.strftime("%Y%m%d%H%M%S"))
 
-    service = ServiceProcess(target, collections, os.path.join(workdir, "service-%s.log" % where.backend), workers=1)
-    log("starting the service (--workers 1)")
+    report["processes"] = args.processes
+    service = ServiceProcess(target, collections, os.path.join(workdir, "service-%s.log" % where.backend), workers=1,
+                             processes=args.processes)
+    log("starting the service (--workers 1 --processes %d)" % args.processes)
     service.start()
     try:
         labels = args.filters or FILTER_LABELS
