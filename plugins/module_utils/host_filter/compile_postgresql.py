@@ -144,6 +144,17 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         # fact_keys let the planner read every fact of each host and compare their values first)
         return 'host_facts %s' % hf, '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (hf, fk, fk, fk, key)
 
+    def scalar_fact_text(self, value) -> Any:
+        if _has_nul(value):
+            return None  # no stored fact holds NUL
+        # jsonb's text of a string escapes what Python's encoder escapes: the same length
+        return json.dumps(value, ensure_ascii=False)
+
+    def fact_value_in(self, column: str, texts: list) -> str:
+        if len(texts) == 1:
+            return '%s = %s::jsonb' % (column, self.bind(texts[0]))
+        return '%s IN (%s)' % (column, ', '.join('%s::jsonb' % self.bind(t) for t in texts))
+
     # -- JSON: a cursor is a jsonb SQL expression (NULL where the path leads nowhere)
     def json_root(self, doc: str) -> str:
         return doc
