@@ -139,10 +139,10 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         return '(right(%s, %s) = %s)' % (expr, self.bind(len(suffix)), self.bind(suffix))
 
     def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
-        # the key's id as a value (an InitPlan): the (key_id, host_id) primary key then serves
+        # the key's id as a value (bound, or an InitPlan): the (key_id, host_id) primary key then serves
         # both plans, all rows of one key or one row per host of a host-driven join (a join with
         # fact_keys let the planner read every fact of each host and compare their values first)
-        return 'host_facts %s' % hf, '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (hf, fk, fk, fk, key)
+        return 'host_facts %s' % hf, self.key_test(hf, key)
 
     def scalar_fact_text(self, value) -> Any:
         if _has_nul(value):

@@ -77,7 +77,9 @@ class SqlFilterCompiler:
 
     dialect = ''
 
-    def __init__(self) -> None:
+    def __init__(self, key_ids: dict = None) -> None:
+        #: ``{fact key: id}`` resolved by the store before compiling (PostgreSQL), or None: looked up in the SQL
+        self.key_ids = key_ids
         self.params: list = []
         self.ctes: list = []
         self._alias = 0
@@ -351,7 +353,7 @@ class SqlFilterCompiler:
         leaf, negate = self.term_leaf(term)
         hf, fk = self.alias('hf'), self.alias('fk')
         root = self.json_root('%s.value' % hf)
-        source, key_test = self.fact_rows(hf, fk, self.bind(steps[0].key))
+        source, key_test = self.fact_rows(hf, fk, steps[0].key)
         pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
         return '(h.id %sIN (SELECT %s.host_id FROM %s WHERE %s AND %s%s))' % (
             'NOT ' if negate else '', hf, source, key_test, pred, self.fence())
@@ -364,9 +366,9 @@ class SqlFilterCompiler:
         :func:`fact_items.fact_number`), so ``num <op> value`` is exactly "a
         number, and <op> value" of the Python predicate.
         """
-        hf, fk = self.alias('hf'), self.alias('fk')
-        return '(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)'\
-            ' AND %s.num %s %s%s))' % (hf, hf, hf, fk, fk, fk, self.bind(key), hf, op, self.number_param(value), self.fence())
+        hf = self.alias('hf')
+        return '(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s AND %s.num %s %s%s))' % (
+            hf, hf, self.key_test(hf, key), hf, op, self.number_param(value), self.fence())
 
     def fact_scalar_term(self, key: str, values: tuple) -> str:
         """Type-strict equality of a top-level fact with scalars: index ranges, not a read of every row of the key.
@@ -407,9 +409,9 @@ class SqlFilterCompiler:
             return self.false_literal()
         out = []
         for part in parts:
-            hf, fk = self.alias('hf'), self.alias('fk')
-            out.append('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
-                       ' WHERE %s.name = %s) AND %s%s))' % (hf, hf, hf, fk, fk, fk, self.bind(key), part(hf), self.fence()))
+            hf = self.alias('hf')
+            out.append('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s AND %s%s))' % (
+                hf, hf, self.key_test(hf, key), part(hf), self.fence()))
         return self.chain('OR', out)
 
     def scalar_fact_text(self, value) -> Any:
@@ -429,13 +431,30 @@ class SqlFilterCompiler:
             return math.isfinite(value)
         return -(1 << 63) <= value < (1 << 63)
 
+    def key_test(self, table: str, key: str) -> str:
+        """``table.key_id`` is the id of fact key ``key``.
+
+        Without :attr:`key_ids` the id is a scalar subquery of ``fact_keys``; with
+        them it is a bound value (-1, no key's id, for a key the store does not
+        have: the term's subquery then selects nothing, as the subquery would).
+        PostgreSQL plans a known value with the statistics of ``host_facts``
+        (how many rows of this key have this value), an InitPlan's result with
+        a guess (docs/performance.md).
+        """
+        if self.key_ids is not None:
+            return '%s.key_id = %s' % (table, self.bind(self.key_ids.get(key, -1)))
+        fk = self.alias('fk')
+        return '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (table, fk, fk, fk, self.bind(key))
+
     def number_param(self, value: Any) -> str:
         """A filter number bound for a comparison with ``host_facts.num``."""
         return self.bind(value)
 
     def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
-        """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named by ``key``."""
-        return 'host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id' % (hf, fk, fk, hf), '%s.name = %s' % (fk, key)
+        """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named ``key``."""
+        if self.key_ids is not None:
+            return 'host_facts %s' % hf, self.key_test(hf, key)
+        return 'host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id' % (hf, fk, fk, hf), '%s.name = %s' % (fk, self.bind(key))
 
     def variables_term(self, term: Term) -> str:
         """``variables__<path>``: the same walk as a fact term, over the host's own ``variables`` document.
@@ -510,14 +529,14 @@ class SqlFilterCompiler:
         texts = list(dict.fromkeys(item_value(v) for v in values))
         if not texts:
             return self.false_literal()
-        x, fk = self.alias('x'), self.alias('fk')
+        x = self.alias('x')
+        key_test = self.key_test(x, steps[0].key)
         if len(texts) == 1:
             test = '%s.value = %s' % (x, self.bind(texts[0]))
         else:
             test = '%s.value IN (%s)' % (x, ', '.join(self.bind(t) for t in texts))
-        return ('(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
-                ' WHERE %s.name = %s) AND %s.path = %s AND %s%s))') % (
-                    x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test, self.fence())
+        return '(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s AND %s.path = %s AND %s%s))' % (
+            x, x, key_test, x, self.bind(item_path(signature)), test, self.fence())
 
     def json_leaf(self, cursor: Any, lookup: str, value: Any) -> str:
         """Predicate on the JSON value at ``cursor`` (FALSE or NULL when no match)."""
