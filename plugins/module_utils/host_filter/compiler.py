@@ -46,6 +46,7 @@ __all__ = ['SqlFilterCompiler', 'JSON_KINDS', 'COMPARE_OPS', 'indexed_fact_equal
 _MARKER_RE = re.compile('\x00([0-9]+)\x00')
 COMPARE_OPS = {'gt': '>', 'gte': '>=', 'lt': '<', 'lte': '<='}
 
+
 def _scalar(value) -> bool:
     return value is None or isinstance(value, (str, int, float))
 
