@@ -8,6 +8,7 @@ import re
 import sqlite3
 
 import pytest
+from backends import BACKEND  # tests/backends.py
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_sql, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import prefix_upper_bound
@@ -267,3 +268,115 @@ def test_migration_7_keeps_leaf_rows_and_fills_numbers(tmp_path, monkeypatch):
     conn = sqlite3.connect(path)
     assert "host_fact_items_host" not in [r[1] for r in conn.execute("PRAGMA index_list(host_fact_items)")]
     conn.close()
+
+
+# -- schema migration 11: equality from b-tree indexes (top-level values, members of top-level objects) ------
+
+MEMBER_PATH = '["address"]'
+
+
+def _member_rows(store, host_id):
+    return sorted(tuple(r) for r in store.execute(
+        "SELECT path, value FROM host_fact_items WHERE host_id = ? AND path NOT LIKE '%0%'", (host_id,)).fetchall())
+
+
+def test_member_rows_follow_every_write(store):
+    store.save_host("inv", "a")
+    a = _host_id(store, "inv", "a")
+    store.set_facts(a, {"ansible_default_ipv4": {"address": "10.0.0.1", "mtu": 1500, "up": True, "none": None,
+                                                 "long": "x" * 200, "sub": {"address": "10.0.0.2"}, "list": ["10.0.0.3"]},
+                        "ansible_hostname": "a"})
+    assert _member_rows(store, a) == [('["address"]', '"10.0.0.1"'), ('["mtu"]', "1500"), ('["none"]', "null"),
+                                      ('["up"]', "true")]
+    store.set_facts(a, {"ansible_default_ipv4": {"address": "10.0.0.9", "mtu": 1500.0}})
+    assert _member_rows(store, a) == [('["address"]', '"10.0.0.9"'), ('["mtu"]', "1500")]
+    assert {h["name"] for h in store.search_hosts('ansible_facts__ansible_default_ipv4__address="10.0.0.9"')} == {"a"}
+    assert store.search_hosts('ansible_facts__ansible_default_ipv4__address="10.0.0.1"') == []
+    store.set_facts(a, {"ansible_hostname": "a"}, merge=False)  # the object key removed
+    assert _member_rows(store, a) == []
+    store.set_facts(a, {"ansible_default_ipv4": {"address": "10.0.0.1"}})
+    store.clear_facts(a)
+    assert _member_rows(store, a) == []
+    store.set_facts(a, {"ansible_default_ipv4": {"address": "10.0.0.1"}})
+    store.delete_host("inv", "a")
+    assert store.execute("SELECT COUNT(*) FROM host_fact_items").fetchone()[0] == 0
+
+
+INDEXED_VALUES = ["Ubuntu", "ubuntu", "Ubu\"ntu", "Ubu\\ntu", "Ubu\x00ntu", "Ubu", "é", "", "b" * 126, "b" * 127,
+                  "é" * 126, "b" * 125 + '"', "c" * 200, 1, 1.0, 1.5, 2 ** 53 + 1, 2 ** 70, True, False, None, [1], {"a": 1}]
+INDEXED_FILTERS = ['n="Ubuntu"', 'n="Ubu"', 'n=""', 'n__in=Ubuntu,Ubu', 'n="%s"' % ("b" * 126), 'n="%s"' % ("b" * 127),
+                   'n="%s"' % ("é" * 126), 'n="%s"' % ("c" * 200), 'n=1', 'n=1.5', 'n=true', 'n=false', 'n=null', 'n="1"',
+                   'n=%d' % (2 ** 53 + 1), 'n=%d' % (2 ** 70), 'n__in=1,true', 'not n="Ubuntu"']
+
+
+@pytest.mark.parametrize("member", [False, True])
+@pytest.mark.parametrize("host_filter", INDEXED_FILTERS)
+def test_indexed_equality_agrees_with_the_predicate(store, host_filter, member):
+    values = [v for v in INDEXED_VALUES if store.dialect.name == "sqlite" or "\\u0000" not in json.dumps(v)]
+    if member:  # the same values as members of a top-level object: ansible_facts__n__m=...
+        by_id = _hosts_with(store, [{"m": v} for v in values] + [{"m": {"m": "Ubuntu"}}, ["Ubuntu"], {"x": "Ubuntu"}])
+        text = re.sub(r'(^|not )n(__in)?=', lambda m: '%sansible_facts__n__m%s=' % (m.group(1), m.group(2) or ''), host_filter)
+    else:
+        by_id = _hosts_with(store, values)
+        text = _facts(host_filter)
+    try:
+        parse_host_filter(text)
+    except Exception:  # pylint: disable=broad-except
+        pytest.skip("not a filter this parser takes: %s" % text)
+    _agree(store, by_id, text)
+
+
+def _plan(store, host_filter):
+    where, params = store.compile_filter(host_filter)
+    sql = "SELECT h.id FROM hosts h WHERE %s" % where
+    if store.dialect.name == "sqlite":
+        return " ".join(str(r[3]) for r in store.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    with store.transaction():
+        store.execute("SET LOCAL enable_seqscan = off")  # a tiny table: only whether the index can serve it
+        return " ".join(r[0] for r in store.execute("EXPLAIN " + sql, params).fetchall())
+
+
+def test_top_level_and_member_equality_use_an_index(store):
+    by_id = _hosts_with(store, ["Ubuntu", "Debian", 8, {"address": "10.0.0.42"}], key="ansible_distribution")
+    assert len(by_id) == 5
+    assert "host_facts_value" in _plan(store, 'ansible_facts__ansible_distribution="Ubuntu"')
+    assert "host_facts_value" in _plan(store, "ansible_facts__ansible_distribution__in=Ubuntu,Debian")
+    assert "host_facts_value" in _plan(store, "ansible_facts__ansible_distribution=true")
+    assert "host_facts_num" in _plan(store, "ansible_facts__ansible_distribution=8")
+    where = store.compile_filter('ansible_facts__ansible_distribution__address="10.0.0.42"')[0]
+    assert "host_fact_items" in where and "host_facts " not in where
+
+
+def test_migration_11_adds_member_rows_and_the_value_index(tmp_path, request, monkeypatch):
+    if BACKEND == "postgresql":
+        store_target = request.getfixturevalue("pg_database")  # an empty database
+    else:
+        store_target = str(tmp_path / "old.db")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:10])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 10)
+    with Store(store_target) as old:
+        old.save_inventory("inv")
+        for name in ("a", "b"):
+            old.save_host("inv", name)
+        ids = [h["id"] for h in old.list_hosts("inv")]
+        with old.transaction():
+            old.execute("INSERT INTO fact_keys (name) VALUES ('ansible_default_ipv4'), ('os')")
+            for host_id, address in zip(ids, ("10.0.0.1", "10.0.0.2")):
+                old.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (1, ?, ?)",
+                            (host_id, json.dumps({"address": address, "ipv6": [{"scope": "host"}], "long": "x" * 200})))
+                # json.dumps' defaults: \u escapes a writer of the store never wrote
+                old.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (2, ?, ?)", (host_id, json.dumps("Débian")))
+                old.execute("INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (1, ?, ?, ?)",
+                            ('["ipv6",0,"scope"]', '"host"', host_id))
+    monkeypatch.undo()
+    with Store(store_target) as new:
+        assert new.schema_version == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
+        rows = new.execute("SELECT path, value, host_id FROM host_fact_items ORDER BY host_id, path").fetchall()
+        assert sorted(tuple(r) for r in rows) == sorted([('["address"]', '"10.0.0.1"', ids[0]), ('["ipv6",0,"scope"]', '"host"', ids[0]),
+                                                         ('["address"]', '"10.0.0.2"', ids[1]), ('["ipv6",0,"scope"]', '"host"', ids[1])])
+        assert [r[0] for r in new.execute("SELECT CAST(value AS TEXT) FROM host_facts WHERE key_id = 2").fetchall()] == ['"Débian"'] * 2
+        assert {h["name"] for h in new.search_hosts('ansible_facts__ansible_default_ipv4__address="10.0.0.2"')} == {"b"}
+        assert {h["name"] for h in new.search_hosts('ansible_facts__os="Débian"')} == {"a", "b"}
+        assert "host_facts_value" in _plan(new, 'ansible_facts__os="Débian"')
+        new.delete_host("inv", "a")
+        assert new.execute("SELECT COUNT(*) FROM host_fact_items").fetchone()[0] == 2

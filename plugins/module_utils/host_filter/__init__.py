@@ -23,18 +23,19 @@ backend's name, a key of :data:`COMPILERS`) or :func:`compile_python`.
 
 from __future__ import annotations
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node, walk_terms
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_postgresql import (
     PostgresqlFilterCompiler,
     statement_timeout_ms,
 )
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compile_sqlite import SqliteFilterCompiler
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.errors import HostFilterError
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
 
 __all__ = ['HostFilterError', 'parse', 'parse_host_filter', 'compile_sql', 'compile_python', 'COMPILERS', 'CompiledFilter',
-           'SqliteFilterCompiler', 'PostgresqlFilterCompiler']
+           'SqliteFilterCompiler', 'PostgresqlFilterCompiler', 'fact_keys']
 
 #: The text -> tree function.
 parse = parse_host_filter
@@ -61,10 +62,19 @@ class CompiledFilter(tuple):
         return self
 
 
-def compile_sql(node: Node, dialect: str = 'sqlite') -> CompiledFilter:
-    """Compile ``node`` to ``(where_sql, params)`` for ``SELECT h.id FROM hosts h WHERE ...`` on ``dialect``."""
+def fact_keys(node: Node) -> list:
+    """The top-level fact keys the filter ``node`` names (``ansible_facts__<key>...``), sorted."""
+    return sorted({term.path[0].key for term in walk_terms(node) if term.field == FACTS_FIELD and term.path})
+
+
+def compile_sql(node: Node, dialect: str = 'sqlite', key_ids: dict = None) -> CompiledFilter:
+    """Compile ``node`` to ``(where_sql, params)`` for ``SELECT h.id FROM hosts h WHERE ...`` on ``dialect``.
+
+    ``key_ids``: ``{fact key: id}`` of the store for the fact keys the filter names (see
+    :func:`fact_keys`; a key missing from it is one the store does not have), or None (looked up in the SQL).
+    """
     try:
-        compiler = COMPILERS[dialect]()
+        compiler = COMPILERS[dialect](key_ids)
     except KeyError:
         raise ValueError('unsupported SQL dialect %r (known: %s)' % (dialect, ', '.join(sorted(COMPILERS)))) from None
     where, params = compiler.compile(node)

@@ -139,10 +139,21 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         return '(right(%s, %s) = %s)' % (expr, self.bind(len(suffix)), self.bind(suffix))
 
     def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
-        # the key's id as a value (an InitPlan): the (key_id, host_id) primary key then serves
+        # the key's id as a value (bound, or an InitPlan): the (key_id, host_id) primary key then serves
         # both plans, all rows of one key or one row per host of a host-driven join (a join with
         # fact_keys let the planner read every fact of each host and compare their values first)
-        return 'host_facts %s' % hf, '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (hf, fk, fk, fk, key)
+        return 'host_facts %s' % hf, self.key_test(hf, key)
+
+    def scalar_fact_text(self, value) -> Any:
+        if _has_nul(value):
+            return None  # no stored fact holds NUL
+        # jsonb's text of a string escapes what Python's encoder escapes: the same length
+        return json.dumps(value, ensure_ascii=False)
+
+    def fact_value_in(self, column: str, texts: list) -> str:
+        if len(texts) == 1:
+            return '%s = %s::jsonb' % (column, self.bind(texts[0]))
+        return '%s IN (%s)' % (column, ', '.join('%s::jsonb' % self.bind(t) for t in texts))
 
     # -- JSON: a cursor is a jsonb SQL expression (NULL where the path leads nowhere)
     def json_root(self, doc: str) -> str:

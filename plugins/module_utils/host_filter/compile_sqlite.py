@@ -23,7 +23,7 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple, Optional
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Term
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler, indexed_fact_equality
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
 
@@ -166,21 +166,23 @@ class SqliteFilterCompiler(SqlFilterCompiler):
             return 2
         return 3 if item.lookup in ('gt', 'gte', 'lt', 'lte') else 4
 
-    # -- fact string equality without parsing every value
+    # -- fact equality: index ranges (top level, object members), else text pre-tests before parsing
     def fact_term(self, term) -> str:
-        """String equality on a fact path without arrays, tested on the JSON text before it is parsed.
+        """String equality on a deeper fact path without arrays, tested on the JSON text before it is parsed.
 
-        A stored fact is canonical JSON (:func:`fact_json_dumps`): a string
-        without characters JSON escapes is its text in quotes, verbatim.  So
-        for filter strings without such characters a top-level fact equals one
-        exactly when its text does (``host_facts.value = '"Ubuntu"'``), and a
-        nested one can only match a value whose text contains the quoted string
-        (``LIKE '%"10.0.0.42"%'``); only a value holding a backslash (an escape) still needs
-        the JSON functions to decide.  The result is the same set of hosts;
-        the work per non-matching host is a byte comparison, not a JSON parse.
+        Top-level facts and the members of a top-level object are looked up in
+        indexes by the portable compiler (:meth:`SqlFilterCompiler.fact_scalar_term`,
+        the member rows of ``host_fact_items``).  For a deeper path (or a value
+        too long for a member row): a stored fact is canonical JSON
+        (:func:`common.canonical_json`, the store rewrote any other text once,
+        schema migration 11): a string equal to the filter string appears in
+        it verbatim, in quotes, so a value whose text does not contain the
+        quoted string (``LIKE '%"10.0.0.42"%'``) cannot match and costs a byte
+        comparison, not a JSON parse; the JSON functions decide the rest (and
+        read a string only up to a NUL: a value holding ``\\u0000`` is parsed too).
         """
         values = ((term.value,) if term.lookup == 'exact' else tuple(term.value)) if term.lookup in ('exact', 'in') else ()
-        if (term.field != FACTS_FIELD or not values or any(step.array for step in term.path)
+        if (term.field != FACTS_FIELD or not values or any(step.array for step in term.path) or indexed_fact_equality(term)
                 or not all(isinstance(v, str) for v in values)):
             return super().fact_term(term)
         texts = list(dict.fromkeys(encode_basestring(v) for v in values))
@@ -193,14 +195,22 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         # LIKE as a pre-test only (what it lets through is decided by ``pred``): its ASCII case
         # folding and its wildcards (% and _) can only let more through, never less; no ESCAPE
         # clause, so a backslash is a plain character; it is cheaper than instr() on SQLite.
-        escaped = '%s LIKE %s' % (value, self.bind('%\\%'))
-        if len(term.path) == 1:
-            test = '(%s IN (%s) OR (%s AND %s))' % (value, ', '.join(self.bind(t) for t in texts), escaped, pred)
-        else:
-            found = ' OR '.join('%s LIKE %s' % (value, self.bind('%' + t + '%')) for t in texts)
-            test = '((%s OR %s) AND %s)' % (found, escaped, pred)
+        found = ' OR '.join('%s LIKE %s' % (value, self.bind('%' + t + '%')) for t in texts)
+        # a string the JSON functions read as equal without it being there verbatim holds a NUL (they cut it there)
+        escaped = '%s LIKE %s' % (value, self.bind('%\\u0000%'))
+        test = '(%s OR %s) AND %s' % (found, escaped, pred)
         return ('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
                 ' WHERE %s.name = %s) AND %s))') % (hf, hf, hf, fk, fk, fk, self.bind(term.path[0].key), test)
+
+    def scalar_fact_text(self, value) -> Any:
+        if isinstance(value, str):
+            return encode_basestring(value)
+        return 'null' if value is None else ('true' if value else 'false')
+
+    def fact_value_in(self, column: str, texts: list) -> str:
+        if len(texts) == 1:
+            return '%s = %s' % (column, self.bind(texts[0]))
+        return '%s IN (%s)' % (column, ', '.join(self.bind(t) for t in texts))
 
     def text_endswith(self, expr: str, suffix: str) -> str:
         if not suffix:

@@ -32,17 +32,42 @@ must keep that table in step through :func:`fact_items.item_rows`.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable
 
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import ARRAY_STEP, item_path, item_value
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import (
+    ARRAY_STEP, SHORT_TEXT, item_path, item_value, short_scalar_sql)
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Node, Not, Or, Term, walk_terms
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD, NULLABLE, SEARCH_FIELDS
 
-__all__ = ['SqlFilterCompiler', 'JSON_KINDS', 'COMPARE_OPS']
+__all__ = ['SqlFilterCompiler', 'JSON_KINDS', 'COMPARE_OPS', 'indexed_fact_equality']
 
 _MARKER_RE = re.compile('\x00([0-9]+)\x00')
 COMPARE_OPS = {'gt': '>', 'gte': '>=', 'lt': '<', 'lte': '<='}
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def indexed_fact_equality(term: Term) -> bool:
+    """Whether ``term`` is an ``exact``/``in`` fact term that the SQL compilers answer from an index:
+    a top-level fact (``host_facts_value``, ``host_facts_num``) or a member of a top-level object whose
+    values a member leaf row can hold (``host_fact_items``, :func:`fact_items.member_item`).
+
+    Such a term compares whole strings, as array containment does (the Python predicate follows:
+    elsewhere a JSON string is read as SQLite's JSON functions return it, cut at a NUL).
+    """
+    if term.field != FACTS_FIELD or term.lookup not in ('exact', 'in') or any(step.array for step in term.path):
+        return False
+    values = (term.value,) if term.lookup == 'exact' else tuple(term.value)
+    if not all(_scalar(v) for v in values):
+        return False
+    if len(term.path) == 1:
+        return True
+    return len(term.path) == 2 and bool(values) and all(len(item_value(v)) <= SHORT_TEXT for v in values)
+
 
 # Abstract JSON kinds used by the portable fact code.
 JSON_KINDS = ('null', 'true', 'false', 'number', 'string', 'array', 'object')
@@ -53,7 +78,9 @@ class SqlFilterCompiler:
 
     dialect = ''
 
-    def __init__(self) -> None:
+    def __init__(self, key_ids: dict = None) -> None:
+        #: ``{fact key: id}`` resolved by the store before compiling (PostgreSQL), or None: looked up in the SQL
+        self.key_ids = key_ids
         self.params: list = []
         self.ctes: list = []
         self._alias = 0
@@ -313,15 +340,21 @@ class SqlFilterCompiler:
         if term.field != FACTS_FIELD:
             return self.variables_term(term)
         steps = term.path
-        if term.lookup in ('exact', 'in') and any(step.array for step in steps):
-            return self.fact_items_term(steps, (term.value,) if term.lookup == 'exact' else term.value)
+        if term.lookup in ('exact', 'in'):
+            values = (term.value,) if term.lookup == 'exact' else tuple(term.value)
+            if any(step.array for step in steps):
+                return self.fact_items_term(steps, values)
+            if indexed_fact_equality(term):
+                if len(steps) == 2:  # a short scalar member of a top-level object: a leaf row (fact_items.member_item)
+                    return self.fact_items_term(steps, values)
+                return self.fact_scalar_term(steps[0].key, values)
         if (term.lookup in COMPARE_OPS and len(steps) == 1 and not steps[0].array and isinstance(term.value, (int, float))
                 and not isinstance(term.value, bool)):
             return self.fact_number_term(steps[0].key, COMPARE_OPS[term.lookup], term.value)
         leaf, negate = self.term_leaf(term)
         hf, fk = self.alias('hf'), self.alias('fk')
         root = self.json_root('%s.value' % hf)
-        source, key_test = self.fact_rows(hf, fk, self.bind(steps[0].key))
+        source, key_test = self.fact_rows(hf, fk, steps[0].key)
         pred = self.json_walk(root, self.walk_ops(steps, first_member=False), leaf)
         return '(h.id %sIN (SELECT %s.host_id FROM %s WHERE %s AND %s%s))' % (
             'NOT ' if negate else '', hf, source, key_test, pred, self.fence())
@@ -334,17 +367,95 @@ class SqlFilterCompiler:
         :func:`fact_items.fact_number`), so ``num <op> value`` is exactly "a
         number, and <op> value" of the Python predicate.
         """
-        hf, fk = self.alias('hf'), self.alias('fk')
-        return '(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)'\
-            ' AND %s.num %s %s%s))' % (hf, hf, hf, fk, fk, fk, self.bind(key), hf, op, self.number_param(value), self.fence())
+        hf = self.alias('hf')
+        return '(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s AND %s.num %s %s%s))' % (
+            hf, hf, self.key_test(hf, key), hf, op, self.number_param(value), self.fence())
+
+    def fact_scalar_term(self, key: str, values: tuple) -> str:
+        """Type-strict equality of a top-level fact with scalars: index ranges, not a read of every row of the key.
+
+        Strings, booleans and null compare the stored value itself (SQLite: the
+        canonical JSON text, which is unique for a scalar; PostgreSQL: ``jsonb``
+        equality), whole strings (see :func:`indexed_fact_equality`); a value
+        whose text is at most ``SHORT_TEXT`` characters is looked up in the
+        partial index ``host_facts_value`` (the query repeats its condition,
+        :func:`fact_items.short_scalar_sql`: an equal stored value has the same
+        text, so it is in the index), a longer one over the rows of the key.
+        Numbers compare ``host_facts.num`` (the index ``host_facts_num``), which
+        is exactly "a JSON number equal to it"; a number outside the 64-bit
+        range (or not finite) is compared as JSON, as before.
+        """
+        short, long_, numbers, odd = [], [], [], []
+        for value in values:
+            if isinstance(value, bool) or value is None or isinstance(value, str):
+                text = self.scalar_fact_text(value)
+                if text is not None:  # None: nothing equals it (PostgreSQL: a NUL)
+                    (short if len(text) <= SHORT_TEXT else long_).append(text)
+            elif self.exact_number(value):
+                numbers.append(value)
+            else:
+                odd.append(value)
+        parts = []
+        if short:
+            parts.append(lambda hf, texts=tuple(dict.fromkeys(short)): '%s AND %s' % (
+                self.fact_value_in('%s.value' % hf, texts), short_scalar_sql('%s.value' % hf, self.dialect)))
+        if long_:
+            parts.append(lambda hf, texts=tuple(dict.fromkeys(long_)): self.fact_value_in('%s.value' % hf, texts))
+        if numbers:
+            parts.append(lambda hf, group=tuple(dict.fromkeys(numbers)): '%s.num IN (%s) AND %s.num IS NOT NULL' % (
+                hf, ', '.join(self.number_param(v) for v in group), hf))
+        if odd:
+            parts.append(lambda hf, group=tuple(odd): self.json_equals(self.json_root('%s.value' % hf), group))
+        if not parts:
+            return self.false_literal()
+        out = []
+        for part in parts:
+            hf = self.alias('hf')
+            out.append('(h.id IN (SELECT %s.host_id FROM host_facts %s WHERE %s AND %s%s))' % (
+                hf, hf, self.key_test(hf, key), part(hf), self.fence()))
+        return self.chain('OR', out)
+
+    def scalar_fact_text(self, value) -> Any:
+        """The stored text of a top-level string, boolean or null fact equal to ``value`` (None: nothing equals it)."""
+        raise NotImplementedError
+
+    def fact_value_in(self, column: str, texts: list) -> str:
+        """``column`` (a ``host_facts.value``) equals one of the stored texts ``texts``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def exact_number(value) -> bool:
+        """Whether ``host_facts.num`` compares with ``value`` as the JSON comparison did (finite, in the 64-bit range)."""
+        if not isinstance(value, (int, float)):
+            return False
+        if isinstance(value, float):
+            return math.isfinite(value)
+        return -(1 << 63) <= value < (1 << 63)
+
+    def key_test(self, table: str, key: str) -> str:
+        """``table.key_id`` is the id of fact key ``key``.
+
+        Without :attr:`key_ids` the id is a scalar subquery of ``fact_keys``; with
+        them it is a bound value (-1, no key's id, for a key the store does not
+        have: the term's subquery then selects nothing, as the subquery would).
+        PostgreSQL plans a known value with the statistics of ``host_facts``
+        (how many rows of this key have this value), an InitPlan's result with
+        a guess (docs/performance.md).
+        """
+        if self.key_ids is not None:
+            return '%s.key_id = %s' % (table, self.bind(self.key_ids.get(key, -1)))
+        fk = self.alias('fk')
+        return '%s.key_id = (SELECT %s.id FROM fact_keys %s WHERE %s.name = %s)' % (table, fk, fk, fk, self.bind(key))
 
     def number_param(self, value: Any) -> str:
         """A filter number bound for a comparison with ``host_facts.num``."""
         return self.bind(value)
 
     def fact_rows(self, hf: str, fk: str, key: str) -> tuple:
-        """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named by ``key``."""
-        return 'host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id' % (hf, fk, fk, hf), '%s.name = %s' % (fk, key)
+        """``(from_sql, condition)``: the ``host_facts`` rows (alias ``hf``) of the top-level fact named ``key``."""
+        if self.key_ids is not None:
+            return 'host_facts %s' % hf, self.key_test(hf, key)
+        return 'host_facts %s JOIN fact_keys %s ON %s.id = %s.key_id' % (hf, fk, fk, hf), '%s.name = %s' % (fk, self.bind(key))
 
     def variables_term(self, term: Term) -> str:
         """``variables__<path>``: the same walk as a fact term, over the host's own ``variables`` document.
@@ -419,14 +530,14 @@ class SqlFilterCompiler:
         texts = list(dict.fromkeys(item_value(v) for v in values))
         if not texts:
             return self.false_literal()
-        x, fk = self.alias('x'), self.alias('fk')
+        x = self.alias('x')
+        key_test = self.key_test(x, steps[0].key)
         if len(texts) == 1:
             test = '%s.value = %s' % (x, self.bind(texts[0]))
         else:
             test = '%s.value IN (%s)' % (x, ', '.join(self.bind(t) for t in texts))
-        return ('(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s.key_id = (SELECT %s.id FROM fact_keys %s'
-                ' WHERE %s.name = %s) AND %s.path = %s AND %s%s))') % (
-                    x, x, x, fk, fk, fk, self.bind(steps[0].key), x, self.bind(item_path(signature)), test, self.fence())
+        return '(h.id IN (SELECT %s.host_id FROM host_fact_items %s WHERE %s AND %s.path = %s AND %s%s))' % (
+            x, x, key_test, x, self.bind(item_path(signature)), test, self.fence())
 
     def json_leaf(self, cursor: Any, lookup: str, value: Any) -> str:
         """Predicate on the JSON value at ``cursor`` (FALSE or NULL when no match)."""

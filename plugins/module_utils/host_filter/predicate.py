@@ -27,6 +27,7 @@ import operator
 from typing import Any, Callable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Node, Not, Or, Term
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import indexed_fact_equality
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD, SEARCH_FIELDS
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
 
@@ -136,8 +137,9 @@ def _fact_test(term: Term) -> Callable[[dict], bool]:
         negate = term.value
     else:
         test = _json_leaf(term.lookup, term.value)
-        if term.field == FACTS_FIELD and term.lookup in ('exact', 'in') and any(s.array for s in steps):
-            leaf = test     # the SQL side table of array leaves keeps the whole string
+        if term.field == FACTS_FIELD and term.lookup in ('exact', 'in') and (
+                any(s.array for s in steps) or indexed_fact_equality(term)):
+            leaf = test     # the SQL side table of leaves and the index of top-level values keep the whole string
         else:
             def leaf(x):
                 return test(_sqlite_text(x))

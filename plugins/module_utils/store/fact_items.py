@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleet.inventory contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The array leaves of stored facts (``host_fact_items``): what makes array
-containment searches indexable.
+"""The leaves of stored facts (``host_fact_items``): what makes array
+containment and object member searches indexable.
 
 A host_filter term such as ``ansible_facts__ansible_processor[]="GenuineIntel"``
 or ``ansible_facts__ansible_lo__ipv6[]__scope=host`` asks whether *some*
@@ -22,6 +22,15 @@ float is written as the integer it equals, so ``1`` and ``1.0`` meet, while
 ``true`` stays apart from ``1`` and ``"1"``).  Equality of ``value`` texts is
 then exactly the type-strict equality the Python filter uses.
 
+Since schema version 11 the table also holds the scalar *direct members of a
+top-level object* whose value text is at most :data:`SHORT_TEXT` characters
+(``ansible_default_ipv4`` -> ``address``: path ``["address"]``, no
+:data:`ARRAY_STEP`, so no array path collides with it): an ``exact``/``in``
+term on such a path (``ansible_facts__ansible_default_ipv4__address=10.0.0.42``)
+is then one index lookup instead of a text pre-test of every host's value.
+A filter value whose text is longer cannot be in the table (equal values have
+equal texts), and such a term reads the JSON as before.
+
 Everything that writes these rows -- :meth:`Store.set_facts_many`, the schema
 migration's back-fill, the SQL/Python agreement test -- goes through
 :func:`item_rows` and :func:`insert_items`, and the SQL compiler builds its search keys with
@@ -36,13 +45,24 @@ import math
 from decimal import Decimal
 from json.encoder import encode_basestring
 
-from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
+from ansible_collections.fleet.inventory.plugins.module_utils.common import canonical_json, chunks, sql_marks
 
 __all__ = ['ARRAY_STEP', 'item_path', 'item_value', 'fact_items', 'item_rows', 'might_have_items', 'insert_items',
-           'backfill_fact_items', 'fact_number', 'delete_host_items', 'backfill_fact_numbers', 'DELETE_ITEM']
+           'backfill_fact_items', 'fact_number', 'delete_host_items', 'backfill_fact_numbers', 'DELETE_ITEM',
+           'SHORT_TEXT', 'short_scalar_sql', 'member_item', 'backfill_member_items', 'normalize_fact_texts',
+           'create_fact_value_index']
 
 #: The step "any element of the array" in an item path (member keys are strings).
 ARRAY_STEP = 0
+#: The longest value text (characters) a member leaf row or the ``host_facts_value`` index holds.
+SHORT_TEXT = 128
+#: the rows of ``host_facts`` the partial index ``host_facts_value`` holds: short strings, booleans and
+#: nulls (numbers have ``host_facts_num``).  A query uses the index only when its WHERE repeats this
+#: condition (both planners prove a partial index usable from the query's own terms).
+_SHORT_SCALAR = {
+    'sqlite': "length(%(v)s) <= %(n)d AND substr(%(v)s, 1, 1) IN ('\"', 't', 'f', 'n')",
+    'postgresql': "jsonb_typeof(%(v)s) IN ('string', 'boolean', 'null') AND length(CAST(%(v)s AS TEXT)) <= %(n)d",
+}
 
 # allow_nan: a filter value may be inf or nan; its text then matches no stored
 # leaf (stored facts are finite, host_facts rejects NaN/Infinity), which is
@@ -88,8 +108,26 @@ def item_value(value) -> str:
     return _encode(value)
 
 
-def _walk(value, path, under, out):
-    """Add the scalar leaves under arrays of the container ``value`` (at ``path``) to ``out``."""
+def short_scalar_sql(column: str, dialect: str) -> str:
+    """The condition of the partial index ``host_facts_value`` on ``column`` (``value`` or ``hf.value``)."""
+    return _SHORT_SCALAR[dialect] % {'v': column, 'n': SHORT_TEXT}
+
+
+def member_item(key: str, member):
+    """The ``(path, value)`` row of a scalar direct member of a top-level object, or None (a container, or too long)."""
+    if isinstance(member, (dict, list, tuple)):
+        return None
+    text = item_value(member)
+    if len(text) > SHORT_TEXT:
+        return None
+    return item_path((key,)), text
+
+
+def _walk(value, path, under, out, members=False):
+    """Add the scalar leaves under arrays of the container ``value`` (at ``path``) to ``out``.
+
+    ``members``: ``value`` is a top-level object: its short scalar members are leaves too.
+    """
     if isinstance(value, dict):
         for key, member in value.items():
             if not isinstance(key, str):
@@ -98,6 +136,10 @@ def _walk(value, path, under, out):
                 _walk(member, path + (key,), under, out)
             elif under:
                 out.add((item_path(path + (key,)), item_value(member)))
+            elif members:
+                row = member_item(key, member)
+                if row is not None:
+                    out.add(row)
     else:
         path = path + (ARRAY_STEP,)
         text = item_path(path)
@@ -108,28 +150,33 @@ def _walk(value, path, under, out):
                 out.add((text, item_value(element)))
 
 
-def fact_items(value) -> set:
-    """``{(path, value)}``: the distinct scalar leaves of ``value`` that lie under an array."""
+def fact_items(value, members: bool = True) -> set:
+    """``{(path, value)}``: the distinct scalar leaves of ``value`` that lie under an array, and (``members``)
+    the short scalar direct members of ``value`` when it is an object (see :func:`member_item`)."""
     out: set = set()
     if not isinstance(value, (dict, list, tuple)):
         return out
     try:
-        _walk(value, (), False, out)
+        _walk(value, (), False, out, members)
     except _NotJsonShaped:
         # non-string keys: the stored JSON has them as strings; walk that form
         out.clear()
-        _walk(json.loads(json.dumps(value, ensure_ascii=False)), (), False, out)
+        _walk(json.loads(json.dumps(value, ensure_ascii=False)), (), False, out, members)
     return out
 
 
-def item_rows(host_id: int, key_id: int, value) -> list:
+def item_rows(host_id: int, key_id: int, value, members: bool = True) -> list:
     """The ``host_fact_items`` rows of one stored fact value, as :func:`insert_items` takes them."""
-    return [(key_id, path, text, host_id) for path, text in fact_items(value)]
+    return [(key_id, path, text, host_id) for path, text in fact_items(value, members)]
 
 
 def might_have_items(text: str) -> bool:
-    """Whether a stored fact's JSON text can have array leaves (cheap: it has a ``[``)."""
-    return '[' in text
+    """Whether a stored fact's JSON text can have leaf rows (cheap: an object, or it has a ``[``)."""
+    return text[:1] == '{' or '[' in text
+
+
+#: the stored values :func:`might_have_items` lets through, in SQL
+_MIGHT_HAVE_ITEMS = "(CAST(%(v)s AS TEXT) LIKE '{%%' OR CAST(%(v)s AS TEXT) LIKE '%%[%%')"
 
 
 def insert_items(db, rows: list) -> None:
@@ -160,7 +207,7 @@ def backfill_fact_items(db) -> None:
             break
         rows = []
         for host_id, key_id, text in batch:
-            rows.extend(item_rows(host_id, key_id, json.loads(text)))
+            rows.extend(item_rows(host_id, key_id, json.loads(text), members=False))
         if rows:
             db.executemany(_INSERT.replace('host_fact_items', 'host_fact_items_backfill'), rows)
     db.execute('INSERT INTO host_fact_items (key_id, path, value, host_id) SELECT key_id, path, value, host_id'
@@ -228,10 +275,11 @@ def delete_host_items(store, host_ids=(), inventory_id=None) -> int:
     count = 0
     if inventory_id is not None:
         selects = [("SELECT hf.host_id, hf.key_id, hf.value FROM host_facts hf JOIN hosts h ON h.id = hf.host_id"
-                    " WHERE h.inventory_id = ? AND CAST(hf.value AS TEXT) LIKE '%[%'", [inventory_id])]
+                    " WHERE h.inventory_id = ? AND " + _MIGHT_HAVE_ITEMS % {'v': 'hf.value'}, [inventory_id])]
     else:
-        selects = [("SELECT host_id, key_id, value FROM host_facts WHERE host_id IN (%s) AND CAST(value AS TEXT) LIKE '%%[%%'"
-                    % sql_marks(chunk), chunk) for chunk in chunks(sorted(set(int(h) for h in host_ids)))]
+        selects = [("SELECT host_id, key_id, value FROM host_facts WHERE host_id IN (%s) AND %s"
+                    % (sql_marks(chunk), _MIGHT_HAVE_ITEMS % {'v': 'value'}), chunk)
+                   for chunk in chunks(sorted(set(int(h) for h in host_ids)))]
     for sql, params in selects:
         cur = store.execute(sql, params)
         while True:
@@ -246,3 +294,67 @@ def delete_host_items(store, host_ids=(), inventory_id=None) -> int:
                 store.executemany(DELETE_ITEM, rows)
                 count += len(rows)
     return count
+
+
+# -- schema migration 11: member leaves, canonical texts, the index of short scalars ---------------
+
+def normalize_fact_texts(store) -> None:
+    """Rewrite stored fact texts that are not canonical JSON (schema migration 11, SQLite only).
+
+    Every writer of ``host_facts`` has written :func:`common.canonical_json`
+    (raw UTF-8, no ``\\uXXXX`` escape of a printable character), and the
+    SQLite compiler's text tests rely on it (a string without escapes is its
+    text in quotes); a store whose rows were written by other means with
+    ``json.dumps``' defaults gets them rewritten here once.  Only a text with
+    ``\\u`` can differ in a way those tests see.  PostgreSQL's ``jsonb`` is
+    normalized by the server.
+    """
+    if store.dialect.name != 'sqlite':
+        return
+    rows = []
+    for key_id, host_id, text in store.execute("SELECT key_id, host_id, value FROM host_facts WHERE value LIKE '%\\u%'"):
+        canonical = canonical_json(json.loads(text))
+        if canonical != text:
+            rows.append((canonical, key_id, host_id))
+    if rows:
+        store.executemany("UPDATE host_facts SET value = ? WHERE key_id = ? AND host_id = ?", rows)
+
+
+def backfill_member_items(store) -> None:
+    """Add the member leaf rows (:func:`member_item`) of every stored top-level object (schema migration 11)."""
+    store.execute('CREATE TEMP TABLE host_fact_items_backfill (key_id INTEGER, path TEXT, value TEXT, host_id INTEGER)')
+    cur = store.execute("SELECT host_id, key_id, CAST(value AS TEXT) FROM host_facts WHERE CAST(value AS TEXT) LIKE '{%'")
+    while True:
+        batch = cur.fetchmany(_BACKFILL_BATCH)
+        if not batch:
+            break
+        rows = []
+        for host_id, key_id, text in batch:
+            value = json.loads(text)
+            if isinstance(value, dict):
+                for key, member in value.items():
+                    row = member_item(key, member)
+                    if row is not None:
+                        rows.append((key_id, row[0], row[1], host_id))
+        if rows:  # COPY on PostgreSQL
+            store.bulk_insert('host_fact_items_backfill', ['key_id', 'path', 'value', 'host_id'], rows)
+    store.execute('INSERT INTO host_fact_items (key_id, path, value, host_id) SELECT key_id, path, value, host_id'
+                  ' FROM host_fact_items_backfill ORDER BY key_id, path, value, host_id')
+    store.execute('DROP TABLE host_fact_items_backfill')
+
+
+def create_fact_value_index(store) -> None:
+    """The partial index of short scalar top-level facts by key and value (schema migration 11).
+
+    On PostgreSQL also the statistics its planner needs to see how many rows a
+    term reads from it: the frequent values of each key (``key_id`` and
+    ``value`` together: a value's share of all rows says little about one key)
+    and the index's condition (without them a range of half the hosts was
+    estimated at 31 rows, and joined to ``hosts`` row by row).
+    """
+    store.execute('CREATE INDEX host_facts_value ON host_facts (key_id, value, host_id) WHERE '
+                  + short_scalar_sql('value', store.dialect.name))
+    if store.dialect.name == 'postgresql':
+        store.execute('CREATE STATISTICS host_facts_key_value (mcv) ON key_id, value FROM host_facts')
+        store.execute('CREATE STATISTICS host_facts_short (mcv) ON (jsonb_typeof(value)), (length(CAST(value AS TEXT)))'
+                      ' FROM host_facts')

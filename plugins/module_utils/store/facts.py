@@ -4,8 +4,8 @@
 """The facts repository: writing and reading the facts of stored hosts.
 
 Facts are stored one row per (top-level key, host) in ``host_facts`` (values as
-canonical JSON text), with the scalar leaves under arrays in
-``host_fact_items`` (:mod:`fact_items`), every fact path in ``fact_paths``
+canonical JSON text), with the scalar leaves under arrays and the short scalar
+members of top-level objects in ``host_fact_items`` (:mod:`fact_items`), every fact path in ``fact_paths``
 (:mod:`fact_catalog`) and one ``host_fact_history`` entry per change
 (:mod:`fact_history`).  :class:`Store`'s fact methods (``set_facts_many``,
 ``facts_for_hosts``, ...) are one-line delegations to the functions here, and
@@ -44,7 +44,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_history
     history_for_hosts, record as record_fact_history)
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import (
     ARRAY_STEP, DELETE_ITEM, delete_host_items, fact_items, fact_number, insert_items, item_path, item_value,
-    might_have_items)
+    member_item, might_have_items)
 
 __all__ = ['ALL_FACTS', 'fact_key_id', 'read_facts', 'set_facts_many', 'clear_facts', 'fact_texts', 'fact_text',
            'walk_fact', 'fact_path_warnings', 'fact_history']
@@ -103,7 +103,7 @@ def walk_fact(key, value):
     """``(leaves, paths)`` of one top-level fact value, in one walk.
 
     ``leaves`` is the set of ``(path, value)`` texts of the scalar leaves under
-    arrays (exactly :func:`fact_items.fact_items`), ``paths`` the catalogue
+    arrays and of the short scalar members of a top-level object (exactly :func:`fact_items.fact_items`), ``paths`` the catalogue
     paths of the value (exactly :func:`fact_catalog.value_paths`).
     """
     leaves: set = set()
@@ -134,6 +134,10 @@ def _walk(value, steps, under, cpath, depth, leaves, paths):
                 _walk(member, steps + (sub,), under, cp, depth + 1, leaves, paths)
             elif under:
                 leaves.add((item_path(steps + (sub,)), item_value(member)))
+            elif not steps:  # a member of the top-level object: a leaf row when short (fact_items.member_item)
+                row = member_item(sub, member)
+                if row is not None:
+                    leaves.add(row)
     else:
         steps = steps + (ARRAY_STEP,)
         text = None

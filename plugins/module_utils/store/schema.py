@@ -29,7 +29,8 @@ released migration: append a new one.
 from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_catalog import backfill_fact_catalog
-from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import backfill_fact_items, backfill_fact_numbers
+from ansible_collections.fleet.inventory.plugins.module_utils.store.fact_items import (
+    backfill_fact_items, backfill_fact_numbers, backfill_member_items, create_fact_value_index, normalize_fact_texts)
 from ansible_collections.fleet.inventory.plugins.module_utils.store.projects import clear_credentials_stored, encrypt_clear_credentials
 
 MIGRATIONS = [
@@ -365,6 +366,18 @@ MIGRATIONS = [
         "ALTER TABLE project_updates ADD COLUMN cancel_flag {bool} NOT NULL DEFAULT FALSE",
         "CREATE INDEX inventory_updates_pending ON inventory_updates (id) WHERE status = 'pending'",
         "CREATE INDEX project_updates_pending ON project_updates (id) WHERE status = 'pending'",
+    ],
+    # 11: fact equality from b-tree indexes (the service's host lists, docs/performance.md).  Stored texts
+    # that are not canonical JSON (rows written by other means than the store: SQLite only, jsonb is
+    # normalized) are rewritten once, so that the SQLite compiler's text tests need no JSON fallback;
+    # ``host_fact_items`` also holds the short scalar direct members of every top-level object (path
+    # ``["member"]``, see fact_items.member_item), back-filled here; ``host_facts_value`` indexes the short
+    # strings, booleans and nulls of each key by value (partial: fact_items.short_scalar_sql; numbers have
+    # ``host_facts_num``), so ``ansible_facts__ansible_distribution=Ubuntu`` is one index range.
+    [
+        normalize_fact_texts,
+        backfill_member_items,
+        create_fact_value_index,
     ],
 ]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, fact_keys, parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -28,7 +28,16 @@ def compile_filter(store, host_filter):
     """``(where_sql, params)`` for a host_filter text, over ``hosts h``; a bad filter is a ValidationError."""
     store.prepare_search()
     try:
-        return compile_sql(parse_host_filter(host_filter), dialect=store.dialect.name)
+        node = parse_host_filter(host_filter)
+        key_ids = None
+        if store.dialect.name == "postgresql":
+            # the fact key ids as bound values: PostgreSQL then plans with the statistics of the key's
+            # values (host_facts_key_value), not with a guess for an InitPlan's result
+            names = fact_keys(node)
+            key_ids = {}
+            for chunk in chunks(names):
+                key_ids.update(store.execute("SELECT name, id FROM fact_keys WHERE name IN (%s)" % sql_marks(chunk), chunk).fetchall())
+        return compile_sql(node, dialect=store.dialect.name, key_ids=key_ids)
     except HostFilterError as exc:
         raise ValidationError(str(exc)) from exc
 
