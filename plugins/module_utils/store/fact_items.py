@@ -199,17 +199,32 @@ def backfill_fact_items(db) -> None:
     order in one statement (SQLite sorts them), instead of being inserted
     in host order at random places of the table.  ``db`` as for :func:`insert_items`.
     """
+    def rows_of(host_id, key_id, text):
+        return item_rows(host_id, key_id, json.loads(text), members=False)
+
+    def write(rows):
+        db.executemany(_INSERT.replace('host_fact_items', 'host_fact_items_backfill'), rows)
+
+    _backfill(db, "SELECT host_id, key_id, value FROM host_facts WHERE CAST(value AS TEXT) LIKE '%[%'", rows_of, write)
+
+
+def _backfill(db, select_sql, rows_of, write) -> None:
+    """Fill ``host_fact_items`` with ``rows_of(host_id, key_id, text)`` of each row ``select_sql`` reads.
+
+    The rows go through a temporary table (``write(rows)`` puts a batch there)
+    and are copied in primary-key order in one statement.
+    """
     db.execute('CREATE TEMP TABLE host_fact_items_backfill (key_id INTEGER, path TEXT, value TEXT, host_id INTEGER)')
-    cur = db.execute("SELECT host_id, key_id, value FROM host_facts WHERE CAST(value AS TEXT) LIKE '%[%'")
+    cur = db.execute(select_sql)
     while True:
         batch = cur.fetchmany(_BACKFILL_BATCH)
         if not batch:
             break
         rows = []
         for host_id, key_id, text in batch:
-            rows.extend(item_rows(host_id, key_id, json.loads(text), members=False))
+            rows.extend(rows_of(host_id, key_id, text))
         if rows:
-            db.executemany(_INSERT.replace('host_fact_items', 'host_fact_items_backfill'), rows)
+            write(rows)
     db.execute('INSERT INTO host_fact_items (key_id, path, value, host_id) SELECT key_id, path, value, host_id'
                ' FROM host_fact_items_backfill ORDER BY key_id, path, value, host_id')
     db.execute('DROP TABLE host_fact_items_backfill')
@@ -322,25 +337,18 @@ def normalize_fact_texts(store) -> None:
 
 def backfill_member_items(store) -> None:
     """Add the member leaf rows (:func:`member_item`) of every stored top-level object (schema migration 11)."""
-    store.execute('CREATE TEMP TABLE host_fact_items_backfill (key_id INTEGER, path TEXT, value TEXT, host_id INTEGER)')
-    cur = store.execute("SELECT host_id, key_id, CAST(value AS TEXT) FROM host_facts WHERE CAST(value AS TEXT) LIKE '{%'")
-    while True:
-        batch = cur.fetchmany(_BACKFILL_BATCH)
-        if not batch:
-            break
-        rows = []
-        for host_id, key_id, text in batch:
-            value = json.loads(text)
-            if isinstance(value, dict):
-                for key, member in value.items():
-                    row = member_item(key, member)
-                    if row is not None:
-                        rows.append((key_id, row[0], row[1], host_id))
-        if rows:  # COPY on PostgreSQL
-            store.bulk_insert('host_fact_items_backfill', ['key_id', 'path', 'value', 'host_id'], rows)
-    store.execute('INSERT INTO host_fact_items (key_id, path, value, host_id) SELECT key_id, path, value, host_id'
-                  ' FROM host_fact_items_backfill ORDER BY key_id, path, value, host_id')
-    store.execute('DROP TABLE host_fact_items_backfill')
+    def rows_of(host_id, key_id, text):
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            return []
+        items = (member_item(key, member) for key, member in value.items())
+        return [(key_id, item[0], item[1], host_id) for item in items if item is not None]
+
+    def write(rows):  # COPY on PostgreSQL
+        store.bulk_insert('host_fact_items_backfill', ['key_id', 'path', 'value', 'host_id'], rows)
+
+    _backfill(store, "SELECT host_id, key_id, CAST(value AS TEXT) FROM host_facts WHERE CAST(value AS TEXT) LIKE '{%'",
+              rows_of, write)
 
 
 def create_fact_value_index(store) -> None:
@@ -358,7 +366,9 @@ def create_fact_value_index(store) -> None:
         store.execute('CREATE STATISTICS host_facts_key_value (mcv) ON key_id, value FROM host_facts')
         store.execute('CREATE STATISTICS host_facts_short (mcv) ON (jsonb_typeof(value)), (length(CAST(value AS TEXT)))'
                       ' FROM host_facts')
-        # filled now: a store that is only read after the migration would otherwise plan without them until
-        # autovacuum happens to analyze host_facts (which the migration did not change enough to trigger)
-        store.execute('ANALYZE host_facts')
-        store.execute('ANALYZE host_fact_items')
+        # filled now when the store holds facts: one only read after the migration would otherwise plan without
+        # them until autovacuum happens to analyze host_facts (which the migration did not change enough to
+        # trigger).  Not on a new store: statistics of empty tables would tell the planner they stay empty.
+        if store.execute('SELECT EXISTS (SELECT 1 FROM host_facts)').fetchone()[0]:
+            store.execute('ANALYZE host_facts')
+            store.execute('ANALYZE host_fact_items')
