@@ -348,6 +348,17 @@ def test_cancel_a_running_project_update(store, project, monkeypatch, tmp_path):
     assert P.require_project(store, "infra")["status"] == "canceled"
 
 
+def test_cancel_a_pending_project_update_marks_it_and_its_project_canceled(store, project):
+    pu = PU.queue_project_update(store, project)
+    assert P.require_project(store, "infra")["status"] == "pending"
+    got = PU.cancel_project_update(store, pu["id"])
+    assert got["status"] == "canceled" and got["finished"] and got["job_explanation"]
+    assert got["job_explanation"] in got["result_stdout"]
+    assert P.require_project(store, "infra")["status"] == "canceled"
+    with pytest.raises(ValidationError, match="it is canceled"):
+        PU.cancel_project_update(store, pu["id"])
+
+
 def test_cancel_of_a_finished_or_unknown_update_is_refused(store, project):
     rec = U.queue_source_update(store, scm(store, source_path="hosts.ini"))
     Q.run_next(store)

@@ -132,16 +132,7 @@ def beat(store, update_id, node, chunk):
 
 def cancel_pending(store, update_id, explanation) -> bool:
     """A pending record becomes ``canceled`` (and its source); False when it is not pending."""
-    stamp = now()
-    row = store.query_one(
-        "UPDATE inventory_updates SET status = 'canceled', finished = ?, job_explanation = ?, cancel_flag = TRUE,"
-        " result_stdout = result_stdout || ? WHERE id = ? AND status = 'pending' RETURNING inventory_source_id",
-        (stamp, explanation, explanation + "\n", int(update_id)))
-    if row is None:
-        return False
-    store.execute("UPDATE inventory_sources SET status = 'canceled', last_updated = ? WHERE id = ? AND status = 'pending'",
-                  (stamp, row["inventory_source_id"]))
-    return True
+    return leases.cancel_pending(store, "inventory_updates", update_id, explanation)
 
 
 def flag_cancel(store, update_id) -> bool:

@@ -33,6 +33,8 @@ import os
 import socket
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.fleet.inventory.plugins.module_utils.common import now
+
 ENV_LEASE = "FLEET_INVENTORY_LEASE_SECONDS"
 ENV_NODE = "FLEET_INVENTORY_NODE"
 DEFAULT_LEASE = 30.0
@@ -110,6 +112,8 @@ def as_read(store, row, reread):
 
 #: the tables of update records that carry a lease (the only names :func:`beat` and :func:`flag_cancel` take)
 UPDATE_TABLES = ("inventory_updates", "project_updates")
+# what an update record's status is mirrored on: the table and the record's column naming its row
+_PARENTS = {"inventory_updates": ("inventory_sources", "inventory_source_id"), "project_updates": ("projects", "project_id")}
 
 
 def beat(store, table, update_id, node, chunk):
@@ -134,3 +138,23 @@ def flag_cancel(store, table, update_id) -> bool:
         raise ValueError("not an update table: %r" % (table,))
     return store.query_one("UPDATE %s SET cancel_flag = TRUE WHERE id = ? AND status = 'running' RETURNING id" % table,
                            (int(update_id),)) is not None
+
+
+def cancel_pending(store, table, update_id, explanation) -> bool:
+    """A pending record of ``table`` becomes ``canceled``, and so does its source or project while that is pending.
+
+    False when the record is not pending (it started or ended meanwhile): nothing is written then.
+    """
+    if table not in UPDATE_TABLES:
+        raise ValueError("not an update table: %r" % (table,))
+    parent, column = _PARENTS[table]
+    stamp = now()
+    row = store.query_one(
+        "UPDATE %s SET status = 'canceled', finished = ?, job_explanation = ?, cancel_flag = TRUE,"
+        " result_stdout = result_stdout || ? WHERE id = ? AND status = 'pending' RETURNING %s" % (table, column),
+        (stamp, explanation, explanation + "\n", int(update_id)))
+    if row is None:
+        return False
+    store.execute("UPDATE %s SET status = 'canceled', last_updated = ? WHERE id = ? AND status = 'pending'" % parent,
+                  (stamp, row[column]))
+    return True
