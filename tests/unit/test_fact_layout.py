@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -237,16 +238,26 @@ def test_name_startswith_agrees(store, host_filter):
 
 # -- the migration of an existing store ----------------------------------------------------------------------
 
-@pytest.mark.sqlite_only
-def test_migration_7_keeps_leaf_rows_and_fills_numbers(tmp_path, monkeypatch):
-    path = str(tmp_path / "old.db")
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:6])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 6)
-    with Store(path) as old:
+@contextlib.contextmanager
+def _old_store(target, version, monkeypatch):
+    """A store made by the first ``version`` migrations holding inventory ``inv`` with hosts a and b: (store, host ids).
+
+    The migrations are the real ones again once the block ends, so the next open of ``target`` migrates it.
+    """
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:version])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", version)
+    with Store(target) as old:
         old.save_inventory("inv")
         for name in ("a", "b"):
             old.save_host("inv", name)
-        ids = [h["id"] for h in old.list_hosts("inv")]
+        yield old, [h["id"] for h in old.list_hosts("inv")]
+    monkeypatch.undo()
+
+
+@pytest.mark.sqlite_only
+def test_migration_7_keeps_leaf_rows_and_fills_numbers(tmp_path, monkeypatch):
+    path = str(tmp_path / "old.db")
+    with _old_store(path, 6, monkeypatch) as (old, ids):
         with old.transaction():
             old.execute("INSERT INTO fact_keys (name) VALUES ('ansible_lo'), ('n')")
             for host_id, number in zip(ids, (8, 2.5)):
@@ -256,7 +267,6 @@ def test_migration_7_keeps_leaf_rows_and_fills_numbers(tmp_path, monkeypatch):
                 old.execute("INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (1, ?, ?, ?)",
                             ('["ipv6",0,"scope"]', '"host"', host_id))
         before = old.execute("SELECT * FROM host_fact_items ORDER BY host_id").fetchall()
-    monkeypatch.undo()
     assert schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
     with Store(path) as new:
         assert new.execute("SELECT * FROM host_fact_items ORDER BY host_id").fetchall() == before
@@ -352,13 +362,7 @@ def test_migration_11_adds_member_rows_and_the_value_index(tmp_path, request, mo
         store_target = request.getfixturevalue("pg_database")  # an empty database
     else:
         store_target = str(tmp_path / "old.db")
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:10])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 10)
-    with Store(store_target) as old:
-        old.save_inventory("inv")
-        for name in ("a", "b"):
-            old.save_host("inv", name)
-        ids = [h["id"] for h in old.list_hosts("inv")]
+    with _old_store(store_target, 10, monkeypatch) as (old, ids):
         with old.transaction():
             old.execute("INSERT INTO fact_keys (name) VALUES ('ansible_default_ipv4'), ('os')")
             for host_id, address in zip(ids, ("10.0.0.1", "10.0.0.2")):
@@ -368,7 +372,6 @@ def test_migration_11_adds_member_rows_and_the_value_index(tmp_path, request, mo
                 old.execute("INSERT INTO host_facts (key_id, host_id, value) VALUES (2, ?, ?)", (host_id, json.dumps("Débian")))
                 old.execute("INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (1, ?, ?, ?)",
                             ('["ipv6",0,"scope"]', '"host"', host_id))
-    monkeypatch.undo()
     with Store(store_target) as new:
         assert new.schema_version == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
         rows = new.execute("SELECT path, value, host_id FROM host_fact_items ORDER BY host_id, path").fetchall()
