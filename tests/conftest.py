@@ -167,6 +167,8 @@ import pytest  # noqa: E402
 
 from backends import BACKEND, PG_URL, PgDatabases  # noqa: E402  (tests/backends.py)
 
+from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store  # noqa: E402  (linked above)
+
 
 # A PostgreSQL store keeps project credentials encrypted with a key configured outside it (runtime/secrets.py):
 # the tests on PostgreSQL run as a configured deployment, with a key of this run in the environment (tests of a
@@ -219,3 +221,15 @@ def store_target(request, tmp_path):
     url = dbs.create()
     yield url
     dbs.drop(url)
+
+
+@pytest.fixture
+def prod_store(store_target, tmp_path, monkeypatch):
+    """An open store on the backend under test holding the inventory ``prod``, its project checkouts under
+    tmp_path/projects (a PostgreSQL store would otherwise keep them under the user's data directory)."""
+    monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
+    store = Store(store_target)
+    store.save_inventory("prod")
+    yield store
+    store.close()
+

@@ -21,7 +21,6 @@ from git_repo import Repo
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
-from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 PLAYBOOK = """\
 - hosts: localhost
@@ -53,19 +52,16 @@ def awx():
 
 
 @pytest.fixture
-def store(store_target, tmp_path, monkeypatch):
-    monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
+def store(prod_store, tmp_path, monkeypatch):
     monkeypatch.setenv("FLEET_INVENTORY_SCM_SANDBOX", "off")
-    s = Store(store_target)
-    s.save_inventory("prod")
+    s = prod_store
     repo = Repo(tmp_path / "git")
     repo.write("hosts.ini", "[web]\nweb1\nweb2\n")
     repo.commit("first")
     P.save_project(s, "infra", scm_url=repo.url, scm_branch="main")
     S.save_source(s, "prod", "git", source="scm", source_project="infra", source_path="hosts.ini", update_project=False)
     S.save_source(s, "prod", "broken", source="scm", source_project="infra", source_path="missing.ini", update_project=False)
-    yield s
-    s.close()
+    return s
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from ansible_collections.fleet.inventory.plugins.module_utils.rules import acces
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates as U
-from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo
 
@@ -35,19 +34,16 @@ print(json.dumps({{"slow": {{"hosts": ["s1", "s2", "s3"]}}}}))
 
 
 @pytest.fixture
-def store(store_target, tmp_path, monkeypatch):
-    monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
+def store(prod_store, tmp_path, monkeypatch):
     monkeypatch.setenv("FLEET_INVENTORY_SCM_SANDBOX", "off")
-    s = Store(store_target)
-    s.save_inventory("prod")
+    s = prod_store
     r = Repo(tmp_path / "git")
     r.write("hosts.ini", "[web]\nweb1\nweb2\n")
     r.write("slow.py", SCRIPT.format(python=sys.executable), mode=0o755)
     r.commit("first")
     P.save_project(s, "infra", scm_url=r.url, scm_branch="main")
     access.create_user(s, "admin", is_superuser=True)
-    yield s
-    s.close()
+    return s
 
 
 def _target(store):

@@ -13,20 +13,14 @@ import pytest
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import sources as S
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import updates as U
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import NotFound, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo
 from scaffolding import dump
 
 
 @pytest.fixture
-def store(store_target, tmp_path, monkeypatch):
-    if store_target.startswith("postgresql://"):  # its projects root would be under the user's data directory
-        monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
-    s = Store(store_target)
-    s.save_inventory("prod")
-    yield s
-    s.close()
+def store(prod_store):
+    return prod_store
 
 
 @pytest.fixture

@@ -71,13 +71,9 @@ WORKER = textwrap.dedent("""
 
 
 @pytest.fixture
-def store(store_target, tmp_path, monkeypatch):
-    monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
+def store(prod_store, monkeypatch):
     monkeypatch.setenv("FLEET_INVENTORY_SCM_SANDBOX", "off")
-    s = Store(store_target)
-    s.save_inventory("prod")
-    yield s
-    s.close()
+    return prod_store
 
 
 @pytest.fixture

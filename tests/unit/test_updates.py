@@ -41,13 +41,8 @@ print(json.dumps({{"cmdb": {{"hosts": ["%s-app1" % site, "%s-app2" % site], "var
 
 
 @pytest.fixture
-def store(store_target, tmp_path, monkeypatch):
-    if store_target.startswith("postgresql://"):  # its projects root would be under the user's data directory
-        monkeypatch.setenv("FLEET_INVENTORY_PROJECTS_ROOT", str(tmp_path / "projects"))
-    s = Store(store_target)
-    s.save_inventory("prod")
-    yield s
-    s.close()
+def store(prod_store):
+    return prod_store
 
 
 @pytest.fixture
