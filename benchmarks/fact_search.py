@@ -180,15 +180,10 @@ def main(argv=None):
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "fleet-inventory-bench"))
     parser.add_argument("--reuse", action="store_true", help="search an existing store of an earlier run (no build)")
     parser.add_argument("--results", default=run.RESULTS)
-    parser.add_argument("--nice", type=int, default=10)
+    run.add_nice_argument(parser)
     stores.add_argument(parser)
     args = parser.parse_args(argv)
-    if args.nice:
-        try:
-            # at least --nice, not --nice more: under `nice -n 10` the run stays at 10, not 20
-            os.nice(max(0, args.nice - os.nice(0)))
-        except OSError:
-            pass
+    run.renice(args.nice)
     workdir = os.path.abspath(args.workdir)
     os.makedirs(workdir, exist_ok=True)
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = run.collections_root(workdir)

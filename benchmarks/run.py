@@ -674,6 +674,20 @@ def smart_row(hosts, s):
         s["smart"]["rss_mb"], s["static"]["rss_mb"])
 
 
+def add_nice_argument(parser):
+    """``--nice N``: the niceness every benchmark runs at by default (the machine is shared)."""
+    parser.add_argument("--nice", type=int, default=10, help="niceness of the whole run (default 10; 0 leaves it)")
+
+
+def renice(level):
+    """Run at niceness ``level`` at least: under ``nice -n 10`` a run stays at 10, not 20."""
+    if level:
+        try:
+            os.nice(max(0, level - os.nice(0)))
+        except OSError:
+            pass
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="fleet.inventory benchmark (see docs/performance.md)")
     parser.add_argument("--hosts", type=int, action="append", help="fleet size; repeat for several (default 10000)")
@@ -691,7 +705,7 @@ def main(argv=None):
     parser.add_argument("--skip", action="append", default=[], choices=["smart", "queries", "host_info", "reference"], help="skip a section")
     stores.add_argument(parser)
     parser.add_argument("--module", action="store_true", help="also time the inventory_import module through ansible-playbook")
-    parser.add_argument("--nice", type=int, default=10, help="niceness of the whole run (the machine is shared)")
+    add_nice_argument(parser)
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--payload", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -700,12 +714,7 @@ def main(argv=None):
         print(json.dumps(STEPS[args.step](json.loads(args.payload))))
         return 0
 
-    if args.nice:
-        try:
-            # at least --nice, not --nice more: under `nice -n 10` the run stays at 10, not 20
-            os.nice(max(0, args.nice - os.nice(0)))
-        except OSError:
-            pass
+    renice(args.nice)
     sizes = args.hosts or [10000]
     if args.smart_groups is None:
         args.smart_groups = not args.quick

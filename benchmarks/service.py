@@ -345,16 +345,12 @@ def main(argv=None):
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "fleet-inventory-bench-service"))
     parser.add_argument("--reuse", action="store_true", help="use the store of an earlier run (fact_search.py's or this one's)")
     parser.add_argument("--results", default=run.RESULTS)
-    parser.add_argument("--nice", type=int, default=10)
+    run.add_nice_argument(parser)
     parser.add_argument("--processes", type=int, default=0,
                         help="web processes of the service (default 0: the service's default, one per CPU, at most 4)")
     stores.add_argument(parser)
     args = parser.parse_args(argv)
-    if args.nice:
-        try:
-            os.nice(max(0, args.nice - os.nice(0)))
-        except OSError:
-            pass
+    run.renice(args.nice)
     n_one = args.requests or (5 if args.quick else 100)
     per_client = args.per_client or (2 if args.quick else 10)
     update_runs = args.update_runs or (1 if args.quick else 3)
