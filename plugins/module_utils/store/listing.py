@@ -300,8 +300,8 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
 
 #: thousands of virtual machine steps a page by walk may take per host it is expected to read, per operand of the
 #: filter, and at least (SQLite: a walk over one correlated probe measured 35-110 steps per host; see _planned_page)
-WALK_STEPS_PER_HOST = 0.15
-WALK_STEPS_MIN = 30
+WALK_STEPS_PER_HOST = 0.08
+WALK_STEPS_MIN = 40
 
 
 def _walkable(order) -> bool:
