@@ -183,6 +183,11 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         return out
 
     @staticmethod
+    def selectivity_rank(item, sql: str) -> int:
+        """The guess of :meth:`conjunction`: 0 (a host column equality: fewest hosts) to 6 (cannot drive)."""
+        return SqliteFilterCompiler._selectivity_rank(item, sql)
+
+    @staticmethod
     def _selectivity_rank(item, sql: str) -> int:
         if not isinstance(item, Term):
             return 5
@@ -212,7 +217,7 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         self.subqueries = sum(1 for term in walk_terms(node) if term.relation is not None or term.field == FACTS_FIELD)
         items = self.operands(node) if isinstance(node, And) else [node]
         parts = [self.node(item)[0] for item in items]
-        if any(self._selectivity_rank(item, part) == 0 for item, part in zip(items, parts)):
+        if any(self.selectivity_rank(item, part) == 0 for item, part in zip(items, parts)):
             return None  # a host column equality: the compiled filter drives from its index on hosts
         candidates = {}
         for index, (item, sql) in enumerate(zip(items, parts)):
@@ -403,7 +408,7 @@ class HostSetPlan:
 
     def rank(self, index: int) -> int:
         """The compiler's guess of how selective operand ``index`` is (lower: fewer hosts), for the order of the estimates."""
-        return self.compiler._selectivity_rank(self.items[index], self.parts[index])
+        return self.compiler.selectivity_rank(self.items[index], self.parts[index])
 
     def finish(self, sql: str) -> tuple:
         """``(sql, params)`` of a statement written with the compiler's markers."""
