@@ -55,6 +55,13 @@ class Dialect:
         """Whether a database error is :meth:`execute_limited`'s time limit."""
         return False
 
+    def execute_bounded(self, conn, statement, params, steps):
+        """``(description, rows)`` of the read-only ``statement`` (already rewritten), or None when it needed more
+        than about ``steps`` thousand steps of the database's virtual machine (a plan that was tried and given up,
+        see ``store/listing.py``).  This base runs it unbounded; SQLite bounds it with its progress handler."""
+        cur = conn.execute(statement, params)
+        return cur.description, cur.fetchall()
+
     def sql(self, statement: str) -> str:
         """Rewrite a statement written with ``?`` placeholders."""
         return statement
