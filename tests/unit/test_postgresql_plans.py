@@ -37,7 +37,7 @@ def store(store_target):
         if index != 4:  # one host without facts
             s.set_facts(s.get_host("prod", name)["id"], facts)
     s.save_host("old", "web9")
-    s.set_facts(s.get_host("old", "web9")["id"], {"dist": "Ubuntu", "vcpus": 64, "ipv4": {"address": "10.0.1.9"}, "tags": ["a", "b"]})
+    s.set_facts(s.get_host("old", "web9")["id"], {"dist": "Ubuntu", "vcpus": 64, "ipv4": {"address": "10.0.1.9"}, "tags": ["a\"b\\\\c", "é", "{x,y}"]})
     yield s
     s.close()
 

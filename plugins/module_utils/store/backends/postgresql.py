@@ -355,7 +355,7 @@ class PostgresqlDialect(Dialect):
         cur = conn.raw.cursor()
         for start in range(0, len(rows), DELETE_CHUNK):
             chunk = rows[start:start + DELETE_CHUNK]
-            cur.execute(sql, [list(values) for values in zip(*chunk)], prepare=False)
+            cur.execute(sql, [_array_literal(values, kind) for values, kind in zip(zip(*chunk), types)], prepare=False)
             if cur.rowcount > 0:
                 conn.total_changes += cur.rowcount
 
@@ -484,6 +484,14 @@ _FACT_REFERENCE_DDL = (
     "CREATE TRIGGER fact_keys_restrict AFTER DELETE ON fact_keys REFERENCING OLD TABLE AS fleet_old"
     " FOR EACH STATEMENT EXECUTE FUNCTION fleet_fact_keys_restrict()",
 )
+
+
+def _array_literal(values, kind) -> str:
+    """``values`` as the text of a PostgreSQL array of ``kind`` (cast by the statement): built with str methods,
+    because psycopg's own array dumper is Python code per element (0.13 s of 0.23 s for 9,000 leaf rows)."""
+    if kind in ("integer", "bigint", "smallint"):
+        return "{%s}" % ",".join(str(int(v)) for v in values)
+    return "{%s}" % ",".join('"%s"' % v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
 
 
 def _register_loaders(raw, psycopg):
