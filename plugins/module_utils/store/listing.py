@@ -291,6 +291,10 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         rows = _host_rows(store, rows)
     if 0 < len(rows) < int(limit) or (not rows and not offset):
         return int(offset) + len(rows), rows
+    if (store.dialect.name == "postgresql" and host_filter is not None and smart_filter is None and len(where) == 1
+            and getattr(compiled, "count_sql", None)):
+        # PostgreSQL: the filter is its only condition and one term over host_facts: count its rows, no hosts read
+        count_sql = compiled.count_sql
     if compiled is not None:
         count = store.execute_search(count_sql, list(params), compiled).fetchone()[0]
     else:
