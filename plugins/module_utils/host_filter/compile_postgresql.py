@@ -32,16 +32,14 @@ three over the same random worlds).  What it relies on and why:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from decimal import Decimal
 from typing import Any, Callable
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node, Or, Term, walk_terms
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node, walk_terms
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import (
     COMPARE_OPS, SqlFilterCompiler, indexed_fact_equality)
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import postgresql_regex
 
 __all__ = ['PostgresqlFilterCompiler', 'uses_regex', 'statement_timeout_ms', 'search_statements', 'REGEX_TIMEOUT_MS',
@@ -62,17 +60,6 @@ _PG_TYPES = {'null': 'null', 'number': 'number', 'string': 'string', 'array': 'a
 
 def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and '\x00' in value
-
-
-def _value_lookup(term: Term) -> bool:
-    """Whether ``term`` is an equality that the compiler answers from an index of values (see ``operands``)."""
-    if term.field != FACTS_FIELD or term.lookup not in ('exact', 'in') or not term.path:
-        return False
-    return any(step.array for step in term.path) or indexed_fact_equality(term)
-
-
-def _values(term: Term) -> tuple:
-    return (term.value,) if term.lookup == 'exact' else tuple(term.value)
 
 
 def uses_regex(node: Node) -> bool:
@@ -131,31 +118,12 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         """
         return ' OFFSET 0' if self.subqueries > self.FENCE_AFTER else ''
 
-    def operands(self, node: Node) -> list:
-        """The items of an And/Or; in an Or, the equality terms of one fact path are one ``in`` term.
-
-        ``key="a" or key="b"`` is ``key__in=a,b``: one index range of the key's
-        values (``value IN (...)``: one semi-join) instead of two subqueries
-        whose results PostgreSQL can only OR row by row (two hashed SubPlans
-        tested for every host).  Only terms that read an index by value are
-        merged (array containment and :func:`indexed_fact_equality`): each
-        matches a host when one of its values does, so the merged term holds
-        for exactly the hosts of the OR.
-        """
-        items = super().operands(node)
-        if not isinstance(node, Or):
-            return items
-        out, merged = [], {}
-        for item in items:
-            if isinstance(item, Term) and _value_lookup(item):
-                index = merged.get(item.path)
-                if index is not None:
-                    first = out[index]
-                    out[index] = dataclasses.replace(first, lookup='in', value=_values(first) + _values(item))
-                    continue
-                merged[item.path] = len(out)
-            out.append(item)
-        return out
+    def merges_equality(self, term) -> bool:
+        """An Or's equalities of one fact path are one ``in`` wherever an index is read by value (array
+        containment and :func:`indexed_fact_equality`): one semi-join of one index range, instead of two
+        subqueries whose results PostgreSQL can only OR row by row (two hashed SubPlans tested for every
+        host)."""
+        return any(step.array for step in term.path) or indexed_fact_equality(term)
 
     # -- plain values.  A PostgreSQL text never holds NUL (nor does a stored fact,
     # see the store), so a filter value with one is resolved here, never bound:

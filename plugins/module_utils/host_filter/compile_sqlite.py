@@ -17,7 +17,6 @@ non-ASCII key stored as ``\\uXXXX`` would never be found.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import sqlite3
@@ -129,32 +128,10 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         return test
 
     # -- OR: equalities of one top-level fact are one ``IN`` (one index range, one probe)
-    def operands(self, node) -> list:
-        """The operands of an And/Or; in an OR, the equality terms of one top-level fact merged into one ``in`` term.
-
-        ``key="a" or key="b"`` holds exactly when ``key__in=a,b`` does (an ``in``
-        term is the OR of its values' equalities, on both sides: the SQL and the
-        Python predicate), and is one range of ``host_facts_value`` to read, or
-        one probe of a candidate host, instead of two.
-        """
-        items = SqlFilterCompiler.operands(node)
-        if not isinstance(node, Or):
-            return items
-        groups = {}
-        for item in items:
-            if isinstance(item, Term) and len(item.path) == 1 and indexed_fact_equality(item):
-                groups.setdefault(item.path[0].key, []).append(item)
-        out, done = [], set()
-        for item in items:
-            key = item.path[0].key if isinstance(item, Term) and item.path else None
-            group = groups.get(key) if key is not None else None
-            if group is None or len(group) < 2 or item not in group:
-                out.append(item)
-            elif key not in done:
-                done.add(key)
-                values = tuple(v for term in group for v in ((term.value,) if term.lookup == 'exact' else term.value))
-                out.append(dataclasses.replace(group[0], lookup='in', value=values))
-        return out
+    def merges_equality(self, term) -> bool:
+        """An Or's equalities of one top-level fact are one ``in``: one range of ``host_facts_value`` (or
+        ``host_facts_num``), or one probe of a candidate host, instead of two."""
+        return len(term.path) == 1 and indexed_fact_equality(term)
 
     # -- AND: one term drives, the others are probed per candidate host
     def conjunction(self, items: list, parts: list) -> list:
