@@ -325,8 +325,8 @@ function viewSearch(scope) {
       if (isAbort(err) || mine.left) return;
       if (err instanceof ApiError && err.status === 400) {
         fill(errorArea, filterError(err, input.value.trim() === filter ? filter : input.value));
-        fill(results, h("p", { class: "state" }, "The results below the box are of the last filter that worked" +
-          (lastGood !== null ? " (" + (lastGood || "every host") + ")." : ".")));
+        fill(results, h("p", { class: "state" }, "No results until the filter is fixed" +
+          (lastGood !== null ? " (the last filter that worked: " + (lastGood || "every host") + ")." : ".")));
         renderSave(null);
       } else {
         fill(errorArea);
@@ -440,6 +440,7 @@ function lazyCell(scope, load) {
 function viewInventories(scope) {
   const box = h("div", {});
   fill(main, heading("Inventories"), box);
+  document.getElementById("view-title").focus();
   function load(link, pageNumber) {
     into(box, "inventories", () => api(link || withQuery("/api/v2/inventories/", { page_size: PAGE_SIZE, order_by: "name" }), { signal: scope.signal }).then((r) => r.data), async (data) => {
       const ids = data.results.map((inv) => inv.id);
@@ -633,6 +634,7 @@ function viewUpdates(scope) {
     if (active && !scope.left) timer = scope.later(load, POLL_MS * 3);
   }
   refresh.addEventListener("click", load);
+  document.getElementById("view-title").focus();
   load();
 }
 

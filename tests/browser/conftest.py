@@ -3,7 +3,8 @@
 The service under test is the real process of tests/service/conftest.py (its fixtures ``start_service`` /
 ``service`` are re-used here, loaded from that file). The browser is ``/usr/bin/chromium`` (or
 ``FLEET_TEST_CHROMIUM``) through ``executable_path``: Playwright's own browser download cannot be reached.
-Without playwright or chromium the tests skip, saying why; under CI (``CI`` set) they fail instead.
+Without playwright or chromium the tests skip, saying why; under CI (``CI`` set, or
+``FLEET_TEST_BROWSER_REQUIRED``) they fail instead.
 
 Fixtures: ``browser`` (one headless Chromium per test process), ``seeded`` (a service over this test's
 ``store_target`` with the seed data of :func:`seed`), ``page_at`` (``page_at(size)``: a new page at
@@ -62,8 +63,8 @@ def _missing() -> str:
 def browser():
     reason = _missing()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail("browser tests under CI need playwright and chromium: " + reason)
+        if os.environ.get("CI") or os.environ.get("FLEET_TEST_BROWSER_REQUIRED"):
+            pytest.fail("browser tests under CI (or FLEET_TEST_BROWSER_REQUIRED) need playwright and chromium: " + reason)
         pytest.skip(reason)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,

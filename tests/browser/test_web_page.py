@@ -282,7 +282,20 @@ def test_screenshots_of_every_page(page_at, seeded, shot, size):
     expect(page.get_by_role("heading", name="web")).to_be_visible()
     expect(page.locator("section", has=page.get_by_role("heading", name="Groups"))).to_contain_text("frontend")
     shot(page, "inventory")
+    page.goto(seeded.url + "/#/inventories/4")
+    expect(page.get_by_role("heading", name="ubuntu")).to_be_visible()
+    expect(page.locator("section", has=page.get_by_role("heading", name="Hosts (the filter's result)"))).to_contain_text("12 hosts")
+    shot(page, "smart-inventory")
+    auth = {"Authorization": "Bearer " + seeded.admin}
+    started = requests.post(seeded.url + "/api/v2/inventories/5/update_inventory_sources/", headers=auth, timeout=30)
+    assert started.status_code == 200, started.text
+    update = started.json()["results"][0]["inventory_update"]
+    page.goto(seeded.url + "/#/updates/inventory/%d" % update)
+    expect(page.locator("#update-status")).to_have_text("successful", timeout=60000)
+    expect(page.locator("#log")).to_contain_text("hosts added 3")
+    shot(page, "update")
     page.goto(seeded.url + "/#/updates")
     expect(page.get_by_role("heading", name="Updates", exact=True)).to_be_visible()
     expect(page.locator("main .loading")).to_have_count(0)
+    expect(page.locator("main section").first).to_contain_text("successful")
     shot(page, "updates")
