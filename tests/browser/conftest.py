@@ -28,14 +28,11 @@ from ansible_collections.fleet.inventory.plugins.module_utils.rules import sourc
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
 from git_repo import Repo
+from web_sizes import DESKTOP, HOSTILE
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
 CHROMIUM = os.environ.get("FLEET_TEST_CHROMIUM", "/usr/bin/chromium")
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 # -- the real service process of tests/service/conftest.py ---------------------------------------------
 _spec = importlib.util.spec_from_file_location("fleet_service_fixtures", REPO / "tests" / "service" / "conftest.py")
@@ -112,7 +109,13 @@ def shot():
 # -- the seed ------------------------------------------------------------------------------------------------
 
 def seed(store, tmp_path):
-    """Inventories web (30 hosts, groups, facts), db (5 hosts), edge (the hostile host), an scm source, a smart one."""
+    """Inventories web (30 hosts, groups, facts), db (5 hosts), edge (the hostile host), an scm source, a smart one;
+    users admin (superuser) and reader (read on web). One transaction."""
+    with store.transaction():
+        _seed(store, tmp_path)
+
+
+def _seed(store, tmp_path):
     store.save_inventory("web", description="web servers")
     store.save_group("web", "frontend", description="public web")
     store.save_group("web", "backend")
@@ -157,19 +160,47 @@ class Seeded:
         self.reader = reader
 
 
-@pytest.fixture
-def seeded(store_target, start_service, tmp_path, monkeypatch):
-    projects = tmp_path / "projects"
-    env = {"FLEET_INVENTORY_PROJECTS_ROOT": str(projects), "FLEET_INVENTORY_SCM_SANDBOX": "off"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+def _seeded_store(store_target, tmp_path):
+    """Seed ``store_target``: ``(target to connect to, admin token, reader token)``."""
     store = Store(store_target)
     try:
         seed(store, tmp_path)
         admin = access.create_token(store, "admin", scope="write")["token"]
         reader = access.create_token(store, "reader", scope="read")["token"]
-        target = getattr(store, "connect_target", None) or store.target
+        return getattr(store, "connect_target", None) or store.target, admin, reader
     finally:
         store.close()
-    service = start_service(target, workers=1, env=env)
-    return Seeded(service, admin, reader)
+
+
+def _env(tmp_path):
+    return {"FLEET_INVENTORY_PROJECTS_ROOT": str(tmp_path / "projects"), "FLEET_INVENTORY_SCM_SANDBOX": "off"}
+
+
+@pytest.fixture
+def seeded(store_target, start_service, tmp_path):
+    """A seeded service of this test's own (with an update worker): for tests that change the store."""
+    target, admin, reader = _seeded_store(store_target, tmp_path)
+    return Seeded(start_service(target, workers=1, env=_env(tmp_path)), admin, reader)
+
+
+@pytest.fixture(scope="module")
+def shared_seeded(request, tmp_path_factory):
+    """One seeded service per test module (no update workers): for tests that only read."""
+    store_target, drop = _service_fixtures._module_store(request, tmp_path_factory)  # pylint: disable=protected-access
+    tmp_path = tmp_path_factory.mktemp("web-seed")
+    target, admin, reader = _seeded_store(store_target, tmp_path)
+    service = _service_fixtures.Service(target, tmp_path, workers=0, env=_env(tmp_path))
+    try:
+        service.start()
+        yield Seeded(service, admin, reader)
+    finally:
+        service.stop()
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture
+def reading(request, shared_seeded):
+    """``shared_seeded``, with its service's log shown when this test fails."""
+    _service_fixtures._track(request, shared_seeded.service)  # pylint: disable=protected-access
+    return shared_seeded

@@ -11,7 +11,7 @@ import re
 import pytest
 import requests
 
-from conftest import DESKTOP, HOSTILE, PHONE
+from web_sizes import DESKTOP, HOSTILE, PHONE
 
 try:
     from playwright.sync_api import expect
@@ -32,43 +32,43 @@ def search(page, text):
     return box
 
 
-def test_static_files_headers_and_no_auth(seeded):
+def test_static_files_headers_and_no_auth(reading):
     for path, ctype in (("/", "text/html"), ("/web/app.js", "text/javascript"), ("/web/style.css", "text/css"),
                         ("/web/api.js", "text/javascript")):
-        resp = requests.get(seeded.url + path, timeout=10)
+        resp = requests.get(reading.url + path, timeout=10)
         assert resp.status_code == 200, path
         assert resp.headers["content-type"].startswith(ctype)
         csp = resp.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert resp.headers["x-content-type-options"] == "nosniff"
         assert resp.headers["referrer-policy"] == "no-referrer"
-    assert requests.get(seeded.url + "/web/nothing.js", timeout=10).status_code == 404
-    assert requests.get(seeded.url + "/web/..%2Fapp.py", timeout=10).status_code == 404
-    html = requests.get(seeded.url + "/", timeout=10).text
+    assert requests.get(reading.url + "/web/nothing.js", timeout=10).status_code == 404
+    assert requests.get(reading.url + "/web/..%2Fapp.py", timeout=10).status_code == 404
+    html = requests.get(reading.url + "/", timeout=10).text
     assert "<script>" not in html and "style=" not in html and "http" not in html.replace("http-equiv", "")
 
 
-def test_sign_in_wrong_token_then_sign_out(page_at, seeded):
+def test_sign_in_wrong_token_then_sign_out(page_at, reading):
     page = page_at()
-    page.goto(seeded.url + "/#/inventories")
+    page.goto(reading.url + "/#/inventories")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("API token").fill("fli_not-a-token")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("401")
-    page.get_by_label("API token").fill(seeded.admin)
+    page.get_by_label("API token").fill(reading.admin)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Search hosts")).to_be_visible()
-    assert page.evaluate("sessionStorage.getItem('fleet.inventory.token')") == seeded.admin
-    assert seeded.admin not in page.url and page.context.cookies() == []
+    assert page.evaluate("sessionStorage.getItem('fleet.inventory.token')") == reading.admin
+    assert reading.admin not in page.url and page.context.cookies() == []
     expect(page.locator("#who")).to_contain_text("admin")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('fleet.inventory.token')") is None
 
 
-def test_type_a_filter_and_the_hosts_change(page_at, seeded, shot):
+def test_type_a_filter_and_the_hosts_change(page_at, reading, shot):
     page = page_at()
-    sign_in(page, seeded)
+    sign_in(page, reading)
     summary = page.locator("#results .summary")
     expect(summary).to_have_text("36 hosts")
     search(page, "name__startswith=db")
@@ -85,9 +85,9 @@ def test_type_a_filter_and_the_hosts_change(page_at, seeded, shot):
     shot(page, "search")
 
 
-def test_a_bad_filter_shows_its_column(page_at, seeded, shot):
+def test_a_bad_filter_shows_its_column(page_at, reading, shot):
     page = page_at()
-    sign_in(page, seeded)
+    sign_in(page, reading)
     search(page, "name=web01 and nosuch=1")
     error = page.locator("#filter-error .filter-error")
     expect(error).to_contain_text("unknown field")
@@ -97,9 +97,9 @@ def test_a_bad_filter_shows_its_column(page_at, seeded, shot):
     shot(page, "search-error")
 
 
-def test_completion_of_fields_lookups_and_fact_paths(page_at, seeded):
+def test_completion_of_fields_lookups_and_fact_paths(page_at, reading):
     page = page_at()
-    sign_in(page, seeded)
+    sign_in(page, reading)
     box = search(page, "ansible_facts__ansible_l")
     options = page.locator("#completions [role=option]")
     expect(options.first).to_be_visible()
@@ -115,9 +115,9 @@ def test_completion_of_fields_lookups_and_fact_paths(page_at, seeded):
     expect(page.locator("#results .summary")).to_have_text("5 hosts match")
 
 
-def test_open_a_hosts_facts(page_at, seeded, shot):
+def test_open_a_hosts_facts(page_at, reading, shot):
     page = page_at()
-    sign_in(page, seeded)
+    sign_in(page, reading)
     search(page, "name=web07")
     expect(page.locator("#results .summary")).to_have_text("1 host matches")
     page.get_by_role("link", name="web07").click()
@@ -152,13 +152,13 @@ def test_save_a_smart_inventory(page_at, seeded, shot):
     expect(page.locator(".save-area [role=alert]")).to_contain_text("already exists")
 
 
-def test_a_reader_sees_no_save_and_403s_as_such(page_at, seeded):
+def test_a_reader_sees_no_save_and_403s_as_such(page_at, reading):
     page = page_at()
-    sign_in(page, seeded, seeded.reader)
+    sign_in(page, reading, reading.reader)
     expect(page.locator("#results .summary")).to_have_text("30 hosts")
     search(page, "name=web01")
     expect(page.locator(".save-area")).to_contain_text("needs a superuser")
-    page.goto(seeded.url + "/#/inventories/2")
+    page.goto(reading.url + "/#/inventories/2")
     expect(page.get_by_role("alert")).to_contain_text("403 Forbidden")
 
 
@@ -209,9 +209,9 @@ def test_delete_an_inventory_shows_pending_delete_until_gone(page_at, seeded, sh
                         timeout=10).json()["count"] == 0
 
 
-def test_hostile_names_and_variables_are_text(page_at, seeded):
+def test_hostile_names_and_variables_are_text(page_at, reading):
     page = page_at()
-    sign_in(page, seeded)
+    sign_in(page, reading)
     search(page, "inventory__name=edge")
     link = page.get_by_role("link", name=HOSTILE)
     expect(link).to_be_visible()
@@ -225,11 +225,11 @@ def test_hostile_names_and_variables_are_text(page_at, seeded):
     assert page.evaluate("window.__pwned === undefined")
 
 
-def test_keyboard_only_main_flow(page_at, seeded):
+def test_keyboard_only_main_flow(page_at, reading):
     page = page_at()
-    page.goto(seeded.url + "/")
+    page.goto(reading.url + "/")
     expect(page.get_by_label("API token")).to_be_focused()
-    page.keyboard.type(seeded.admin)
+    page.keyboard.type(reading.admin)
     page.keyboard.press("Enter")
     box = page.get_by_role("combobox", name="host_filter")
     expect(box).to_be_focused()
