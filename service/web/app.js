@@ -236,8 +236,11 @@ function viewSearch(scope) {
     const option = options[index];
     const word = currentWord(input.value, input.selectionStart);
     if (!option || !word) return;
-    input.value = input.value.slice(0, word.start) + option.text + input.value.slice(word.end);
-    const caret = word.start + option.text.length;
+    // a key with spaces, parentheses, = or quotes must be quoted (host_filter.md "Syntax")
+    let text = option.text;
+    if (/[\s()='"]/.test(text)) text = text.includes('"') ? "'" + text + "'" : '"' + text + '"';
+    input.value = input.value.slice(0, word.start) + text + input.value.slice(word.end);
+    const caret = word.start + text.length;
     input.setSelectionRange(caret, caret);
     closeList();
     input.focus();
