@@ -78,8 +78,8 @@ def page_at(browser, request):
     contexts = []
     problems = []
 
-    def open_page(size=DESKTOP):
-        context = browser.new_context(viewport=size, service_workers="block")
+    def open_page(size=None):
+        context = browser.new_context(viewport=dict(size or DESKTOP), service_workers="block")
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)

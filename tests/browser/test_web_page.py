@@ -240,7 +240,7 @@ def test_keyboard_only_main_flow(page_at, reading):
     page.keyboard.type("name__startswith=db0")
     expect(page.locator("#results .summary")).to_have_text("5 hosts match")
     # Tab from the box reaches the first host link; Enter opens it
-    for _ in range(10):
+    for _step in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.classList.contains('host-link')"):
             break

@@ -92,8 +92,8 @@ def test_fact_paths_leave_out_keys_no_host_holds_any_more(service):
 
 def test_a_superuser_creates_a_smart_inventory(svc):
     token = svc.superuser_token()
-    resp = svc.post(API + "/inventories/", token=token, json={"name": "ubuntu", "kind": "smart",
-                                                                "host_filter": "ansible_facts__ansible_distribution=Ubuntu"})
+    smart = {"name": "ubuntu", "kind": "smart", "host_filter": "ansible_facts__ansible_distribution=Ubuntu"}
+    resp = svc.post(API + "/inventories/", token=token, json=smart)
     assert resp.status_code == 201, resp.text
     body = resp.json()
     assert body["kind"] == "smart" and body["host_filter"] == "ansible_facts__ansible_distribution=Ubuntu"
