@@ -107,6 +107,17 @@ def shot():
 
 
 # -- the seed ------------------------------------------------------------------------------------------------
+SLOW_SCRIPT = """\
+#!{python}
+import json, os, sys, time
+if "--host" in sys.argv:
+    print("{{}}")
+    sys.exit(0)
+print("slow source: sleeping", os.environ.get("SLEEP", "0"), file=sys.stderr, flush=True)
+time.sleep(float(os.environ.get("SLEEP", "0")))
+print(json.dumps({{"slow": {{"hosts": ["s1"]}}}}))
+"""
+
 
 def seed(store, tmp_path):
     """Inventories web (30 hosts, groups, facts), db (5 hosts), edge (the hostile host), an scm source, a smart one;
@@ -141,10 +152,14 @@ def _seed(store, tmp_path):
     store.save_inventory("ubuntu", kind="smart", host_filter="ansible_facts__ansible_distribution=Ubuntu")
     repo = Repo(tmp_path / "git")
     repo.write("hosts.ini", "[app]\napp1\napp2\napp3\n")
+    repo.write("slow.py", SLOW_SCRIPT.format(python=sys.executable), mode=0o755)
     repo.commit("first")
     P.save_project(store, "infra", scm_url=repo.url, scm_branch="main")
     store.save_inventory("apps", description="from git")
     S.save_source(store, "apps", "git", source="scm", source_project="infra", source_path="hosts.ini", update_project=False)
+    store.save_inventory("batch", description="a slow source (the cancel test)")
+    S.save_source(store, "batch", "slow", source="scm", source_project="infra", source_path="slow.py",
+                  source_vars={"SLEEP": 600}, update_project=False)
     access.create_user(store, "admin", is_superuser=True)
     access.create_user(store, "reader")
     access.grant(store, "reader", "read", "inventory", "web")

@@ -167,7 +167,7 @@ def test_inventories_list_and_run_an_update_and_watch_it_finish(page_at, seeded,
     sign_in(page, seeded)
     page.get_by_role("link", name="Inventories").click()
     rows = page.locator("main tbody tr")
-    expect(rows).to_have_count(5)
+    expect(rows).to_have_count(6)
     web = rows.filter(has=page.get_by_role("link", name="web", exact=True))
     expect(web.locator("td").nth(2)).to_have_text("30")
     apps = rows.filter(has=page.get_by_role("link", name="apps", exact=True))
@@ -192,6 +192,22 @@ def test_inventories_list_and_run_an_update_and_watch_it_finish(page_at, seeded,
     page.get_by_role("link", name="Inventories").click()
     expect(rows.filter(has=page.get_by_role("link", name="apps", exact=True)).locator("td").nth(2)).to_have_text("3")
     expect(rows.filter(has=page.get_by_role("link", name="apps", exact=True)).locator("td").nth(4)).to_have_text("successful")
+
+
+def test_cancel_a_running_update(page_at, seeded):
+    page = page_at()
+    sign_in(page, seeded)
+    page.goto(seeded.url + "/#/inventories/6")
+    expect(page.get_by_role("heading", name="batch")).to_be_visible()
+    page.get_by_role("button", name="Update all sources").click()
+    page.locator(".message table a.update-link").click()
+    expect(page.locator("#update-status")).to_have_text("running", timeout=60000)
+    expect(page.locator("#log")).to_contain_text("ansible-inventory", timeout=30000)
+    page.get_by_role("button", name="Cancel update").click()
+    expect(page.locator(".message")).to_contain_text("Cancel requested (202)")
+    expect(page.locator("#update-status")).to_have_text("canceled", timeout=30000)
+    expect(page.get_by_role("button", name="Cancel update")).to_be_hidden()
+    expect(page.locator("main")).to_contain_text("a cancel of this update was requested")
 
 
 def test_delete_an_inventory_shows_pending_delete_until_gone(page_at, seeded, shot):
