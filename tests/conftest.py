@@ -232,4 +232,3 @@ def prod_store(store_target, tmp_path, monkeypatch):
     store.save_inventory("prod")
     yield store
     store.close()
-
