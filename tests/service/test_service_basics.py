@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import COLLECTIONS_ROOT
+from service_paths import COLLECTIONS_ROOT
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
 
