@@ -6,7 +6,7 @@
 #   scripts/test.sh sanity lint     only the named stages, in that order
 #
 # Stages (the run stops at the first failing stage; a summary is printed either way):
-#   pytest  pytest over tests/unit, tests/integration and tests/service (xdist -n 2 when there are enough tests), once with
+#   pytest  pytest over tests/unit, tests/integration, tests/service and tests/browser (xdist -n 2 when there are enough tests), once with
 #           SQLite stores and once with PostgreSQL stores: a throwaway cluster (Debian's postgresql package,
 #           installed when missing as root or in CI) is started for the second run and stopped at the end
 #   sanity  ansible-test sanity --venv on a real copy of the tree under .../ansible_collections/fleet/inventory
@@ -183,10 +183,35 @@ stop_postgresql() {
 }
 
 PYTEST_LINES=()
+# The browser tests (tests/browser, docs/web.md): Playwright driving Debian's Chromium (/usr/bin/chromium;
+# Playwright's own browser download cannot be reached) and Debian's firefox-esr over WebDriver BiDi. Installed
+# here only as root or in CI; under CI a missing browser fails those tests (tests/browser/), elsewhere they skip
+# saying why.
+ensure_debian_package() {  # ensure_debian_package PACKAGE BINARY
+    local package=$1 binary=$2
+    command -v "$binary" >/dev/null 2>&1 && return 0
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; }; then
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo -n"
+        echo "pytest: installing $package (Debian's) for the browser tests"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$package" >/dev/null 2>&1 \
+            || { $sudo apt-get update -qq >/dev/null 2>&1 \
+                 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$package" >/dev/null 2>&1; } \
+            || echo "pytest: could not install $package; its browser tests will skip (fail under CI)"
+    fi
+    return 0
+}
+
+ensure_browsers() {
+    ensure_debian_package chromium /usr/bin/chromium
+    ensure_debian_package firefox-esr firefox-esr
+}
+
 stage_pytest() {
     ensure_bwrap
+    ensure_browsers
     local dirs=() d
-    for d in tests/unit tests/integration tests/service; do
+    for d in tests/unit tests/integration tests/service tests/browser; do
         [ -d "$ROOT/$d" ] && dirs+=("$d")
     done
     if [ ${#dirs[@]} -eq 0 ]; then

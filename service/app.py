@@ -37,6 +37,9 @@ ROUTERS = [
     "projects",
     "updates",
     "deletion",
+    "inventory_create",
+    "fact_paths",
+    "web",
 ]
 OPENAPI_URL = "/api/v2/openapi.json"
 #: uvicorn's settings of every web process (service/__main__.py, service/web_process.py)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,20 +31,13 @@ import pytest
 import requests
 
 from backends import BACKEND
+from service_paths import COLLECTIONS_ROOT, REPO, free_port
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import access
 from ansible_collections.fleet.inventory.plugins.module_utils.store.core import Store
 
-REPO = Path(__file__).resolve().parent.parent.parent
-COLLECTIONS_ROOT = REPO / ".pytest_collections"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Service:

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 import awx_collection
-from conftest import COLLECTIONS_ROOT
+from service_paths import COLLECTIONS_ROOT
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules.constructed import update_constructed_inventory
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 import awx_collection
-from conftest import COLLECTIONS_ROOT
+from service_paths import COLLECTIONS_ROOT
 from git_repo import Repo
 
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import projects as P

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, free_port
+from service_paths import REPO, free_port
 
 
 def _commands():

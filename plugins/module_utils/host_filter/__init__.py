@@ -52,13 +52,18 @@ class CompiledFilter(tuple):
 
     PostgreSQL's regex engine can take long where RE2 is linear: a search with
     a regex runs under ``statement_timeout`` there (the store's backend sets it).
+    ``count_sql``: a ``SELECT COUNT(*)`` of the matching hosts with the same
+    ``params`` that reads no ``hosts`` row, for a count with no other condition
+    (None: count over ``hosts``; see :meth:`PostgresqlFilterCompiler.compile`).
     """
 
     timeout_ms = None
+    count_sql = None
 
-    def __new__(cls, where: str, params: list, timeout_ms=None):
+    def __new__(cls, where: str, params: list, timeout_ms=None, count_sql=None):
         self = super().__new__(cls, (where, params))
         self.timeout_ms = timeout_ms
+        self.count_sql = count_sql
         return self
 
 
@@ -78,4 +83,5 @@ def compile_sql(node: Node, dialect: str = 'sqlite', key_ids: dict = None) -> Co
     except KeyError:
         raise ValueError('unsupported SQL dialect %r (known: %s)' % (dialect, ', '.join(sorted(COMPILERS)))) from None
     where, params = compiler.compile(node)
-    return CompiledFilter(where, params, statement_timeout_ms(node) if dialect == 'postgresql' else None)
+    return CompiledFilter(where, params, statement_timeout_ms(node) if dialect == 'postgresql' else None,
+                          getattr(compiler, 'count_sql', None))

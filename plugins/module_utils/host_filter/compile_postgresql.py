@@ -33,11 +33,13 @@ three over the same random worlds).  What it relies on and why:
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any, Callable
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node, walk_terms
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import COMPARE_OPS, SqlFilterCompiler
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import (
+    COMPARE_OPS, SqlFilterCompiler, indexed_fact_equality)
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import postgresql_regex
 
 __all__ = ['PostgresqlFilterCompiler', 'uses_regex', 'statement_timeout_ms', 'search_statements', 'REGEX_TIMEOUT_MS',
@@ -50,6 +52,8 @@ REGEX_TIMEOUT_MS = 10000
 
 # In JSON text: an escaped NUL (preceded by an even number of backslashes) and the rest of its string
 _NUL_TO_END_OF_STRING = r'(?<!\\)((?:\\\\)*)\\u0000(?:[^"\\]|\\.)*"'
+# a filter that is one subquery of host_facts rows (no nested SELECT: the fact key's id is bound)
+_ONE_FACT_SUBQUERY = re.compile(r'\(h\.id IN \((SELECT (hf[0-9]+)\.host_id FROM host_facts \2 WHERE (?:(?!SELECT).)*)\)\)\Z', re.S)
 # jsonb_typeof names of the abstract JSON kinds (true and false are values, see json_type_in)
 _PG_TYPES = {'null': 'null', 'number': 'number', 'string': 'string', 'array': 'array', 'object': 'object'}
 
@@ -81,6 +85,28 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
     #: subquery terms a filter may hold before each is fenced (see :meth:`fence`)
     FENCE_AFTER = 4
 
+    #: ``SELECT COUNT(*) ...`` of the hosts the last compiled filter selects, taking the same parameters, when that
+    #: count needs no ``hosts`` row (see :meth:`compile`); None otherwise
+    count_sql = None
+
+    def compile(self, node: Node) -> tuple:
+        """As the base class; also sets :attr:`count_sql` for a filter that is one term over ``host_facts``.
+
+        ``h.id IN (SELECT hf.host_id FROM host_facts hf WHERE hf.key_id = ? AND ...)``
+        counts the rows of that subquery: ``host_facts`` holds one row per (key, host)
+        (its primary key) and only rows of existing hosts (its reference triggers).  The
+        count is then one index-only range of ``host_facts_value`` or ``host_facts_num``
+        (``Ubuntu`` at 100k hosts: 50k index entries, 8 ms) instead of a join of those
+        entries with every host id (19 ms).  Valid only when nothing else restricts the
+        hosts (the caller checks: no hidden inventories, no other condition).
+        """
+        self.count_sql = None
+        sql, params = super().compile(node)
+        match = _ONE_FACT_SUBQUERY.match(sql)
+        if match:  # the subquery holds every placeholder of the filter: the same parameters
+            self.count_sql = 'SELECT COUNT(*) FROM (%s) c' % match.group(1)
+        return sql, params
+
     def fence(self) -> str:
         """``OFFSET 0`` in each term's subquery once a filter holds more than :attr:`FENCE_AFTER` of them.
 
@@ -91,6 +117,13 @@ class PostgresqlFilterCompiler(SqlFilterCompiler):
         (a hashed SubPlan, run once): planning stays linear.
         """
         return ' OFFSET 0' if self.subqueries > self.FENCE_AFTER else ''
+
+    def merges_equality(self, term) -> bool:
+        """An Or's equalities of one fact path are one ``in`` wherever an index is read by value (array
+        containment and :func:`indexed_fact_equality`): one semi-join of one index range, instead of two
+        subqueries whose results PostgreSQL can only OR row by row (two hashed SubPlans tested for every
+        host)."""
+        return any(step.array for step in term.path) or indexed_fact_equality(term)
 
     # -- plain values.  A PostgreSQL text never holds NUL (nor does a stored fact,
     # see the store), so a filter value with one is resolved here, never bound:

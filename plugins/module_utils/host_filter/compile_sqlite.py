@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple, Optional
 
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Term
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import And, Or, Term, walk_terms
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler, indexed_fact_equality
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields import FACTS_FIELD
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.regex import regex_test
 
-__all__ = ['SqliteFilterCompiler', 'JsonCursor', 'register_sqlite_functions', 'fact_json_dumps', 'prefix_upper_bound']
+__all__ = ['SqliteFilterCompiler', 'HostSetPlan', 'HostSetStatements', 'JsonCursor', 'register_sqlite_functions', 'fact_json_dumps', 'prefix_upper_bound']
 
 #: a plain column of a table alias (``h.name``, ``g3.name``): a prefix is also an index range on it
 _PLAIN_COLUMN = re.compile(r'^[a-z]+[0-9]*\.[a-z_]+$')
@@ -126,6 +127,12 @@ class SqliteFilterCompiler(SqlFilterCompiler):
             test = '(%s AND %s)' % (bound, test)
         return test
 
+    # -- OR: equalities of one top-level fact are one ``IN`` (one index range, one probe)
+    def merges_equality(self, term) -> bool:
+        """An Or's equalities of one top-level fact are one ``in``: one range of ``host_facts_value`` (or
+        ``host_facts_num``), or one probe of a candidate host, instead of two."""
+        return len(term.path) == 1 and indexed_fact_equality(term)
+
     # -- AND: one term drives, the others are probed per candidate host
     def conjunction(self, items: list, parts: list) -> list:
         """One operand of the AND selects the candidate hosts; the others are tested per candidate.
@@ -153,6 +160,11 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         return out
 
     @staticmethod
+    def selectivity_rank(item, sql: str) -> int:
+        """The guess of :meth:`conjunction`: 0 (a host column equality: fewest hosts) to 6 (cannot drive)."""
+        return SqliteFilterCompiler._selectivity_rank(item, sql)
+
+    @staticmethod
     def _selectivity_rank(item, sql: str) -> int:
         if not isinstance(item, Term):
             return 5
@@ -165,6 +177,37 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         if item.lookup in ('exact', 'in'):
             return 2
         return 3 if item.lookup in ('gt', 'gte', 'lt', 'lte') else 4
+
+    # -- plans of lists and counts that read index ranges instead of every matching hosts row
+    def host_set_plan(self, node) -> Optional['HostSetPlan']:
+        """The filter ``node`` as a :class:`HostSetPlan`, or None when no operand of it selects hosts from an index.
+
+        The operands are those of a top-level AND (the filter itself otherwise).
+        An operand that is one membership test ``h.id IN (SELECT x.host_id ...)``
+        or an OR of such tests can select the candidate hosts; the store picks one
+        (``store/search.py``) and the plan's statements test the others per
+        candidate.  A filter that needed CTEs (very large ones) has no plan.
+        """
+        self.params = []
+        self._alias = 0
+        self.ctes = []
+        self.subqueries = sum(1 for term in walk_terms(node) if term.relation is not None or term.field == FACTS_FIELD)
+        items = self.operands(node) if isinstance(node, And) else [node]
+        parts = [self.node(item)[0] for item in items]
+        if any(self.selectivity_rank(item, part) == 0 for item, part in zip(items, parts)):
+            return None  # a host column equality: the compiled filter drives from its index on hosts
+        candidates = {}
+        for index, (item, sql) in enumerate(zip(items, parts)):
+            pieces = None
+            if _membership(sql) is not None:
+                pieces = [_membership(sql)]
+            elif isinstance(item, Or):
+                pieces = [_membership(self.node(sub)[0]) for sub in self.operands(item)]
+            if pieces and all(p is not None and not _HOSTS_REF.search(p[2]) for p in pieces):
+                candidates[index] = pieces
+        if self.ctes or not candidates:
+            return None
+        return HostSetPlan(self, items, parts, candidates)
 
     # -- fact equality: index ranges (top level, object members), else text pre-tests before parsing
     def fact_term(self, term) -> str:
@@ -289,13 +332,160 @@ class SqliteFilterCompiler(SqlFilterCompiler):
         return 'json_extract(%s, %s)' % (cursor.doc, self.json_path(cursor))
 
 
+#: a reference to the outer ``hosts h`` row (``h.id``, ``h.name``), not to an alias ending in h (``gh5.``)
+_HOSTS_REF = re.compile(r'(?<![A-Za-z0-9_.])h\.')
+#: the compiler's parameter marker (see SqlFilterCompiler.bind)
+_MARKER = re.compile('\x00([0-9]+)\x00')
+#: membership sources whose host ids are ids of stored hosts (a foreign key with ON DELETE CASCADE); the rows of
+#: ``host_fact_items`` are deleted by their writers (schema 7 dropped that key), so its ids are checked against hosts
+_TRUSTED_SOURCES = ('host_facts ', 'group_hosts ')
+
+
+def _membership(sql: str):
+    """``(alias, source, where)`` when ``sql`` is exactly one ``(h.id IN (SELECT x.host_id FROM f WHERE w))``, else None."""
+    if not sql.startswith(_MEMBERSHIP) or _closing(sql, 0) != len(sql) - 1:
+        return None
+    match = _SUBQUERY.match(sql[len('(h.id IN ('):-2])
+    return match.groups() if match else None
+
+
+class HostSetPlan:
+    """A host filter as index ranges: the statements of a count and of a page that need not read every matching host.
+
+    ``items`` are the filter's AND operands and ``parts`` their SQL over ``hosts h``;
+    ``candidates`` maps the index of each operand that can select the candidate
+    hosts to its ``pieces``: ``(alias, source, where)`` of one membership subquery
+    each (one for a term, one per operand of an OR: their union).  Host conditions
+    of the caller (the list's own filters, the pending-delete inventories) are
+    added with :meth:`add_condition`.  Every statement is ``(sql, params)``.
+
+    Why the results are those of ``SELECT ... FROM hosts h WHERE <filter>``: a
+    host matches the AND exactly when its id is in the driver's subquery and
+    every other operand holds for it; an operand that is a membership test holds
+    exactly when the correlated probe ``EXISTS (... AND x.host_id = <id>)`` does
+    (the subquery's ids are never NULL); an operand or condition that reads a
+    host column is tested on the host's row (one ``hosts`` probe).  The ids of
+    ``host_facts`` and ``group_hosts`` rows are ids of stored hosts (foreign keys
+    with ``ON DELETE CASCADE``); others are checked against ``hosts``.  A host has
+    one ``host_facts`` row per key, so a range of one key counts hosts; anything
+    else is counted ``DISTINCT`` or as a ``UNION``.
+    """
+
+    def __init__(self, compiler, items, parts, candidates):
+        self.compiler = compiler
+        self.items = items
+        self.parts = parts
+        self.candidates = candidates
+        self.conditions = []
+
+    def add_condition(self, sql: str, params) -> None:
+        """AND the host condition ``sql`` (over ``hosts h``, ``?`` placeholders for ``params``) to the filter."""
+        values = iter(params)
+        self.conditions.append(re.sub(r'\?', lambda _m: self.compiler.bind(next(values)), sql))
+
+    def rank(self, index: int) -> int:
+        """The compiler's guess of how selective operand ``index`` is (lower: fewer hosts), for the order of the estimates."""
+        return self.compiler.selectivity_rank(self.items[index], self.parts[index])
+
+    def finish(self, sql: str) -> tuple:
+        """``(sql, params)`` of a statement written with the compiler's markers."""
+        ordered = []
+
+        def place(match):
+            ordered.append(self.compiler.params[int(match.group(1))])
+            return '?'
+        return _MARKER.sub(place, sql), ordered
+
+    def estimates(self, index: int, cap: int) -> list:
+        """Statements counting the rows of each piece of operand ``index``, at most ``cap`` each (index ranges only)."""
+        return [self.finish('SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d)' % (source, where, int(cap)))
+                for _alias, source, where in self.candidates[index]]
+
+    def walk_where(self) -> tuple:
+        """``(sql, params)``: the whole filter and the conditions over ``hosts h``, every membership a correlated probe.
+
+        A page by this condition can walk an index in the requested order and stop after its rows.
+        """
+        return self.finish(' AND '.join(self.conditions + [_correlate(part) for part in self.parts]))
+
+    def driven(self, driver: int) -> 'HostSetStatements':
+        """The statements with operand ``driver`` selecting the candidates."""
+        selects, probed = [], False
+        pieces = self.candidates[driver]
+        for alias, source, where in pieces:
+            outer = '%s.host_id' % alias
+            probes, on_host = [], list(self.conditions)
+            for index, part in enumerate(self.parts):
+                if index == driver:
+                    continue
+                correlated = _correlate(part, outer)
+                if _HOSTS_REF.search(correlated):
+                    on_host.append(_correlate(part))
+                else:
+                    probes.append(correlated)
+            if on_host:
+                probes.append('EXISTS (SELECT 1 FROM hosts h WHERE h.id = %s AND %s)' % (outer, ' AND '.join(on_host)))
+            elif not source.startswith(_TRUSTED_SOURCES):
+                probes.append('EXISTS (SELECT 1 FROM hosts h WHERE h.id = %s)' % outer)
+            probed = probed or bool(probes)
+            selects.append((alias, source, ' AND '.join(['(%s)' % where] + probes)))
+        if len(selects) == 1:
+            alias, source, where = selects[0]
+            ids = 'SELECT %s.host_id FROM %s WHERE %s' % (alias, source, where)
+            unique = source.startswith('host_facts ')
+            count = 'SELECT COUNT(%s) FROM %s WHERE %s' % ('*' if unique else 'DISTINCT %s.host_id' % alias, source, where)
+        else:
+            ids = ' UNION '.join('SELECT %s.host_id FROM %s WHERE %s' % s for s in selects)
+            unique = True
+            count = 'SELECT COUNT(*) FROM (%s)' % ids
+        return HostSetStatements(self, ids, count, unique, cheap=not probed)
+
+
+class HostSetStatements(NamedTuple):
+    """The statements of a :class:`HostSetPlan` with its driver chosen.
+
+    ``cheap``: the count reads index ranges only (no probe per candidate);
+    ``unique``: ``ids`` never repeats a host id.
+    """
+    plan: HostSetPlan
+    ids: str
+    count_sql: str
+    unique: bool
+    cheap: bool
+
+    def count(self) -> tuple:
+        """How many hosts match."""
+        return self.plan.finish(self.count_sql)
+
+    def page(self, order: str, limit: int, offset: int) -> tuple:
+        """The page of the matching hosts read by id and sorted (``order``: an ``ORDER BY`` clause over ``h``)."""
+        return self.plan.finish('SELECT h.* FROM hosts h WHERE h.id IN (%s)%s LIMIT %d OFFSET %d' % (self.ids, order, int(limit), int(offset)))
+
+    def counted_page(self, order: str, limit: int, offset: int, walk: bool, counted: bool = True) -> tuple:
+        """The page and the count in one statement (the filter evaluated once): every row carries ``plan_count``
+        (with ``counted``; without, the page alone).
+
+        ``walk``: the page walks ``hosts`` in ``order`` (an index) and tests each host against the
+        materialized ids (a lookup in memory per host); otherwise it reads the matches by id and sorts them.
+        """
+        count = '(SELECT COUNT(%sid) FROM plan_ids) AS plan_count, ' % ('' if self.unique else 'DISTINCT ') if counted else ''
+        return self.plan.finish(
+            'WITH plan_ids(id) AS %s(%s) SELECT %sh.* FROM hosts h WHERE %sh.id IN (SELECT id FROM plan_ids)%s LIMIT %d OFFSET %d' % (
+                _MATERIALIZED, self.ids, count, '+' if walk else '', order, int(limit), int(offset)))
+
+
+#: a CTE read twice is computed once (the keyword exists from SQLite 3.35 on; before, it is the default)
+_MATERIALIZED = 'MATERIALIZED ' if sqlite3.sqlite_version_info >= (3, 35) else ''
+
+
 _MEMBERSHIP = '(h.id IN (SELECT '
 
 
-def _correlate(sql: str) -> str:
-    """``sql`` with every ``(h.id IN (SELECT x.host_id FROM f WHERE w))`` as ``EXISTS (SELECT 1 FROM f WHERE (w) AND x.host_id = h.id)``.
+def _correlate(sql: str, outer: str = 'h.id') -> str:
+    """``sql`` with every ``(h.id IN (SELECT x.host_id FROM f WHERE w))`` as ``EXISTS (SELECT 1 FROM f WHERE (w) AND x.host_id = <outer>)``.
 
     Membership tests of other shapes (``NOT IN``, CTE references, ``h.inventory_id IN``) are left as they are.
+    ``outer`` is the host id the probes are correlated on (``h.id``, or a host id column of another table).
     """
     out, pos = [], 0
     while True:
@@ -310,9 +500,9 @@ def _correlate(sql: str) -> str:
             out.append(sql[pos:start + len(_MEMBERSHIP)])
             pos = start + len(_MEMBERSHIP)
             continue
-        alias, source, where = match.group(1), match.group(2), _correlate(match.group(3))
+        alias, source, where = match.group(1), match.group(2), _correlate(match.group(3), outer)
         out.append(sql[pos:start])
-        out.append('EXISTS (SELECT 1 FROM %s WHERE (%s) AND %s.host_id = h.id)' % (source, where, alias))
+        out.append('EXISTS (SELECT 1 FROM %s WHERE (%s) AND %s.host_id = %s)' % (source, where, alias, outer))
         pos = end + 1
 
 

@@ -32,6 +32,7 @@ must keep that table in step through :func:`fact_items.item_rows`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any, Callable
@@ -49,6 +50,11 @@ COMPARE_OPS = {'gt': '>', 'gte': '>=', 'lt': '<', 'lte': '<='}
 
 def _scalar(value) -> bool:
     return value is None or isinstance(value, (str, int, float))
+
+
+def _values(term: Term) -> tuple:
+    """The values an ``exact`` or ``in`` term compares with."""
+    return (term.value,) if term.lookup == 'exact' else tuple(term.value)
 
 
 def indexed_fact_equality(term: Term) -> bool:
@@ -143,9 +149,15 @@ class SqlFilterCompiler:
     # ------------------------------------------------------------------
     # boolean structure
     # ------------------------------------------------------------------
-    @staticmethod
-    def operands(node: Node) -> list:
-        """The items of an And/Or, with nested nodes of the same kind merged in and ``not not`` folded."""
+    def operands(self, node: Node) -> list:
+        """The items of an And/Or, with nested nodes of the same kind merged in and ``not not`` folded.
+
+        In an Or, the ``exact``/``in`` fact terms of one path that :meth:`merges_equality`
+        accepts become one ``in`` term where the first of them stood: ``key="a" or
+        key="b"`` holds exactly when ``key__in=a,b`` does (an ``in`` term is the OR of
+        its values' equalities, in the SQL and in the Python predicate), and is one
+        index range to read, or one probe of a candidate host, instead of two.
+        """
         kind = And if isinstance(node, And) else Or
         out, todo = [], list(reversed(node.items))
         while todo:
@@ -156,7 +168,24 @@ class SqlFilterCompiler:
                 todo.extend(reversed(item.items))
             else:
                 out.append(item)
-        return out
+        if kind is And:
+            return out
+        merged, first = [], {}
+        for item in out:
+            if (isinstance(item, Term) and item.field == FACTS_FIELD and item.lookup in ('exact', 'in') and item.path
+                    and self.merges_equality(item)):
+                at = first.get(item.path)
+                if at is not None:
+                    merged[at] = dataclasses.replace(merged[at], lookup='in', value=_values(merged[at]) + _values(item))
+                    continue
+                first[item.path] = len(merged)
+            merged.append(item)
+        return merged
+
+    def merges_equality(self, term: Term) -> bool:  # pylint: disable=unused-argument
+        """Whether an Or merges this fact equality with the others of its path (see :meth:`operands`): the
+        backends say yes where the merged ``in`` is one index range (none here)."""
+        return False
 
     def node(self, node: Node) -> tuple:
         """``(sql, levels, terms)``: the predicate of ``node``, how many boolean levels its SQL

@@ -262,6 +262,20 @@ class Store:
                 raise
             raise self.db_error(exc) from exc
 
+    def delete_keys(self, table: str, columns: list, types: list, rows) -> int:
+        """Delete the rows of ``table`` whose ``columns`` (SQL ``types``) equal one of ``rows`` (a set-based statement
+        per few thousand rows on PostgreSQL, executemany on SQLite); returns how many rows were given."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        try:
+            self.dialect.delete_keys(self.conn, table, columns, types, rows)
+        except self.dialect.database_errors as exc:
+            if isinstance(exc, self.dialect.programming_errors):
+                raise
+            raise self.db_error(exc) from exc
+        return len(rows)
+
     def query(self, sql: str, params=()) -> list[dict]:
         cur = self.execute(sql, params)
         cols = [d[0] for d in cur.description]

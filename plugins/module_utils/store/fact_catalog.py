@@ -154,3 +154,24 @@ def filter_warnings(store, host_filter) -> list:
     except HostFilterError:
         return []
     return [warning_text(path, hints) for path, hints in unknown_paths(store, tree)]
+
+
+# -- completion ---------------------------------------------------------------------------
+
+
+def search_paths(store, prefix="", offset=0, limit=25) -> tuple:
+    """``(count, paths)``: the catalogued fact paths starting with ``prefix`` that some stored host still has
+    (its top-level key is held by a host), sorted, one page of ``limit`` from ``offset``.
+
+    The prefix is compared with ``substr`` (not a range or LIKE: a PostgreSQL
+    collation may order ``_`` as no character, and SQLite's LIKE ignores case).
+    """
+    where = "EXISTS (SELECT 1 FROM host_facts hf WHERE hf.key_id = fp.key_id)"
+    params: list = []
+    if prefix:
+        where += " AND substr(fp.path, 1, ?) = ?"
+        params = [len(prefix), prefix]
+    count = store.execute("SELECT COUNT(DISTINCT fp.path) FROM fact_paths fp WHERE " + where, params).fetchone()[0]
+    rows = store.execute("SELECT DISTINCT fp.path FROM fact_paths fp WHERE " + where + " ORDER BY fp.path LIMIT ? OFFSET ?",
+                         params + [int(limit), int(offset)]).fetchall()
+    return int(count), [r[0] for r in rows]

@@ -76,6 +76,9 @@ _BACKFILL_BATCH = 2000
 _INSERT = 'INSERT INTO host_fact_items (key_id, path, value, host_id) VALUES (?, ?, ?, ?)'
 #: one leaf row by its primary key (the table has no index by host: see :func:`delete_host_items`)
 DELETE_ITEM = 'DELETE FROM host_fact_items WHERE key_id = ? AND path = ? AND value = ? AND host_id = ?'
+#: the primary key of ``host_fact_items`` (a leaf row of :func:`item_rows`) and its column types, for Store.delete_keys
+ITEM_COLUMNS = ('key_id', 'path', 'value', 'host_id')
+ITEM_TYPES = ('integer', 'text', 'text', 'integer')
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _NUMBER_START = "('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
 
@@ -306,8 +309,7 @@ def delete_host_items(store, host_ids=(), inventory_id=None) -> int:
                 rows.extend(item_rows(host_id, key_id, json.loads(value) if isinstance(value, (str, bytes)) else value))
             if rows:
                 rows.sort()
-                store.executemany(DELETE_ITEM, rows)
-                count += len(rows)
+                count += store.delete_keys('host_fact_items', ITEM_COLUMNS, ITEM_TYPES, rows)
     return count
 
 

@@ -379,6 +379,12 @@ MIGRATIONS = [
         backfill_member_items,
         create_fact_value_index,
     ],
+    # 12: PostgreSQL only (nothing on SQLite): an index of host names in byte order for ``name__startswith``
+    # (``starts_with`` is a range of it), ``host_facts_num`` covering the host id, and per-key statistics of
+    # fact numbers (see backends.postgresql.PostgresqlDialect.search_indexes).
+    [
+        lambda store: store.dialect.search_indexes(store),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,9 +13,12 @@ per name" rule (the lowest id of each name wins), written once here.
 
 from __future__ import annotations
 
+import math
+
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
-from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import HostFilterError, compile_sql, fact_keys, parse_host_filter
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
+    HostFilterError, SqliteFilterCompiler, compile_sql, fact_keys, parse_host_filter)
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -24,11 +27,20 @@ HOST_COLUMNS = "h.*, (SELECT i.name FROM inventories i WHERE i.id = h.inventory_
 SMART_COLUMNS = "h.id, h.name, h.variables"
 
 
+def parse_filter(host_filter):
+    """The syntax tree of a host_filter text; a bad filter is a ValidationError."""
+    try:
+        return parse_host_filter(host_filter)
+    except HostFilterError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 def compile_filter(store, host_filter):
-    """``(where_sql, params)`` for a host_filter text, over ``hosts h``; a bad filter is a ValidationError."""
+    """``(where_sql, params)`` for a host_filter text (or its tree from :func:`parse_filter`), over ``hosts h``;
+    a bad filter is a ValidationError."""
     store.prepare_search()
     try:
-        node = parse_host_filter(host_filter)
+        node = parse_host_filter(host_filter) if isinstance(host_filter, str) else host_filter
         key_ids = None
         if store.dialect.name == "postgresql":
             # the fact key ids as bound values: PostgreSQL then plans with the statistics of the key's
@@ -57,6 +69,51 @@ def check_filter(store, host_filter):
         if "locked" in cause or "busy" in cause or "disk" in cause:
             raise
         raise ValidationError("host_filter: this filter cannot run on the store (%s)" % cause) from exc
+
+
+#: a plan's estimate of an operand counts at most this many times the walk threshold of rows (see :func:`drive`)
+ESTIMATE_CAP = 1
+
+
+def host_set_plan(store, node):
+    """SQLite: the filter tree ``node`` as a ``HostSetPlan`` (``host_filter/compile_sqlite.py``), or None
+    (no operand selects hosts from an index, or another backend: PostgreSQL's planner makes these choices itself)."""
+    if store.dialect.name != "sqlite":
+        return None
+    store.prepare_search()
+    try:
+        return SqliteFilterCompiler().host_set_plan(node)
+    except HostFilterError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def drive(store, plan, rows_needed) -> tuple:
+    """``(statements, estimate, threshold, hosts)``: the plan driven by the operand that selects the fewest hosts.
+
+    ``threshold`` is where a page by walk (an index in the requested order,
+    each host tested) becomes cheaper than reading and sorting every match: a
+    walk reads about ``rows_needed * hosts / matches`` hosts, the sort
+    ``matches``, so a walk pays from ``matches >= sqrt(rows_needed * hosts)``.
+    ``hosts`` is how many hosts the store holds; ``estimate`` (None when the count itself is the index ranges alone and is
+    exact) is how many hosts the driver selects, an upper bound of the matches.
+    The operands are estimated in the compiler's order of likely selectivity,
+    each an index-only count capped at the smallest so far (and at
+    ``ESTIMATE_CAP`` times the threshold), so estimating costs at most a few
+    thousand index entries per operand.
+    """
+    hosts = store.execute("SELECT COUNT(*) FROM hosts").fetchone()[0]
+    threshold = math.isqrt(max(1, int(rows_needed)) * max(1, hosts)) + 1
+    order = sorted(plan.candidates, key=plan.rank)
+    first = plan.driven(order[0])
+    if first.cheap:
+        return first, None, threshold, hosts
+    best = estimate = None
+    for index in order:
+        cap = ESTIMATE_CAP * threshold if estimate is None else min(estimate, ESTIMATE_CAP * threshold)
+        found = sum(store.execute(sql, params).fetchone()[0] for sql, params in plan.estimates(index, cap))
+        if estimate is None or found < estimate:
+            best, estimate = index, found
+    return (first if best == order[0] else plan.driven(best)), estimate, threshold, hosts
 
 
 #: at most this many pending-delete inventory ids are written into a statement (more: a subquery reads them)

@@ -55,6 +55,13 @@ class Dialect:
         """Whether a database error is :meth:`execute_limited`'s time limit."""
         return False
 
+    def execute_bounded(self, conn, statement, params, steps):
+        """``(description, rows)`` of the read-only ``statement`` (already rewritten), or None when it needed more
+        than about ``steps`` thousand steps of the database's virtual machine (a plan that was tried and given up,
+        see ``store/listing.py``).  This base runs it unbounded; SQLite bounds it with its progress handler."""
+        cur = conn.execute(statement, params)
+        return cur.description, cur.fetchall()
+
     def sql(self, statement: str) -> str:
         """Rewrite a statement written with ``?`` placeholders."""
         return statement
@@ -102,9 +109,18 @@ class Dialect:
         self.executemany(conn, self.sql("INSERT INTO %s (%s) VALUES (%s)" % (
             table, ", ".join(columns), ", ".join(["?"] * len(columns)))), rows)
 
+    def delete_keys(self, conn, table: str, columns: list, types: list, rows) -> None:
+        """Delete the rows of ``table`` whose ``columns`` equal one of ``rows``: one statement per row here (SQLite:
+        a primary-key probe each, in-process); ``types`` (SQL column types) serve backends that bind arrays."""
+        self.executemany(conn, self.sql("DELETE FROM %s WHERE %s" % (table, " AND ".join("%s = ?" % c for c in columns))), rows)
+
     def set_based_fact_references(self, store) -> None:
         """Schema migration 8: where per-row foreign-key checks make bulk fact writes slow, check them once per
         statement instead (PostgreSQL); nothing to do elsewhere (SQLite's checks are cheap b-tree probes)."""
+
+    def search_indexes(self, store) -> None:
+        """Schema migration 12: indexes and statistics only this backend's planner uses (PostgreSQL); nothing
+        elsewhere (SQLite's ``hosts_name`` serves a name prefix, its ``host_facts_num`` holds the host id)."""
 
     def check_fact_text(self, text: str) -> str:
         """'' when a fact's canonical JSON ``text`` can be stored, else why not."""

@@ -212,6 +212,28 @@ class SqliteDialect(Dialect):
         """Register what the host_filter compiler for this dialect needs on ``conn``."""
         register_sqlite_functions(conn)
 
+    def execute_bounded(self, conn, statement, params, steps):
+        """``(description, rows)``, or None after about ``steps`` thousand virtual machine steps.
+
+        The progress handler interrupts the statement (SQLITE_INTERRUPT: a SELECT is only stopped, a caller's
+        transaction stays as it was); it is removed again before this returns.
+        """
+        calls = [0]
+
+        def progress():
+            calls[0] += 1
+            return 1 if calls[0] > steps else 0
+        conn.set_progress_handler(progress, 1000)
+        try:
+            cur = conn.execute(statement, params)
+            return cur.description, cur.fetchall()
+        except sqlite3.OperationalError:
+            if calls[0] > steps:
+                return None
+            raise
+        finally:
+            conn.set_progress_handler(None, 1000)
+
 
 def _create_private(path):
     """Create an absent store file readable and writable by its owner only (0600).
