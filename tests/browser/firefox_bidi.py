@@ -14,11 +14,12 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 from websockets.sync.client import connect
+
+from service_paths import free_port
 
 FIREFOX = os.environ.get("FLEET_TEST_FIREFOX", "firefox-esr")
 
@@ -26,12 +27,6 @@ FIREFOX = os.environ.get("FLEET_TEST_FIREFOX", "firefox-esr")
 def firefox_path():
     """The Firefox binary, or None."""
     return shutil.which(FIREFOX) or (FIREFOX if os.path.isfile(FIREFOX) else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _plain(remote):
@@ -57,7 +52,7 @@ class Firefox:
 
     def __init__(self, profile_dir, width=1366, height=900):
         os.makedirs(profile_dir, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         self.log_path = os.path.join(profile_dir, "firefox.log")
         self._log = open(self.log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
