@@ -200,14 +200,10 @@ def main(argv=None):
     parser.add_argument("--hosts", type=int, default=100000)
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "fleet-inventory-bench"))
     parser.add_argument("--results", default=run.RESULTS)
-    parser.add_argument("--nice", type=int, default=10)
+    run.add_nice_argument(parser)
     stores.add_argument(parser)
     args = parser.parse_args(argv)
-    if args.nice:
-        try:
-            os.nice(max(0, args.nice - os.nice(0)))
-        except OSError:
-            pass
+    run.renice(args.nice)
     workdir = os.path.abspath(args.workdir)
     os.makedirs(workdir, exist_ok=True)
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = run.collections_root(workdir)
