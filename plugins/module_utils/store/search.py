@@ -14,11 +14,13 @@ per name" rule (the lowest id of each name wins), written once here.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from ansible_collections.fleet.inventory.plugins.module_utils.common import chunks, sql_marks
 from ansible_collections.fleet.inventory.plugins.module_utils.errors import StoreError, ValidationError
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import (
     HostFilterError, SqliteFilterCompiler, compile_sql, fact_keys, parse_host_filter)
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.ast import Node
 from ansible_collections.fleet.inventory.plugins.module_utils.store.rows import variables
 
 #: the columns of a search result row (see :func:`search_hosts`)
@@ -27,20 +29,29 @@ HOST_COLUMNS = "h.*, (SELECT i.name FROM inventories i WHERE i.id = h.inventory_
 SMART_COLUMNS = "h.id, h.name, h.variables"
 
 
-def parse_filter(host_filter):
-    """The syntax tree of a host_filter text; a bad filter is a ValidationError."""
+@contextmanager
+def _as_validation_error():
+    """A bad filter (HostFilterError: its text, a name, a lookup, a value) as the engine's ValidationError."""
     try:
-        return parse_host_filter(host_filter)
+        yield
     except HostFilterError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def parse_filter(host_filter):
+    """The syntax tree of a host_filter text (a tree is returned as it is); a bad filter is a ValidationError."""
+    if isinstance(host_filter, Node):
+        return host_filter
+    with _as_validation_error():
+        return parse_host_filter(host_filter)
 
 
 def compile_filter(store, host_filter):
     """``(where_sql, params)`` for a host_filter text (or its tree from :func:`parse_filter`), over ``hosts h``;
     a bad filter is a ValidationError."""
     store.prepare_search()
-    try:
-        node = parse_host_filter(host_filter) if isinstance(host_filter, str) else host_filter
+    node = parse_filter(host_filter)
+    with _as_validation_error():
         key_ids = None
         if store.dialect.name == "postgresql":
             # the fact key ids as bound values: PostgreSQL then plans with the statistics of the key's
@@ -50,8 +61,6 @@ def compile_filter(store, host_filter):
             for chunk in chunks(names):
                 key_ids.update(store.execute("SELECT name, id FROM fact_keys WHERE name IN (%s)" % sql_marks(chunk), chunk).fetchall())
         return compile_sql(node, dialect=store.dialect.name, key_ids=key_ids)
-    except HostFilterError as exc:
-        raise ValidationError(str(exc)) from exc
 
 
 def check_filter(store, host_filter):
@@ -81,10 +90,8 @@ def host_set_plan(store, node):
     if store.dialect.name != "sqlite":
         return None
     store.prepare_search()
-    try:
+    with _as_validation_error():
         return SqliteFilterCompiler().host_set_plan(node)
-    except HostFilterError as exc:
-        raise ValidationError(str(exc)) from exc
 
 
 def drive(store, plan, rows_needed) -> tuple:
