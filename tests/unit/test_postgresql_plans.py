@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter import compile_python, compile_sql, parse
+from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.compiler import SqlFilterCompiler
 from ansible_collections.fleet.inventory.plugins.module_utils.rules import deletion
 from ansible_collections.fleet.inventory.plugins.module_utils.store import listing, search
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends import postgresql as pg
@@ -170,3 +171,66 @@ def test_background_deletion_removes_every_leaf_row_of_the_inventory(store):
     inventory_id = deletion.request_delete(store, "old")["id"]
     assert deletion.delete_pending(store, inventory_id)["deleted"]
     assert leaf_rows(store) == prod_rows
+
+
+def test_groups_terms_select_the_same_hosts_by_group_ids_or_by_join(store, monkeypatch):
+    store.save_inventory("lab")
+    store.save_group("lab", "web", hosts=[])
+    store.save_host("lab", "web1", groups=["web"])  # a second group named web, in another inventory
+    cases = ["groups__name=web", "groups__name__icontains=WE", "groups__name=nope", "not groups__name=nope",
+             "groups__name=web and ansible_facts__dist=\"Ubuntu\"", "groups__search=eb or groups__id=0"]
+    expected = {}
+    for text in cases:
+        expected[text] = hosts_of(store, text)
+        assert expected[text] == sorted((h["inventory_id"], h["name"]) for h in search.search_hosts(store, text)), text
+    assert sorted(n for _i, n in expected["groups__name=web"]) == sorted(["web1"] + [n for i, n in enumerate(NAMES) if i % 2])
+    assert expected["groups__name__icontains=WE"] == expected["groups__name=web"] == expected["groups__search=eb or groups__id=0"]
+    assert [n for _i, n in expected['groups__name=web and ansible_facts__dist="Ubuntu"']] == sorted(
+        n for i, n in enumerate(NAMES) if i % 2 and i % 3 == 0 and i != 4)
+    assert expected["groups__name=nope"] == []
+    assert len(expected["not groups__name=nope"]) == len(NAMES) + 2
+    where = search.compile_filter(store, "groups__name=web")[0]
+    if store.dialect.name == "postgresql":  # the ids are bound values: group_hosts' statistics plan the search
+        assert "JOIN groups" not in where and "group_id IN" in where
+    else:
+        assert "JOIN groups" in where
+    # more groups than the compiler writes as ids: the term joins groups, with the same hosts
+    monkeypatch.setattr(SqlFilterCompiler, "MAX_GROUP_IDS", 1)
+    assert "JOIN groups" in search.compile_filter(store, "groups__name=web")[0]
+    for text in cases:
+        assert hosts_of(store, text) == expected[text], text
+
+
+@pytest.mark.postgresql_only
+def test_every_branch_of_the_postgresql_list_plan_runs(store, monkeypatch):
+    """A walk that holds the page (the count its own statement), one lengthened twice, one given up (the matches
+    materialized once: count and page from one statement), a page too far for a walk, and a page past the end
+    (its count on its own)."""
+    for name, value in (("WALK_HOSTS_MIN", 2), ("WALK_HOSTS_PER_ROW", 1), ("WALK_HOSTS_MAX", 8)):
+        monkeypatch.setattr(listing, name, value)
+    ran = []
+    original = Store.execute_search
+
+    def spy(self, sql, params, compiled):
+        ran.append("walk" if ") h WHERE" in sql else "materialized" if "MATERIALIZED" in sql else "count" if "COUNT" in sql else sql)
+        return original(self, sql, params, compiled)
+    monkeypatch.setattr(Store, "execute_search", spy)
+    seen = {}
+    for text, order, offset, limit in [('ansible_facts__vcpus__gte=0', "id", 0, 2),        # the first hosts hold it
+                                       ('ansible_facts__dist="Debian"', "id", 0, 2),       # rare: walked again
+                                       ('ansible_facts__dist="Fedora"', "id", 0, 2),       # none in the first hosts
+                                       ('groups__name=web', "name", 0, 20),                # too far: materialized
+                                       ('groups__name=web', "name", 100, 2)]:              # past the end
+        ran.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(search, "reads_related", lambda node: False)
+            patch.setattr(Store, "execute_search", original)
+            plain = listing.list_page(store, "host", host_filter=text, order_by=order, offset=offset, limit=limit)
+        result = listing.list_page(store, "host", host_filter=text, order_by=order, offset=offset, limit=limit)
+        assert (result[0], [r["id"] for r in result[1]]) == (plain[0], [r["id"] for r in plain[1]]), text
+        seen[(text, offset)] = tuple(ran)
+    assert seen[('ansible_facts__vcpus__gte=0', 0)] == ("walk", "count")
+    assert seen[('ansible_facts__dist="Debian"', 0)] == ("walk", "walk", "walk", "count")
+    assert seen[('ansible_facts__dist="Fedora"', 0)] == ("walk", "materialized")
+    assert seen[('groups__name=web', 0)] == ("materialized",)
+    assert seen[('groups__name=web', 100)] == ("materialized", "count")

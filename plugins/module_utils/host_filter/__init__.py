@@ -34,7 +34,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.fields
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.parser import parse_host_filter
 from ansible_collections.fleet.inventory.plugins.module_utils.host_filter.predicate import compile_python
 
-__all__ = ['HostFilterError', 'parse', 'parse_host_filter', 'compile_sql', 'compile_python', 'COMPILERS', 'CompiledFilter',
+__all__ = ['HostFilterError', 'parse', 'parse_host_filter', 'compile_sql', 'group_terms', 'compile_python', 'COMPILERS', 'CompiledFilter',
            'SqliteFilterCompiler', 'PostgresqlFilterCompiler', 'fact_keys']
 
 #: The text -> tree function.
@@ -72,14 +72,24 @@ def fact_keys(node: Node) -> list:
     return sorted({term.path[0].key for term in walk_terms(node) if term.field == FACTS_FIELD and term.path})
 
 
-def compile_sql(node: Node, dialect: str = 'sqlite', key_ids: dict = None) -> CompiledFilter:
+def group_terms(node: Node) -> list:
+    """The terms of ``node`` that name groups by a column other than ``id`` (``groups__name=web``), in no order.
+
+    The store may look up their group ids first (:meth:`SqlFilterCompiler.group_select`) and
+    pass them to :func:`compile_sql`, which then writes each such term as a range of ``group_hosts``.
+    """
+    return [term for term in walk_terms(node) if term.relation == 'groups' and term.field != 'id' and term.lookup != 'isnull']
+
+
+def compile_sql(node: Node, dialect: str = 'sqlite', key_ids: dict = None, group_ids: dict = None) -> CompiledFilter:
     """Compile ``node`` to ``(where_sql, params)`` for ``SELECT h.id FROM hosts h WHERE ...`` on ``dialect``.
 
     ``key_ids``: ``{fact key: id}`` of the store for the fact keys the filter names (see
     :func:`fact_keys`; a key missing from it is one the store does not have), or None (looked up in the SQL).
+    ``group_ids``: ``{term: [group id, ...]}`` for terms of :func:`group_terms` (the others join ``groups``).
     """
     try:
-        compiler = COMPILERS[dialect](key_ids)
+        compiler = COMPILERS[dialect](key_ids, group_ids)
     except KeyError:
         raise ValueError('unsupported SQL dialect %r (known: %s)' % (dialect, ', '.join(sorted(COMPILERS)))) from None
     where, params = compiler.compile(node)

@@ -84,9 +84,15 @@ class SqlFilterCompiler:
 
     dialect = ''
 
-    def __init__(self, key_ids: dict = None) -> None:
+    #: the most group ids one ``groups__`` term is written with (more: the term joins ``groups``)
+    MAX_GROUP_IDS = 100
+
+    def __init__(self, key_ids: dict = None, group_ids: dict = None) -> None:
         #: ``{fact key: id}`` resolved by the store before compiling (PostgreSQL), or None: looked up in the SQL
         self.key_ids = key_ids
+        #: ``{term: [group id, ...]}`` of ``groups__`` terms (see :func:`group_terms`) resolved by the store before
+        #: compiling (PostgreSQL), or None: each such term joins ``groups``
+        self.group_ids = group_ids or {}
         self.params: list = []
         self.ctes: list = []
         self._alias = 0
@@ -322,12 +328,29 @@ class SqlFilterCompiler:
             if term.field == 'id':
                 return '(h.id IN (SELECT %s.host_id FROM group_hosts %s WHERE %s%s))' % (
                     gh, gh, self.column_predicate('%s.group_id' % gh, 'int', term.lookup, term.value), self.fence())
+            ids = self.group_ids.get(term)
+            if ids is not None and len(ids) <= self.MAX_GROUP_IDS:
+                if not ids:
+                    return self.false_literal()
+                return '(h.id IN (SELECT %s.host_id FROM group_hosts %s WHERE %s%s))' % (
+                    gh, gh, self.column_predicate('%s.group_id' % gh, 'int', 'in', tuple(ids)), self.fence())
             g = self.alias('g')
             return '(h.id IN (SELECT %s.host_id FROM group_hosts %s JOIN groups %s ON %s.id = %s.group_id WHERE %s%s))' % (
                 gh, gh, g, g, gh, self.related_predicate(g, term), self.fence())
         if rel == 'all_groups':
             return '(h.id IN (SELECT %s%s))' % (self.all_groups_hosts(term), self.fence())
         raise ValueError('unknown relation %r' % rel)
+
+    def group_select(self, term: Term) -> tuple:
+        """``(sql, params)``: ``SELECT g.id FROM groups g WHERE ...``, the ids of the groups a ``groups__`` term names."""
+        self.params = []
+        sql = 'SELECT g.id FROM groups g WHERE %s' % self.related_predicate('g', term)
+        ordered = []
+
+        def place(match):
+            ordered.append(self.params[int(match.group(1))])
+            return self.placeholder()
+        return _MARKER_RE.sub(place, sql), ordered
 
     def related_predicate(self, table: str, term: Term) -> str:
         if term.field == 'search':
