@@ -6,8 +6,9 @@ the count from index ranges, the page by walk (bounded) or by sort, the count an
 AND driven by its smallest operand.  Every plan must give the count and the rows of the plain statements
 (``SELECT ... FROM hosts h WHERE <filter>``, the listing without a plan): hidden inventories, OR of overlapping
 sets, empty results, every ``order_by``, offsets past the first page and past the end, a host linked to two
-groups of one name, ``host_fact_items`` rows of a host that is gone.  On PostgreSQL there is no plan (both sides
-are the plain statements): the tests still run there as a check of the listing itself."""
+groups of one name, ``host_fact_items`` rows of a host that is gone.  On PostgreSQL the plans are
+``listing._planned_page_postgresql``'s (a bounded walk, a longer one, or the matches materialized once), also with
+walk bounds small enough that this small fleet takes every branch."""
 
 from __future__ import annotations
 
@@ -116,15 +117,29 @@ def _both(store, monkeypatch, **query):
     planned = _ids(listing.list_page(store, "host", **query))
     with monkeypatch.context() as patch:  # the plain statements: no plan
         patch.setattr(search, "host_set_plan", lambda store, node: None)
+        patch.setattr(search, "reads_related", lambda node: False)
         plain = _ids(listing.list_page(store, "host", **query))
     return planned, plain
 
 
+#: PostgreSQL's walk bounds (WALK_HOSTS_MIN, WALK_HOSTS_PER_ROW, WALK_HOSTS_MAX): the defaults walk past every host of
+#: this fleet; the small ones make walks that hold the page, walks that are lengthened and walks given up
+WALKS = [None] if BACKEND == "sqlite" else [None, (6, 1, 30)]
+
+
+def _walk_bounds(patch, bounds):
+    if bounds is not None:
+        for name, value in zip(("WALK_HOSTS_MIN", "WALK_HOSTS_PER_ROW", "WALK_HOSTS_MAX"), bounds):
+            patch.setattr(listing, name, value)
+
+
 @pytest.mark.parametrize("host_filter", FILTERS)
 def test_every_plan_gives_the_plain_count_and_rows(store, monkeypatch, host_filter):
-    for order, (offset, limit) in itertools.product(ORDERS, PAGES):
-        planned, plain = _both(store, monkeypatch, host_filter=host_filter, order_by=order, offset=offset, limit=limit)
-        assert planned == plain, (host_filter, order, offset, limit)
+    for bounds, order, (offset, limit) in itertools.product(WALKS, ORDERS, PAGES):
+        with monkeypatch.context() as patch:
+            _walk_bounds(patch, bounds)
+            planned, plain = _both(store, monkeypatch, host_filter=host_filter, order_by=order, offset=offset, limit=limit)
+        assert planned == plain, (host_filter, bounds, order, offset, limit)
 
 
 @pytest.mark.parametrize("host_filter", FILTERS[:5] + FILTERS[8:10] + FILTERS[11:12])
@@ -137,9 +152,12 @@ def test_with_the_lists_own_conditions_scope_and_parent(store, monkeypatch, host
              dict(readable={store.ids["prod"], store.ids["gone"]}),
              dict(parent=("inventory", store.ids["lab"])),
              dict(search_text="WEB1")]
-    for case, order, (offset, limit) in itertools.product(cases, [None, "-id", "description"], [(0, 3), (2, 3), (0, 200), (50, 3)]):
-        planned, plain = _both(store, monkeypatch, host_filter=host_filter, order_by=order, offset=offset, limit=limit, **case)
-        assert planned == plain, (host_filter, case, order, offset, limit)
+    for bounds, case, order, (offset, limit) in itertools.product(WALKS, cases, [None, "-id", "description"],
+                                                                  [(0, 3), (2, 3), (0, 200), (50, 3)]):
+        with monkeypatch.context() as patch:
+            _walk_bounds(patch, bounds)
+            planned, plain = _both(store, monkeypatch, host_filter=host_filter, order_by=order, offset=offset, limit=limit, **case)
+        assert planned == plain, (host_filter, bounds, case, order, offset, limit)
 
 
 @pytest.mark.sqlite_only
