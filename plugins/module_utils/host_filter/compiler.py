@@ -109,15 +109,17 @@ class SqlFilterCompiler:
         sql = self.node(node)[0]
         if self.ctes:
             sql = '(h.id IN (WITH %s SELECT h.id FROM hosts h WHERE %s))' % (', '.join(self.ctes), sql)
-        # Fragments are built inside out, so parameters are bound as
-        # markers and put in textual order here.
+        return self.finish(sql)
+
+    def finish(self, sql: str) -> tuple:
+        """``(sql, params)`` of SQL written with :meth:`bind` markers: placeholders, and the values in textual order
+        (fragments are built inside out, so the parameters are bound as markers and put in order here)."""
         ordered = []
 
         def place(match):
             ordered.append(self.params[int(match.group(1))])
             return self.placeholder()
-        sql = _MARKER_RE.sub(place, sql)
-        return sql, ordered
+        return _MARKER_RE.sub(place, sql), ordered
 
     # ------------------------------------------------------------------
     # helpers
@@ -344,13 +346,7 @@ class SqlFilterCompiler:
     def group_select(self, term: Term) -> tuple:
         """``(sql, params)``: ``SELECT g.id FROM groups g WHERE ...``, the ids of the groups a ``groups__`` term names."""
         self.params = []
-        sql = 'SELECT g.id FROM groups g WHERE %s' % self.related_predicate('g', term)
-        ordered = []
-
-        def place(match):
-            ordered.append(self.params[int(match.group(1))])
-            return self.placeholder()
-        return _MARKER_RE.sub(place, sql), ordered
+        return self.finish('SELECT g.id FROM groups g WHERE %s' % self.related_predicate('g', term))
 
     def related_predicate(self, table: str, term: Term) -> str:
         if term.field == 'search':
