@@ -355,10 +355,7 @@ def _planned_page(store, plan, order, offset, limit) -> tuple:
     walk = walkable and estimate >= threshold
     rows = _dicts(store.execute_search(*statements.counted_page(order, limit, offset, walk), None))
     if rows:
-        count = rows[0]["plan_count"]
-        for row in rows:
-            del row["plan_count"]
-        return count, rows
+        return _counted(rows)
     if not offset:
         return 0, []
     return store.execute_search(*statements.count(), None).fetchone()[0], []
@@ -409,10 +406,7 @@ def _planned_page_postgresql(store, kind, where, params, compiled, order, offset
            " WHERE h.id IN (SELECT h.id FROM m h%s LIMIT %d OFFSET %d)%s" % (columns, where_sql, order, limit, offset, order))
     rows = _dicts(store.execute_search(sql, list(params), compiled))
     if rows:
-        count = rows[0]["plan_count"]
-        for row in rows:
-            del row["plan_count"]
-        return count, rows
+        return _counted(rows)
     return (_count_postgresql(store, where, where_sql, params, compiled) if offset else 0), []
 
 
@@ -423,6 +417,14 @@ def _count_postgresql(store, where, where_sql, params, compiled) -> int:
     else:
         sql = "SELECT COUNT(*) FROM hosts h WHERE %s" % where_sql
     return store.execute_search(sql, list(params), compiled).fetchone()[0]
+
+
+def _counted(rows) -> tuple:
+    """``(count, rows)`` of a page whose every row carries the count as ``plan_count`` (taken off the rows)."""
+    count = rows[0]["plan_count"]
+    for row in rows:
+        del row["plan_count"]
+    return count, rows
 
 
 def _dicts(cur) -> list:
