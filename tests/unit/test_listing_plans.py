@@ -79,6 +79,7 @@ def store(fleet_target, request):
     a host condition, whose count is the index ranges alone)."""
     s = Store(fleet_target[0])
     s.ids = fleet_target[1]
+    s.search_cache = None  # every list computed (test_search_cache.py tests what is kept)
     with s.transaction():
         s.execute("UPDATE inventories SET pending_delete = ? WHERE id = ?", (request.param, s.ids["gone"]))
     yield s

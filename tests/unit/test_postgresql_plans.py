@@ -29,6 +29,7 @@ NAMES = ["web1", "web2", "web%1", "web_1", "webx1", "wé1", "wéb", "w\\b", "WEB
 @pytest.fixture
 def store(store_target):
     s = Store.open(store_target)
+    s.search_cache = None  # every list computed (test_search_cache.py tests what is kept)
     s.save_inventory("prod")
     s.save_inventory("old")
     s.save_group("prod", "web")

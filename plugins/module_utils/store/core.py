@@ -38,6 +38,7 @@ from ansible_collections.fleet.inventory.plugins.module_utils.store import group
 from ansible_collections.fleet.inventory.plugins.module_utils.store import hosts as host_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import inventories as inventory_repo
 from ansible_collections.fleet.inventory.plugins.module_utils.store import search
+from ansible_collections.fleet.inventory.plugins.module_utils.store import search_cache
 from ansible_collections.fleet.inventory.plugins.module_utils.store.backends.postgresql import PostgresqlDialect, is_postgresql
 from ansible_collections.fleet.inventory.plugins.module_utils.store.inventories import INVENTORY_KINDS  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.fleet.inventory.plugins.module_utils.store.location import (  # noqa: F401  pylint: disable=unused-import
@@ -83,6 +84,9 @@ class Store:
         self._commit_hooks: list = []
         self._fact_key_ids: dict[str, int] = {}
         self._search_ready = False
+        size = search_cache.configured_size()
+        #: host searches kept while nothing changes (None: FLEET_INVENTORY_SEARCH_CACHE=0)
+        self.search_cache = search_cache.SearchCache(size) if size else None
         self._damaged = ""
         if migrate:
             self._migrate()
@@ -329,6 +333,15 @@ class Store:
         if not self._search_ready:
             self.dialect.prepare_search(self.conn)
             self._search_ready = True
+
+    def data_version(self):
+        """The backend's version of the committed data (see :mod:`search_cache`), None inside a transaction."""
+        if self._depth or self.conn is None:
+            return None
+        try:
+            return self.dialect.data_version(self.conn)
+        except self.dialect.database_errors as exc:
+            raise self.db_error(exc) from exc
 
     def execute_search(self, sql, params, compiled):
         """Run a query built around a :meth:`compile_filter` result, within the time limit it asks for."""

@@ -254,6 +254,44 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         if not ids:
             return 0, []
         scope = ("%s IN (%s)" % (kind.scope_column, sql_marks(ids)), ids)
+    offset, limit = int(offset), int(limit)
+    searched = kind_name == "host" and (host_filter is not None or smart_filter is not None)
+    version = store.data_version() if searched and store.search_cache is not None else None
+    if version is None:
+        return _page(store, kind_name, kind, order, offset, limit, filter_sql, filter_params, scope, host_filter, smart_filter)
+    # a search kept since nothing changed: its count and page ids (see search_cache)
+    cache = store.search_cache
+    search_key = (_filter_key(host_filter), _filter_key(smart_filter), filter_sql, tuple(filter_params),
+                  tuple(scope[1]) if scope else None)
+    page_key = search_key + (order, offset, limit)
+    kept = cache.get(page_key, version)
+    if kept is not None:
+        count, ids = kept
+        return count, _host_rows(store, _hosts_by_id(store, ids))
+    count, rows = _page(store, kind_name, kind, order, offset, limit, filter_sql, filter_params, scope, host_filter,
+                        smart_filter, known_count=cache.get(search_key, version))
+    if store.data_version() == version:
+        cache.put(search_key, version, count)
+        cache.put(page_key, version, (count, [row["id"] for row in rows]))
+    return count, rows
+
+
+def _filter_key(text):
+    """A host_filter (text or parsed tree) as part of a cache key."""
+    return text if text is None or isinstance(text, str) else repr(text)
+
+
+def _hosts_by_id(store, ids) -> list:
+    """The hosts ``ids`` in that order (a kept page read again; a host deleted since is left out)."""
+    if not ids:
+        return []
+    found = {row["id"]: row for row in _dicts(store.execute("SELECT h.* FROM hosts h WHERE h.id IN (%s)" % sql_marks(ids), ids))}
+    return [found[i] for i in ids if i in found]
+
+
+def _page(store, kind_name, kind, order, offset, limit, filter_sql, filter_params, scope, host_filter, smart_filter,
+          known_count=None) -> tuple:
+    """``(count, rows)`` of one page, computed (``known_count``: the count when already known)."""
     node = plan = None
     if kind_name == "host" and host_filter is not None and smart_filter is None:
         node = search.parse_filter(host_filter)
@@ -262,7 +300,7 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         for sql, sql_params in [search.visible(store, "h"), (filter_sql, filter_params), scope or ("", [])]:
             if sql:
                 plan.add_condition(sql, sql_params)
-        count, rows = _planned_page(store, plan, order, int(offset), int(limit))
+        count, rows = _planned_page(store, plan, order, offset, limit, known_count)
         return count, _host_rows(store, rows)
     source, where, params, compiled = _source(store, kind_name, kind, node if node is not None else host_filter, smart_filter)
     if filter_sql:
@@ -272,7 +310,7 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         where.append(scope[0])
         params.extend(scope[1])
     if store.dialect.name == "postgresql" and node is not None and search.reads_related(node):
-        count, rows = _planned_page_postgresql(store, kind, where, params, compiled, order, int(offset), int(limit))
+        count, rows = _planned_page_postgresql(store, kind, where, params, compiled, order, offset, limit, known_count)
         return count, _host_rows(store, rows)
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
     columns = "%s.*" % kind.alias
@@ -294,6 +332,8 @@ def list_page(store, kind_name, conditions=(), order_by=None, offset=0, limit=25
         rows = _host_rows(store, rows)
     if 0 < len(rows) < int(limit) or (not rows and not offset):
         return int(offset) + len(rows), rows
+    if known_count is not None:
+        return known_count, rows
     if compiled is not None:
         count = store.execute_search(count_sql, list(params), compiled).fetchone()[0]
     else:
@@ -313,7 +353,7 @@ def _walkable(order) -> bool:
     return first in ("h.name", "h.id")
 
 
-def _planned_page(store, plan, order, offset, limit) -> tuple:
+def _planned_page(store, plan, order, offset, limit, known_count=None) -> tuple:
     """``(count, rows)`` of a host filter on SQLite by its :class:`HostSetPlan` (see docs/host_filter.md, "Plans of lists").
 
     SQLite runs ``h.id IN (subquery)`` by reading every matching host (a row
@@ -331,8 +371,8 @@ def _planned_page(store, plan, order, offset, limit) -> tuple:
     """
     statements, estimate, threshold, hosts = search.drive(store, plan, offset + limit)
     walkable = _walkable(order)
-    if statements.cheap:
-        count = store.execute_search(*statements.count(), None).fetchone()[0]
+    if statements.cheap or known_count is not None:
+        count = known_count if known_count is not None else store.execute_search(*statements.count(), None).fetchone()[0]
         if count == 0 or offset >= count:
             return count, []
         if walkable and count >= threshold:
@@ -368,7 +408,7 @@ WALK_HOSTS_MIN = 2000
 WALK_HOSTS_PER_ROW = 10
 
 
-def _planned_page_postgresql(store, kind, where, params, compiled, order, offset, limit) -> tuple:
+def _planned_page_postgresql(store, kind, where, params, compiled, order, offset, limit, known_count=None) -> tuple:
     """``(count, rows)`` of a host filter on PostgreSQL (see docs/host_filter.md, "Plans of lists (PostgreSQL)").
 
     PostgreSQL's planner, asked for the first rows of a filter in name order,
@@ -394,6 +434,8 @@ def _planned_page_postgresql(store, kind, where, params, compiled, order, offset
             order, walk, where_sql, order, limit, offset)
         rows = _dicts(store.execute_search(sql, list(params), compiled))
         if len(rows) == limit:
+            if known_count is not None:
+                return known_count, rows
             return _count_postgresql(store, where, where_sql, params, compiled), rows
         if not rows or walk == WALK_HOSTS_MAX:
             break

@@ -47,6 +47,11 @@ class Dialect:
     def prepare_search(self, conn):
         """Called once per connection before the first host_filter search."""
 
+    def data_version(self, conn):
+        """A value that is equal at two moments only when no change was committed in between (outside a
+        transaction of ``conn``), or None when the backend cannot tell; :mod:`search_cache` keeps results by it."""
+        return None
+
     def execute_limited(self, conn, statement, params, timeout_ms):
         """Run the read-only ``statement`` (already rewritten) within ``timeout_ms`` milliseconds (None: no limit)."""
         return conn.execute(statement, params)

@@ -284,6 +284,14 @@ class PostgresqlDialect(Dialect):
         conn.execute("BEGIN")
         conn.execute("SELECT pg_advisory_xact_lock(%d, %d)" % (LOCK_NAMESPACE, LOCK_STORE_WRITES))
 
+    def data_version(self, conn):
+        """The server's snapshot (``pg_current_snapshot()``: the next transaction id and those in progress): two
+        equal snapshots see the same committed data, since every write commits under a transaction id of its own.
+        Any write on the server changes it (another database's too).  None inside a transaction."""
+        if conn.in_transaction:
+            return None
+        return conn.execute("SELECT pg_current_snapshot()::text", prepare=False).fetchone()[0]
+
     def execute_limited(self, conn, statement, params, timeout_ms):
         """``statement`` under ``SET LOCAL statement_timeout``: in a transaction of its own, or in the
         caller's (whose own timeout is put back after it).  The rows are read before it returns.

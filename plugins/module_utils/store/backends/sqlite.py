@@ -208,6 +208,13 @@ class SqliteDialect(Dialect):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
 
+    def data_version(self, conn):
+        """``PRAGMA data_version`` (changed by every commit of another connection) and this connection's own
+        ``total_changes``; None inside a transaction (its writes are not committed yet)."""
+        if conn.in_transaction:
+            return None
+        return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
+
     def prepare_search(self, conn):
         """Register what the host_filter compiler for this dialect needs on ``conn``."""
         register_sqlite_functions(conn)
