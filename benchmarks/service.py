@@ -20,7 +20,11 @@ and the benchmark measures, with a superuser's token:
   20 concurrent clients (threads, one ``requests.Session`` each); median and
   p99 latency, requests per second; the ``count`` is checked against the
   generator's predicates.  Targets: p99 < 100 ms with one client, < 500 ms
-  with 20.
+  with 20.  Each filter twice (``--search-cache both``, the default): the
+  service started with ``FLEET_INVENTORY_SEARCH_CACHE=0`` (every request
+  computes its search), then with its default (the same request repeated with
+  nothing written in between: after each connection's first request, the
+  search kept by ``store/search_cache``).
 - updates: an scm source whose project holds ``inventory/hosts.yml`` of
   ``--update-hosts`` generated hosts (300); the engine's own time
   (``updates.run_source_update`` in this process, into a fresh inventory)
@@ -86,9 +90,10 @@ def percentile(values, q):
 class ServiceProcess:
     """``python -m ansible_collections.fleet.inventory.service`` on 127.0.0.1 and a free port."""
 
-    def __init__(self, target, collections, log_path, workers=1, processes=0):
+    def __init__(self, target, collections, log_path, workers=1, processes=0, env=None):
         self.target, self.collections, self.log_path, self.workers = target, collections, log_path, workers
         self.processes = processes
+        self.env = env or {}
         self.proc = None
         self.url = None
 
@@ -97,6 +102,7 @@ class ServiceProcess:
         self.url = "http://127.0.0.1:%d" % port
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (self.collections, env.get("PYTHONPATH", "")) if p)
+        env.update(self.env)
         cmd = [sys.executable, "-m", "ansible_collections.fleet.inventory.service", "--store", self.target,
                "--listen", "127.0.0.1:%d" % port, "--workers", str(self.workers), "--processes", str(self.processes)]
         with open(self.log_path, "ab") as out:
@@ -287,19 +293,20 @@ def markdown(report):
                  report["backend"], report["store"], report["hosts"], b.get("build_s", 0),
                  report.get("processes", 0) or "default (one per CPU, at most 4)",
                  " ".join("%.1f" % x for x in report["load_start"]), "quick" if report["quick"] else "full"), "",
-             "| filter | matches | clients | requests | median | p99 | req/s | target p99 | load avg |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+             "| filter | matches | searches kept | clients | requests | median | p99 | req/s | target p99 | load avg |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---|---|"]
     for r in report["latency"]:
         target = TARGET_P99_ONE_S if r["clients"] == 1 else TARGET_P99_MANY_S
         if "p99_s" not in r:
-            lines.append("| %s | | %d | 0 | | | | errors: %s | |" % (r["label"], r["clients"], "; ".join(r["errors"])))
+            lines.append("| %s | | %s | %d | 0 | | | | errors: %s | |" % (
+                r["label"], r["search_cache"], r["clients"], "; ".join(r["errors"])))
             continue
         status = ("met" if r["p99_s"] < target else "**not met**") + " (< %d ms)" % (target * 1000)
         count = ",".join(str(c) for c in r["counts"])
         if not r["correct"]:
             count += " (expected %s!)" % r["expected"]
-        lines.append("| %s `%s` | %s | %d | %d%s | %s | %s | %.1f | %s | %s |" % (
-            r["label"], r["host_filter"].replace("|", "\\|"), count, r["clients"], r["requests"],
+        lines.append("| %s `%s` | %s | %s | %d | %d%s | %s | %s | %.1f | %s | %s |" % (
+            r["label"], r["host_filter"].replace("|", "\\|"), count, r["search_cache"], r["clients"], r["requests"],
             " (%d errors)" % r["error_count"] if r["error_count"] else "", _ms(r["median_s"]), _ms(r["p99_s"]), r["rps"],
             status, " ".join("%.1f" % x for x in r["load"])))
     if report.get("profile"):
@@ -348,6 +355,9 @@ def main(argv=None):
     run.add_nice_argument(parser)
     parser.add_argument("--processes", type=int, default=0,
                         help="web processes of the service (default 0: the service's default, one per CPU, at most 4)")
+    parser.add_argument("--search-cache", choices=("both", "off", "on"), default="both",
+                        help="time the requests with the service's search cache off (FLEET_INVENTORY_SEARCH_CACHE=0),"
+                             " on (its default), or both (default)")
     stores.add_argument(parser)
     args = parser.parse_args(argv)
     run.renice(args.nice)
@@ -386,28 +396,37 @@ def main(argv=None):
     invs = setup_updates(store, workdir, args.update_hosts, update_runs, modules, time.strftime("%Y%m%d%H%M%S"))
 
     report["processes"] = args.processes
-    service = ServiceProcess(target, collections, os.path.join(workdir, "service-%s.log" % where.backend), workers=1,
-                             processes=args.processes)
-    log("starting the service (--workers 1 --processes %d)" % args.processes)
+    labels = args.filters or FILTER_LABELS
+    filters = [f for f in generate.benchmark_filters(args.hosts) if f["label"] in labels]
+    if len(filters) != len(labels):
+        raise SystemExit("service.py: unknown filter label among %s" % (labels,))
+    report["latency"] = []
+    log_path = os.path.join(workdir, "service-%s.log" % where.backend)
+    for mode in ("off", "on") if args.search_cache == "both" else (args.search_cache,):
+        service = ServiceProcess(target, collections, log_path, workers=1, processes=args.processes,
+                                 env={"FLEET_INVENTORY_SEARCH_CACHE": "0"} if mode == "off" else None)
+        log("starting the service (--workers 1 --processes %d, search cache %s)" % (args.processes, mode))
+        service.start()
+        try:
+            for f in filters:
+                for clients, per in ((1, n_one), (CLIENTS, per_client)):
+                    r = latency(service.url, headers, f["host_filter"], expected.get(f["host_filter"]), clients, per)
+                    r.update(label=f["label"], host_filter=f["host_filter"], search_cache=mode)
+                    report["latency"].append(r)
+                    if "p99_s" in r:
+                        log("  %-22s %-3s %2d clients: %4d requests  median %s  p99 %s  %.1f req/s%s" % (
+                            f["label"], mode, clients, r["requests"], _ms(r["median_s"]), _ms(r["p99_s"]), r["rps"],
+                            "" if r["correct"] else "  WRONG COUNT %s (expected %s)" % (r["counts"], r["expected"])))
+                    else:
+                        log("  %-22s %-3s %2d clients: errors %s" % (f["label"], mode, clients, r["errors"]))
+        finally:
+            service.stop()
+    service = ServiceProcess(target, collections, log_path, workers=1, processes=args.processes)
+    log("starting the service for the updates")
     service.start()
     try:
-        labels = args.filters or FILTER_LABELS
-        filters = [f for f in generate.benchmark_filters(args.hosts) if f["label"] in labels]
-        if len(filters) != len(labels):
-            raise SystemExit("service.py: unknown filter label among %s" % (labels,))
-        report["latency"] = []
-        for f in filters:
-            for clients, per in ((1, n_one), (CLIENTS, per_client)):
-                r = latency(service.url, headers, f["host_filter"], expected.get(f["host_filter"]), clients, per)
-                r.update(label=f["label"], host_filter=f["host_filter"])
-                report["latency"].append(r)
-                if "p99_s" in r:
-                    log("  %-22s %2d clients: %4d requests  median %s  p99 %s  %.1f req/s%s" % (
-                        f["label"], clients, r["requests"], _ms(r["median_s"]), _ms(r["p99_s"]), r["rps"],
-                        "" if r["correct"] else "  WRONG COUNT %s (expected %s)" % (r["counts"], r["expected"])))
-                else:
-                    log("  %-22s %2d clients: errors %s" % (f["label"], clients, r["errors"]))
         report["profile"] = {}
+        store.search_cache = None  # each run computes its search
         for f in filters:
             prof = profile(store, f["host_filter"], args.profile_repeat or (3 if args.quick else 10))
             prof["load"] = os.getloadavg()

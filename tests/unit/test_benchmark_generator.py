@@ -149,10 +149,11 @@ def test_service_quick_end_to_end(tmp_path):
          "--workdir", str(tmp_path / "work"), "--results", str(results), "--nice", "0"],
         capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| filter | matches | clients |" in proc.stdout and "POST update" in proc.stdout
+    assert "| filter | matches | searches kept | clients |" in proc.stdout and "POST update" in proc.stdout
     [report_path] = list(results.glob("service-*-sqlite-200-quick.json"))
     report = json.loads(report_path.read_text())
-    assert len(report["latency"]) == 6
+    # each filter with the service's search cache off, then on
+    assert [row["search_cache"] for row in report["latency"]] == ["off"] * 6 + ["on"] * 6
     for row in report["latency"]:
         assert row["error_count"] == 0 and row["correct"], row
         assert row["requests"] == (5 if row["clients"] == 1 else 40)
