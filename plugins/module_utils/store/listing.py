@@ -315,7 +315,7 @@ def _page(store, kind_name, kind, order, offset, limit, filter_sql, filter_param
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
     columns = "%s.*" % kind.alias
     count_sql = "SELECT COUNT(*) FROM %s%s" % (source, where_sql)
-    page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, int(limit), int(offset))
+    page_sql = "SELECT %s FROM %s%s%s LIMIT %d OFFSET %d" % (columns, source, where_sql, order, limit, offset)
     # the page first: when it is not full (and not past the end), the count is known without evaluating the
     # filter a second time (a fact host_filter reads every row of its fact key, once per statement)
     if compiled is not None:
@@ -330,8 +330,8 @@ def _page(store, kind_name, kind, order, offset, limit, filter_sql, filter_param
         rows.append(row)
     if kind_name == "host":
         rows = _host_rows(store, rows)
-    if 0 < len(rows) < int(limit) or (not rows and not offset):
-        return int(offset) + len(rows), rows
+    if 0 < len(rows) < limit or (not rows and not offset):
+        return offset + len(rows), rows
     if known_count is not None:
         return known_count, rows
     if compiled is not None:
